@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything keel needs to build and test on Debian 12, from
+# Debian's own packages. Idempotent: when every package is already present
+# it does nothing; otherwise it runs apt-get update first, then installs.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  nlohmann-json3-dev   # JSON (config.json, tokenizer.json, API bodies)
+  libpcre2-dev         # regex with Unicode properties (pre-tokenizers)
+  libspdlog-dev libfmt-dev  # logging
+  libcli11-dev         # command-line parsing
+  googletest libgtest-dev libgmock-dev  # unit tests via CTest
+  clang libclang-rt-14-dev  # libFuzzer targets
+  python3 python3-jinja2    # reference renderer for chat-template fixtures
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,35 @@
+// StopChecker: finds stop strings in streamed text.
+//
+// Generated text arrives in deltas; a stop string may straddle two of them.
+// The checker releases text only when no stop string could still begin in
+// it, and on a match releases the text before the stop string and nothing
+// after (OpenAI semantics: the stop string itself is not returned).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keel {
+
+class StopChecker {
+ public:
+  explicit StopChecker(std::vector<std::string> stop_strings);
+
+  struct Step {
+    std::string text;      // safe to send now
+    bool stopped = false;  // a stop string matched; generation must end
+  };
+
+  // Adds a text delta; returns what may be released.
+  Step push(std::string_view delta);
+  // At the end of generation: releases whatever was held back.
+  std::string flush();
+
+ private:
+  std::vector<std::string> stops_;
+  std::string pending_;  // text not yet released
+  bool stopped_ = false;
+};
+
+}  // namespace keel
