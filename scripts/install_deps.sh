@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   nlohmann-json3-dev   # JSON (config.json, tokenizer.json, API bodies)
   libpcre2-dev         # regex with Unicode properties (pre-tokenizers)
+  libicu-dev           # Unicode NFC normalisation (Qwen tokenizers)
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev         # command-line parsing
   googletest libgtest-dev libgmock-dev  # unit tests via CTest

@@ -1,10 +1,18 @@
 // safetensors files and Hugging Face sharded checkpoints.
 //
 // SafetensorsFile maps one file and validates its JSON header (dtypes,
-// shapes, offsets inside the buffer, no overlaps, sizes that match). The
-// dtypes keel computes with are F32, F16 and BF16; a tensor of another
-// dtype is an Error naming it. SafetensorsCheckpoint opens a directory's
-// model.safetensors or every shard listed by model.safetensors.index.json.
+// shapes, offsets inside the buffer, no overlaps, sizes that match), with
+// the rules of the reference parser (huggingface/safetensors tensor.rs).
+//
+// The dtypes keel computes with are F32, F16 and BF16. A well-formed tensor
+// of any other valid safetensors dtype (an I64 position buffer, say), of
+// rank above 4, or with a zero dimension does not fail the file: it is
+// listed in unsupported() with the reason, and an Error names it only when
+// a caller asks for it (SafetensorsCheckpoint::require). An unknown dtype
+// string is malformed input and fails open().
+//
+// SafetensorsCheckpoint opens a directory's model.safetensors or every
+// shard listed by model.safetensors.index.json.
 #pragma once
 
 #include <filesystem>
@@ -29,11 +37,16 @@ class SafetensorsFile {
   // name -> view into the mapping, sorted by name.
   const std::map<std::string, TensorView, std::less<>>& tensors() const { return tensors_; }
   const std::map<std::string, std::string, std::less<>>& metadata() const { return metadata_; }
+  // name -> why keel cannot use it ("dtype I64 is not supported", ...).
+  const std::map<std::string, std::string, std::less<>>& unsupported() const { return unsupported_; }
+  const std::string& source_name() const { return source_name_; }
 
  private:
-  std::unique_ptr<MappedFile> file_;
+  std::string source_name_;
+  std::unique_ptr<MappedFile> file_;  // null when parsed from memory
   std::map<std::string, TensorView, std::less<>> tensors_;
   std::map<std::string, std::string, std::less<>> metadata_;
+  std::map<std::string, std::string, std::less<>> unsupported_;
 };
 
 class SafetensorsCheckpoint {
@@ -41,12 +54,21 @@ class SafetensorsCheckpoint {
   // `dir` holds model.safetensors, or model.safetensors.index.json and its shards.
   static Result<SafetensorsCheckpoint> open_dir(const std::filesystem::path& dir);
 
+  // Null when the name is absent or its tensor is unsupported.
   const TensorView* find(std::string_view name) const;
+  // The tensor, or an Error saying it is missing or why keel cannot use it.
+  Result<const TensorView*> require(std::string_view name) const;
+  // Names of the usable tensors, sorted.
   std::vector<std::string> names() const;
+  const std::map<std::string, std::string, std::less<>>& unsupported() const { return unsupported_; }
 
  private:
+  Status add_file(SafetensorsFile file);
+
+  std::filesystem::path dir_;
   std::vector<SafetensorsFile> files_;
   std::map<std::string, TensorView, std::less<>> tensors_;
+  std::map<std::string, std::string, std::less<>> unsupported_;
 };
 
 }  // namespace keel
