@@ -1,0 +1,50 @@
+// Chat templates: the Jinja programs shipped with HF models that turn an
+// OpenAI-style message list into the prompt string. Rendering matches
+// transformers' apply_chat_template byte for byte for the supported subset.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace keel {
+
+namespace jinja { struct Statement; }
+
+class ChatTemplate {
+ public:
+  // Parses a template; unsupported syntax is an Error naming the construct and line.
+  static Result<ChatTemplate> parse(std::string source);
+
+  // Renders with `variables` (a JSON object) as the template's variables,
+  // plus the globals raise_exception, strftime_now, namespace and range.
+  // raise_exception(msg) makes this return an Error whose message is msg.
+  Result<std::string> render(const nlohmann::ordered_json& variables) const;
+
+  const std::string& source() const { return source_; }
+
+ private:
+  struct Program;
+  ChatTemplate(std::string source, std::shared_ptr<const Program> program);
+
+  std::string source_;
+  std::shared_ptr<const Program> program_;  // shared: templates are copied cheaply, never mutated
+};
+
+struct ChatRenderOptions {
+  bool add_generation_prompt = true;
+  std::string bos_token, eos_token;
+  // Extra template variables (tools, enable_thinking, date_string, ...).
+  nlohmann::ordered_json extra_variables = nlohmann::ordered_json::object();
+};
+
+// HF apply_chat_template semantics: `messages` (OpenAI shape), `tools` taken
+// from extra_variables (None when absent), documents None, bos/eos strings and
+// add_generation_prompt.
+Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordered_json& messages,
+                                const ChatRenderOptions& options);
+
+}  // namespace keel

@@ -1,0 +1,551 @@
+#include "tokenizer/jinja_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <map>
+#include <memory>
+
+#include "tokenizer/jinja_builtins.h"
+
+namespace keel::jinja {
+namespace {
+
+// A variable scope. Jinja gives each for-loop iteration and each macro call
+// its own scope: {% set %} inside them does not leak out (hence namespace()).
+struct Scope {
+  std::map<std::string, Value, std::less<>> variables;
+  std::shared_ptr<Scope> parent;
+
+  const Value* lookup(const std::string& name) const {
+    for (const Scope* scope = this; scope != nullptr; scope = scope->parent.get()) {
+      auto found = scope->variables.find(name);
+      if (found != scope->variables.end()) return &found->second;
+    }
+    return nullptr;
+  }
+};
+using ScopePtr = std::shared_ptr<Scope>;
+
+enum class Flow { kNormal, kBreak, kContinue };
+
+Error at_line(int line, const std::string& message) {
+  if (message.rfind(kRaisedErrorPrefix, 0) == 0) return Error{message};  // raise_exception: keep as is
+  return Error{message + " (template line " + std::to_string(line) + ")"};
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(const RenderLimits& limits) : limits_(limits) {}
+
+  Result<std::string> render(const StatementList& program, const ValueDict& variables) {
+    auto root = std::make_shared<Scope>();
+    for (auto& [name, value] : make_global_functions().entries) root->variables[name] = value;
+    for (const auto& [name, value] : variables.entries) root->variables[name] = value;
+    std::string out;
+    KEEL_ASSIGN_OR_RETURN(Flow flow, execute(program, root, out));
+    (void)flow;
+    return out;
+  }
+
+ private:
+  Status count_step(int line) {
+    if (++steps_ > limits_.max_steps) {
+      return at_line(line, "template exceeded the work limit of " + std::to_string(limits_.max_steps) + " steps");
+    }
+    return ok_status();
+  }
+
+  Status append(std::string& out, const std::string& text, int line) {
+    if (out.size() + text.size() > limits_.max_output_bytes) {
+      return at_line(line, "template output exceeds " + std::to_string(limits_.max_output_bytes) + " bytes");
+    }
+    out += text;
+    return ok_status();
+  }
+
+  // ----- statements -----
+
+  Result<Flow> execute(const StatementList& statements, const ScopePtr& scope, std::string& out) {
+    for (const auto& statement : statements) {
+      KEEL_TRY(count_step(statement->line));
+      KEEL_ASSIGN_OR_RETURN(Flow flow, execute_one(*statement, scope, out));
+      if (flow != Flow::kNormal) return flow;
+    }
+    return Flow::kNormal;
+  }
+
+  Result<Flow> execute_one(const Statement& statement, const ScopePtr& scope, std::string& out) {
+    int line = statement.line;
+    if (const auto* text = std::get_if<TextStmt>(&statement.node)) {
+      KEEL_TRY(append(out, text->text, line));
+    } else if (const auto* output = std::get_if<OutputStmt>(&statement.node)) {
+      KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*output->expression, scope));
+      KEEL_TRY(append(out, value.to_str(), line));
+    } else if (const auto* if_statement = std::get_if<IfStmt>(&statement.node)) {
+      for (const auto& [condition, body] : if_statement->branches) {
+        KEEL_ASSIGN_OR_RETURN(Value test, evaluate(*condition, scope));
+        if (test.truthy()) return execute(body, scope, out);
+      }
+      return execute(if_statement->else_body, scope, out);
+    } else if (const auto* for_statement = std::get_if<ForStmt>(&statement.node)) {
+      KEEL_TRY(execute_for(*for_statement, scope, out, line));
+    } else if (const auto* set_statement = std::get_if<SetStmt>(&statement.node)) {
+      KEEL_TRY(execute_set(*set_statement, scope, line));
+    } else if (const auto* macro = std::get_if<MacroStmt>(&statement.node)) {
+      scope->variables[macro->name] = make_macro(*macro, scope);
+    } else if (std::holds_alternative<BreakStmt>(statement.node)) {
+      return Flow::kBreak;
+    } else if (std::holds_alternative<ContinueStmt>(statement.node)) {
+      return Flow::kContinue;
+    } else if (const auto* filter_block = std::get_if<FilterBlockStmt>(&statement.node)) {
+      std::string body;
+      KEEL_ASSIGN_OR_RETURN(Flow flow, execute(filter_block->body, scope, body));
+      (void)flow;
+      auto filtered = apply_filter(filter_block->filter, Value(std::move(body)), CallArguments{});
+      if (!filtered.ok()) return at_line(line, filtered.error().message);
+      KEEL_TRY(append(out, filtered->to_str(), line));
+    } else if (const auto* generation = std::get_if<GenerationStmt>(&statement.node)) {
+      return execute(generation->body, scope, out);
+    }
+    return Flow::kNormal;
+  }
+
+  Result<std::vector<Value>> iterable_items(const Value& value, int line) {
+    if (value.is_list()) return value.as_list().items;
+    std::vector<Value> items;
+    if (value.is_dict()) {
+      for (const auto& entry : value.as_dict().entries) items.emplace_back(entry.first);
+    } else if (value.is_string()) {
+      for (auto& point : split_code_points(value.as_string())) items.emplace_back(std::move(point));
+    } else if (!value.is_undefined()) {  // iterating Undefined yields nothing
+      return at_line(line, "'" + value.type_name() + "' object is not iterable");
+    }
+    return items;
+  }
+
+  Status bind_targets(const std::vector<std::string>& targets, const Value& item, Scope& scope, int line) {
+    if (targets.size() == 1) {
+      scope.variables[targets[0]] = item;
+      return ok_status();
+    }
+    if (!item.is_list() || item.as_list().items.size() != targets.size()) {
+      return at_line(line, "cannot unpack " + item.type_name() + " into " + std::to_string(targets.size()) + " names");
+    }
+    for (size_t i = 0; i < targets.size(); ++i) scope.variables[targets[i]] = item.as_list().items[i];
+    return ok_status();
+  }
+
+  Status execute_for(const ForStmt& loop, const ScopePtr& scope, std::string& out, int line) {
+    KEEL_ASSIGN_OR_RETURN(Value iterable, evaluate(*loop.iterable, scope));
+    KEEL_ASSIGN_OR_RETURN(auto all_items, iterable_items(iterable, line));
+    // A filtered loop first selects its items, so loop.* counts kept items only.
+    std::vector<Value> items;
+    for (auto& item : all_items) {
+      if (loop.filter != nullptr) {
+        KEEL_TRY(count_step(line));
+        auto filter_scope = std::make_shared<Scope>();
+        filter_scope->parent = scope;
+        KEEL_TRY(bind_targets(loop.targets, item, *filter_scope, line));
+        KEEL_ASSIGN_OR_RETURN(Value keep, evaluate(*loop.filter, filter_scope));
+        if (!keep.truthy()) continue;
+      }
+      items.push_back(std::move(item));
+    }
+    if (items.empty()) {
+      KEEL_ASSIGN_OR_RETURN(Flow flow, execute(loop.else_body, scope, out));
+      (void)flow;
+      return ok_status();
+    }
+    const int64_t length = static_cast<int64_t>(items.size());
+    for (int64_t i = 0; i < length; ++i) {
+      KEEL_TRY(count_step(line));
+      auto iteration = std::make_shared<Scope>();
+      iteration->parent = scope;
+      size_t index = static_cast<size_t>(i);
+      KEEL_TRY(bind_targets(loop.targets, items[index], *iteration, line));
+      iteration->variables["loop"] = make_loop_value(items, index);
+      KEEL_ASSIGN_OR_RETURN(Flow flow, execute(loop.body, iteration, out));
+      if (flow == Flow::kBreak) break;
+    }
+    return ok_status();
+  }
+
+  static Value make_loop_value(const std::vector<Value>& items, size_t index) {
+    const int64_t length = static_cast<int64_t>(items.size());
+    const int64_t i = static_cast<int64_t>(index);
+    ValueDict loop;
+    loop.set("index", Value(i + 1));
+    loop.set("index0", Value(i));
+    loop.set("revindex", Value(length - i));
+    loop.set("revindex0", Value(length - i - 1));
+    loop.set("first", Value(i == 0));
+    loop.set("last", Value(i == length - 1));
+    loop.set("length", Value(length));
+    loop.set("depth", Value(1));
+    loop.set("depth0", Value(0));
+    loop.set("previtem", index > 0 ? items[index - 1] : Value::undefined("there is no previous item"));
+    loop.set("nextitem", index + 1 < items.size() ? items[index + 1] : Value::undefined("there is no next item"));
+    loop.set("cycle", Value::callable("loop.cycle", [index](const CallArguments& arguments) -> Result<Value> {
+      if (arguments.positional.empty()) return Error{"loop.cycle(): needs at least one value"};
+      return arguments.positional[index % arguments.positional.size()];
+    }));
+    return Value::dict(std::move(loop));
+  }
+
+  Status execute_set(const SetStmt& set, const ScopePtr& scope, int line) {
+    Value value;
+    if (set.value != nullptr) {
+      KEEL_ASSIGN_OR_RETURN(value, evaluate(*set.value, scope));
+    } else {
+      std::string captured;
+      KEEL_ASSIGN_OR_RETURN(Flow flow, execute(set.body, scope, captured));
+      (void)flow;
+      value = Value(std::move(captured));
+    }
+    if (!set.namespace_attribute.empty()) {
+      const Value* target = scope->lookup(set.targets[0]);
+      if (target == nullptr || !target->is_namespace()) {
+        return at_line(line, "cannot assign attribute on non-namespace object '" + set.targets[0] + "'");
+      }
+      target->as_namespace().attributes.set(set.namespace_attribute, std::move(value));
+      return ok_status();
+    }
+    return bind_targets(set.targets, value, *scope, line);
+  }
+
+  // A macro is a callable closing over its defining scope. The scope is held
+  // weakly: scopes own the macro value, and a strong reference would be a cycle.
+  Value make_macro(const MacroStmt& macro, const ScopePtr& scope) {
+    std::weak_ptr<Scope> defining_scope = scope;
+    const MacroStmt* definition = &macro;
+    return Value::callable(macro.name, [this, definition, defining_scope](const CallArguments& arguments) -> Result<Value> {
+      ScopePtr parent = defining_scope.lock();
+      if (parent == nullptr) return Error{"macro '" + definition->name + "' called after its scope ended"};
+      return call_macro(*definition, parent, arguments);
+    });
+  }
+
+  Result<Value> call_macro(const MacroStmt& macro, const ScopePtr& parent, const CallArguments& arguments) {
+    if (call_depth_ >= limits_.max_call_depth) {
+      return Error{"maximum macro call depth (" + std::to_string(limits_.max_call_depth) + ") exceeded in '" +
+                   macro.name + "'"};
+    }
+    if (arguments.positional.size() > macro.parameters.size()) {
+      return Error{"macro '" + macro.name + "' takes not more than " + std::to_string(macro.parameters.size()) + " arguments"};
+    }
+    auto frame = std::make_shared<Scope>();
+    frame->parent = parent;
+    for (size_t i = 0; i < macro.parameters.size(); ++i) {
+      const MacroParameter& parameter = macro.parameters[i];
+      Value value = Value::undefined("'" + parameter.name + "' is undefined");
+      bool given = false;
+      if (i < arguments.positional.size()) {
+        value = arguments.positional[i];
+        given = true;
+      }
+      for (const auto& [key, keyword_value] : arguments.keyword) {
+        if (key == parameter.name) {
+          value = keyword_value;
+          given = true;
+        }
+      }
+      if (!given && parameter.default_value != nullptr) {
+        KEEL_ASSIGN_OR_RETURN(value, evaluate(*parameter.default_value, frame));
+      }
+      frame->variables[parameter.name] = std::move(value);
+    }
+    for (const auto& [key, unused] : arguments.keyword) {
+      bool known = false;
+      for (const auto& parameter : macro.parameters) known = known || parameter.name == key;
+      if (!known) return Error{"macro '" + macro.name + "' has no argument named '" + key + "'"};
+    }
+    ++call_depth_;
+    std::string out;
+    auto flow = execute(*macro.body, frame, out);
+    --call_depth_;
+    if (!flow.ok()) return flow.error();
+    return Value(std::move(out));
+  }
+
+  // ----- expressions -----
+
+  Result<Value> evaluate(const Expression& expression, const ScopePtr& scope) {
+    int line = expression.line;
+    const auto& node = expression.node;
+    if (const auto* literal = std::get_if<LiteralExpr>(&node)) return literal->value;
+    if (const auto* name = std::get_if<NameExpr>(&node)) {
+      const Value* found = scope->lookup(name->name);
+      return found != nullptr ? *found : Value::undefined("'" + name->name + "' is undefined");
+    }
+    if (const auto* list = std::get_if<ListExpr>(&node)) {
+      std::vector<Value> items;
+      for (const auto& item : list->items) {
+        KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*item, scope));
+        items.push_back(std::move(value));
+      }
+      return Value::list(std::move(items), list->is_tuple);
+    }
+    if (const auto* dict = std::get_if<DictExpr>(&node)) {
+      ValueDict entries;
+      for (const auto& [key_expression, value_expression] : dict->entries) {
+        KEEL_ASSIGN_OR_RETURN(Value key, evaluate(*key_expression, scope));
+        if (!key.is_string()) return at_line(line, "dict keys must be strings, got " + key.type_name());
+        KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*value_expression, scope));
+        entries.set(key.as_string(), std::move(value));
+      }
+      return Value::dict(std::move(entries));
+    }
+    if (const auto* attribute = std::get_if<AttributeExpr>(&node)) {
+      KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*attribute->object, scope));
+      return get_attribute(object, attribute->name, line);
+    }
+    if (const auto* item = std::get_if<ItemExpr>(&node)) {
+      KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*item->object, scope));
+      KEEL_ASSIGN_OR_RETURN(Value key, evaluate(*item->key, scope));
+      return get_item(object, key, line);
+    }
+    if (const auto* slice = std::get_if<SliceExpr>(&node)) return evaluate_slice(*slice, scope, line);
+    if (const auto* call = std::get_if<CallExpr>(&node)) return evaluate_call(*call, scope, line);
+    if (const auto* filter = std::get_if<FilterExpr>(&node)) {
+      KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*filter->value, scope));
+      KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(filter->positional, filter->keyword, scope));
+      auto result = apply_filter(filter->name, value, arguments);
+      if (!result.ok()) return at_line(line, result.error().message);
+      return result;
+    }
+    if (const auto* test = std::get_if<TestExpr>(&node)) {
+      KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*test->value, scope));
+      KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(test->arguments, {}, scope));
+      auto passed = apply_test(test->name, value, arguments);
+      if (!passed.ok()) return at_line(line, passed.error().message);
+      return Value(*passed != test->negated);
+    }
+    if (const auto* unary = std::get_if<UnaryExpr>(&node)) {
+      KEEL_ASSIGN_OR_RETURN(Value operand, evaluate(*unary->operand, scope));
+      if (unary->op == "not") return Value(!operand.truthy());
+      if (operand.is_int()) return Value(unary->op == "-" ? -operand.as_int() : operand.as_int());
+      if (operand.is_float() || operand.is_bool()) return Value(unary->op == "-" ? -operand.as_double() : operand.as_double());
+      return at_line(line, "bad operand type for unary " + unary->op + ": '" + operand.type_name() + "'");
+    }
+    if (const auto* binary = std::get_if<BinaryExpr>(&node)) return evaluate_binary(*binary, scope, line);
+    const auto& conditional = std::get<ConditionalExpr>(node);
+    KEEL_ASSIGN_OR_RETURN(Value condition, evaluate(*conditional.condition, scope));
+    if (condition.truthy()) return evaluate(*conditional.if_true, scope);
+    if (conditional.if_false == nullptr) return Value::undefined("the inline if expression had no else");
+    return evaluate(*conditional.if_false, scope);
+  }
+
+  // Undefined may be printed, tested and iterated, but not looked into.
+  static Error undefined_error(const Value& value, int line) { return at_line(line, value.undefined_name()); }
+
+  Result<Value> get_attribute(const Value& object, const std::string& name, int line) {
+    if (object.is_undefined()) return undefined_error(object, line);
+    if (object.is_namespace()) {
+      const Value* found = object.as_namespace().attributes.find(name);
+      if (found != nullptr) return *found;
+    } else if (object.is_dict()) {
+      const Value* found = object.as_dict().find(name);
+      if (found != nullptr) return *found;
+    }
+    return Value::undefined("'" + object.type_name() + " object' has no attribute '" + name + "'");
+  }
+
+  Result<Value> get_item(const Value& object, const Value& key, int line) {
+    if (object.is_undefined()) return undefined_error(object, line);
+    if (key.is_int() && (object.is_list() || object.is_string())) {
+      std::vector<Value> code_points;
+      const std::vector<Value>* items = nullptr;
+      if (object.is_list()) {
+        items = &object.as_list().items;
+      } else {
+        for (auto& point : split_code_points(object.as_string())) code_points.emplace_back(std::move(point));
+        items = &code_points;
+      }
+      int64_t size = static_cast<int64_t>(items->size());
+      int64_t index = key.as_int() < 0 ? key.as_int() + size : key.as_int();
+      if (index >= 0 && index < size) return (*items)[static_cast<size_t>(index)];
+      return Value::undefined("'" + object.type_name() + " object' has no element " + std::to_string(key.as_int()));
+    }
+    if (key.is_string()) return get_attribute(object, key.as_string(), line);
+    return Value::undefined("'" + object.type_name() + " object' has no element " + key.repr());
+  }
+
+  Result<Value> evaluate_slice(const SliceExpr& slice, const ScopePtr& scope, int line) {
+    KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*slice.object, scope));
+    if (object.is_undefined()) return undefined_error(object, line);
+    std::vector<Value> items;
+    if (object.is_list()) {
+      items = object.as_list().items;
+    } else if (object.is_string()) {
+      for (auto& point : split_code_points(object.as_string())) items.emplace_back(std::move(point));
+    } else {
+      return at_line(line, "'" + object.type_name() + "' object is not subscriptable");
+    }
+    std::optional<int64_t> bounds[3];
+    const Expression* parts[3] = {slice.start.get(), slice.stop.get(), slice.step.get()};
+    for (int i = 0; i < 3; ++i) {
+      if (parts[i] == nullptr) continue;
+      KEEL_ASSIGN_OR_RETURN(Value bound, evaluate(*parts[i], scope));
+      if (bound.is_none()) continue;
+      if (!bound.is_int()) return at_line(line, "slice indices must be integers or None");
+      bounds[i] = bound.as_int();
+    }
+    // Python's slice.indices(): clamp, with defaults depending on the step sign.
+    const int64_t size = static_cast<int64_t>(items.size());
+    const int64_t step = bounds[2].value_or(1);
+    if (step == 0) return at_line(line, "slice step cannot be zero");
+    auto clamp_bound = [&](std::optional<int64_t> bound, int64_t fallback) {
+      if (!bound) return fallback;
+      int64_t b = *bound < 0 ? *bound + size : *bound;
+      if (step > 0) return std::clamp<int64_t>(b, 0, size);
+      return std::clamp<int64_t>(b, -1, size - 1);
+    };
+    int64_t start = clamp_bound(bounds[0], step > 0 ? 0 : size - 1);
+    int64_t stop = clamp_bound(bounds[1], step > 0 ? size : -1);
+    std::vector<Value> selected;
+    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) selected.push_back(items[static_cast<size_t>(i)]);
+    if (object.is_list()) return Value::list(std::move(selected));
+    std::string text;
+    for (const Value& point : selected) text += point.as_string();
+    return Value(std::move(text));
+  }
+
+  Result<CallArguments> evaluate_arguments(const std::vector<ExpressionPtr>& positional,
+                                           const std::vector<KeywordArgument>& keyword, const ScopePtr& scope) {
+    CallArguments arguments;
+    for (const auto& expression : positional) {
+      KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*expression, scope));
+      arguments.positional.push_back(std::move(value));
+    }
+    for (const auto& argument : keyword) {
+      KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*argument.value, scope));
+      arguments.keyword.emplace_back(argument.name, std::move(value));
+    }
+    return arguments;
+  }
+
+  Result<Value> evaluate_call(const CallExpr& call, const ScopePtr& scope, int line) {
+    KEEL_TRY(count_step(line));
+    KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(call.positional, call.keyword, scope));
+    // obj.method(...): Python methods of str and dict win over keys, as getattr does.
+    if (const auto* attribute = std::get_if<AttributeExpr>(&call.callee->node)) {
+      KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*attribute->object, scope));
+      if (object.is_undefined()) return undefined_error(object, line);
+      if (has_method(object, attribute->name)) {
+        auto result = call_method(object, attribute->name, arguments);
+        if (!result.ok()) return at_line(line, result.error().message);
+        return result;
+      }
+      KEEL_ASSIGN_OR_RETURN(Value callee, get_attribute(object, attribute->name, line));
+      return invoke(callee, arguments, line);
+    }
+    KEEL_ASSIGN_OR_RETURN(Value callee, evaluate(*call.callee, scope));
+    return invoke(callee, arguments, line);
+  }
+
+  Result<Value> invoke(const Value& callee, const CallArguments& arguments, int line) {
+    if (callee.is_undefined()) return undefined_error(callee, line);
+    if (!callee.is_callable()) return at_line(line, "'" + callee.type_name() + "' object is not callable");
+    auto result = callee.as_callable().function(arguments);
+    if (!result.ok()) return at_line(line, result.error().message);
+    return result;
+  }
+
+  Result<Value> evaluate_binary(const BinaryExpr& binary, const ScopePtr& scope, int line) {
+    const std::string& op = binary.op;
+    KEEL_ASSIGN_OR_RETURN(Value left, evaluate(*binary.left, scope));
+    if (op == "and") return left.truthy() ? evaluate(*binary.right, scope) : Result<Value>(left);
+    if (op == "or") return left.truthy() ? Result<Value>(left) : evaluate(*binary.right, scope);
+    KEEL_ASSIGN_OR_RETURN(Value right, evaluate(*binary.right, scope));
+    if (op == "~") return Value(left.to_str() + right.to_str());
+    if (op == "==") return Value(values_equal(left, right));
+    if (op == "!=") return Value(!values_equal(left, right));
+    if (op == "in" || op == "not in") {
+      if (right.is_undefined()) return Value(op == "not in");
+      auto contained = apply_test("in", left, CallArguments{{right}, {}});
+      if (!contained.ok()) return at_line(line, contained.error().message);
+      return Value(*contained == (op == "in"));
+    }
+    if (op == "<" || op == ">" || op == "<=" || op == ">=") {
+      bool swap = op == ">" || op == "<=";
+      auto less = swap ? value_less(right, left) : value_less(left, right);
+      if (!less.ok()) return at_line(line, less.error().message);
+      return Value((op == "<" || op == ">") ? *less : !*less);
+    }
+    if (left.is_undefined()) return undefined_error(left, line);
+    if (right.is_undefined()) return undefined_error(right, line);
+    return arithmetic(op, left, right, line);
+  }
+
+  Result<Value> arithmetic(const std::string& op, const Value& left, const Value& right, int line) {
+    if (op == "+" && left.is_string() && right.is_string()) return Value(left.as_string() + right.as_string());
+    if (op == "+" && left.is_list() && right.is_list()) {
+      std::vector<Value> items = left.as_list().items;
+      items.insert(items.end(), right.as_list().items.begin(), right.as_list().items.end());
+      return Value::list(std::move(items));
+    }
+    if (op == "*" && (left.is_string() || left.is_list()) && right.is_int()) return repeat(left, right.as_int(), line);
+    bool numeric = (left.is_number() || left.is_bool()) && (right.is_number() || right.is_bool());
+    if (!numeric) {
+      return at_line(line, "unsupported operand type(s) for " + op + ": '" + left.type_name() + "' and '" +
+                               right.type_name() + "'");
+    }
+    bool integers = !left.is_float() && !right.is_float();
+    double a = left.as_double();
+    double b = right.as_double();
+    if ((op == "/" || op == "//" || op == "%") && b == 0) return at_line(line, "division by zero");
+    if (integers && op != "/" && op != "**") {
+      int64_t x = left.is_bool() ? int64_t{left.as_bool()} : left.as_int();
+      int64_t y = right.is_bool() ? int64_t{right.as_bool()} : right.as_int();
+      if (op == "+") return Value(x + y);
+      if (op == "-") return Value(x - y);
+      if (op == "*") return Value(x * y);
+      int64_t quotient = x / y;
+      if ((x % y != 0) && ((x < 0) != (y < 0))) --quotient;  // Python floors
+      if (op == "//") return Value(quotient);
+      return Value(x - quotient * y);
+    }
+    if (op == "+") return Value(a + b);
+    if (op == "-") return Value(a - b);
+    if (op == "*") return Value(a * b);
+    if (op == "/") return Value(a / b);
+    if (op == "//") return Value(std::floor(a / b));
+    if (op == "%") return Value(a - std::floor(a / b) * b);
+    double power = std::pow(a, b);
+    if (integers && b >= 0 && std::fabs(power) < 9.2e18) return Value(static_cast<int64_t>(power));
+    return Value(power);
+  }
+
+  Result<Value> repeat(const Value& sequence, int64_t times, int line) {
+    size_t unit = sequence.is_string() ? sequence.as_string().size() : sequence.as_list().items.size();
+    if (times > 0 && unit * static_cast<size_t>(times) > limits_.max_output_bytes) {
+      return at_line(line, "sequence repetition too large");
+    }
+    if (sequence.is_string()) {
+      std::string out;
+      for (int64_t i = 0; i < times; ++i) out += sequence.as_string();
+      return Value(std::move(out));
+    }
+    std::vector<Value> items;
+    for (int64_t i = 0; i < times; ++i) items.insert(items.end(), sequence.as_list().items.begin(), sequence.as_list().items.end());
+    return Value::list(std::move(items));
+  }
+
+  const RenderLimits& limits_;
+  int64_t steps_ = 0;
+  int call_depth_ = 0;
+};
+
+}  // namespace
+
+Result<std::string> render_program(const StatementList& program, const ValueDict& variables, const RenderLimits& limits) {
+  Evaluator evaluator(limits);
+  auto rendered = evaluator.render(program, variables);
+  if (!rendered.ok() && rendered.error().message.rfind(kRaisedErrorPrefix, 0) == 0) {
+    return Error{rendered.error().message.substr(std::string(kRaisedErrorPrefix).size())};
+  }
+  return rendered;
+}
+
+}  // namespace keel::jinja
