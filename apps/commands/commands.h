@@ -1,0 +1,18 @@
+// Every keel subcommand registers itself on the root CLI11 app.
+#pragma once
+
+#include "cli_common.h"
+
+namespace keel::cli {
+
+Command add_inspect_command(CLI::App& root);
+Command add_tokenize_command(CLI::App& root);
+Command add_detokenize_command(CLI::App& root);
+Command add_logits_command(CLI::App& root);
+Command add_run_command(CLI::App& root);
+Command add_chat_template_command(CLI::App& root);
+
+// `keel` with no subcommand: generate from the shipped model.
+int run_default();
+
+}  // namespace keel::cli

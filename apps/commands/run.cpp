@@ -1,0 +1,117 @@
+// keel run: generate text (or ids) from a prompt on the CPU.
+#include "commands/commands.h"
+
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/generator.h"
+#include "engine/model_files.h"
+#include "tokenizer/chat_template.h"
+
+namespace keel::cli {
+namespace {
+
+struct RunOptions {
+  std::string model, prompt, prompt_ids, chat;
+  int32_t max_tokens = 128;
+  float temperature = 0.8f;
+  int32_t top_k = 40;
+  float top_p = 0.95f;
+  uint64_t seed = 0;
+  bool ignore_eos = false, print_ids = false;
+};
+
+// The prompt ids for whichever of --prompt, --prompt-ids or --chat was given.
+Result<std::vector<int32_t>> prompt_ids(const RunOptions& options, const ModelFiles& files, int64_t vocab) {
+  const Tokenizer& tokenizer = files.tokenizer;
+  if (!options.prompt_ids.empty()) return parse_ids(options.prompt_ids, vocab);
+  if (!options.chat.empty()) {
+    if (!files.chat_template) return Error{"the model has no chat template; use --prompt instead of --chat"};
+    KEEL_ASSIGN_OR_RETURN(ChatTemplate tmpl, ChatTemplate::parse(*files.chat_template));
+    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+    messages.push_back({{"role", "user"}, {"content", options.chat}});
+    ChatRenderOptions render;
+    render.add_generation_prompt = true;
+    render.bos_token = files.bos_token;
+    render.eos_token = files.eos_token;
+    KEEL_ASSIGN_OR_RETURN(std::string text, render_chat(tmpl, messages, render));
+    // The template already holds BOS (or [gMASK]<sop>): add nothing, parse specials.
+    return tokenizer.encode(text, /*add_bos=*/false, /*parse_special=*/true);
+  }
+  return tokenizer.encode(options.prompt, /*add_bos=*/true, /*parse_special=*/false);
+}
+
+int run_generation(const RunOptions& options) {
+  const auto path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
+  auto files = load_model_files(path);
+  if (!files.ok()) return fail(files.error());
+  auto model = load_model(path);
+  if (!model.ok()) return fail(model.error());
+  auto ids = prompt_ids(options, files.value(), (*model)->config().vocab);
+  if (!ids.ok()) return fail(ids.error());
+
+  GenerationOptions generation;
+  generation.max_tokens = options.max_tokens;
+  generation.ignore_eos = options.ignore_eos;
+  generation.sampling.temperature = options.temperature;
+  generation.sampling.top_k = options.top_k;
+  generation.sampling.top_p = options.top_p;
+  generation.sampling.seed = options.seed;
+
+  Generator generator(**model, files->tokenizer);
+  auto on_text = [&](std::string_view text) {
+    if (options.print_ids) return;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  };
+  auto result = generator.generate(ids.value(), generation, on_text);
+  if (!result.ok()) return fail(result.error());
+  if (options.print_ids) {
+    std::string line;
+    for (size_t i = 0; i < result->tokens.size(); ++i) line += (i ? " " : "") + std::to_string(result->tokens[i]);
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("\n");
+  }
+  std::fprintf(stderr, "[%zu prompt tokens, %zu generated, finish: %s]\n", ids->size(), result->tokens.size(),
+               std::string(finish_reason_name(result->finish)).c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& root) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* app = root.add_subcommand("run", "Generate from a prompt");
+  add_model_option(app, options->model);
+  auto* prompt = app->add_option("--prompt,-p", options->prompt, "prompt text (BOS added where the model asks)");
+  auto* ids = app->add_option("--prompt-ids", options->prompt_ids, "prompt as token ids separated by spaces");
+  auto* chat = app->add_option("--chat", options->chat, "one user message, rendered with the model's chat template");
+  prompt->excludes(ids, chat);
+  ids->excludes(chat);
+  app->add_option("--max-tokens,-n", options->max_tokens, "most tokens to generate")->check(CLI::NonNegativeNumber);
+  app->add_option("--temperature", options->temperature, "0 = greedy")->check(CLI::Range(0.0, 100.0));
+  app->add_option("--top-k", options->top_k, "0 = off")->check(CLI::NonNegativeNumber);
+  app->add_option("--top-p", options->top_p)->check(CLI::Range(0.0, 1.0));
+  app->add_option("--seed", options->seed, "random seed (same seed, same output)");
+  app->add_flag("--ignore-eos", options->ignore_eos, "do not stop at end-of-generation tokens");
+  app->add_flag("--print-ids", options->print_ids, "print the generated ids on one line instead of text");
+
+  return {app, [options, prompt, ids, chat]() -> int {
+            if (!*prompt && !*ids && !*chat) return fail("run needs --prompt, --prompt-ids or --chat");
+            return run_generation(*options);
+          }};
+}
+
+int run_default() {
+  RunOptions options;
+  options.chat = "Hello! What can you do?";
+  options.max_tokens = 32;
+  std::fprintf(stderr, "keel: no command given; generating from the shipped model %s\n",
+               default_model_path().c_str());
+  return run_generation(options);
+}
+
+}  // namespace keel::cli

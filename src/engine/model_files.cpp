@@ -1,0 +1,103 @@
+#include "engine/model_files.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "format/gguf.h"
+
+namespace keel {
+namespace {
+
+Result<std::string> read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read " + path.string()};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// tokenizer_config.json writes special tokens as a string or as an
+// AddedToken object {"content": ...}.
+std::string token_string(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.contains("content") && value["content"].is_string())
+    return value["content"].get<std::string>();
+  return {};
+}
+
+// The default chat template of a Hugging Face directory: tokenizer_config's
+// "chat_template" (a string, or a list of {name, template} where "default"
+// is the one), else the chat_template.jinja file newer transformers write.
+std::optional<std::string> hf_chat_template(const std::filesystem::path& dir, const nlohmann::json& config) {
+  if (config.contains("chat_template")) {
+    const auto& tmpl = config["chat_template"];
+    if (tmpl.is_string()) return tmpl.get<std::string>();
+    if (tmpl.is_array()) {
+      for (const auto& entry : tmpl)
+        if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") &&
+            entry["template"].is_string())
+          return entry["template"].get<std::string>();
+    }
+  }
+  if (std::filesystem::exists(dir / "chat_template.jinja")) {
+    auto text = read_text_file(dir / "chat_template.jinja");
+    if (text.ok()) return std::move(text).value();
+  }
+  return std::nullopt;
+}
+
+Result<ModelFiles> load_gguf_files(const std::filesystem::path& path) {
+  KEEL_ASSIGN_OR_RETURN(GgufFile gguf, GgufFile::open(path));
+  KEEL_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::from_gguf(gguf));
+  ModelFiles files{path, ModelFormat::kGguf, std::move(tokenizer), std::nullopt, {}, {}};
+  if (auto tmpl = gguf.get_string("tokenizer.chat_template"); tmpl.ok())
+    files.chat_template = std::string(tmpl.value());
+  if (auto bos = files.tokenizer.bos_id()) files.bos_token = std::string(files.tokenizer.token_text(*bos));
+  if (auto eos = gguf.get_uint("tokenizer.ggml.eos_token_id"); eos.ok() && eos.value() < static_cast<uint64_t>(files.tokenizer.vocab_size()))
+    files.eos_token = std::string(files.tokenizer.token_text(static_cast<int32_t>(eos.value())));
+  return files;
+}
+
+Result<ModelFiles> load_hf_files(const std::filesystem::path& dir) {
+  KEEL_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::from_hf_dir(dir));
+  ModelFiles files{dir, ModelFormat::kHuggingFaceDir, std::move(tokenizer), std::nullopt, {}, {}};
+  const auto config_path = dir / "tokenizer_config.json";
+  if (std::filesystem::exists(config_path)) {
+    KEEL_ASSIGN_OR_RETURN(std::string text, read_text_file(config_path));
+    auto config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded() || !config.is_object())
+      return Error{config_path.string() + " is not a JSON object"};
+    files.chat_template = hf_chat_template(dir, config);
+    if (config.contains("bos_token")) files.bos_token = token_string(config["bos_token"]);
+    if (config.contains("eos_token")) files.eos_token = token_string(config["eos_token"]);
+  } else {
+    files.chat_template = hf_chat_template(dir, nlohmann::json::object());
+  }
+  return files;
+}
+
+}  // namespace
+
+Result<ModelFormat> detect_model_format(const std::filesystem::path& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    if (!std::filesystem::exists(path / "config.json"))
+      return Error{path.string() + " is a directory without config.json: not a Hugging Face model directory"};
+    return ModelFormat::kHuggingFaceDir;
+  }
+  if (!std::filesystem::exists(path, error)) return Error{"no such file or directory: " + path.string()};
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  if (!in.read(magic, 4) || std::string_view(magic, 4) != "GGUF")
+    return Error{path.string() + " is neither a GGUF file (no GGUF magic) nor a model directory"};
+  return ModelFormat::kGguf;
+}
+
+Result<ModelFiles> load_model_files(const std::filesystem::path& path) {
+  KEEL_ASSIGN_OR_RETURN(ModelFormat format, detect_model_format(path));
+  return format == ModelFormat::kGguf ? load_gguf_files(path) : load_hf_files(path);
+}
+
+}  // namespace keel
