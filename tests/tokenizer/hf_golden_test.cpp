@@ -5,6 +5,7 @@
 // tests/golden/<name>/model-f32.gguf. Skips when no fixtures exist yet.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -141,6 +142,38 @@ TEST(HfGolden, ConvertedGgufMatchesHuggingFace) {
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "no converted GGUF next to the fixtures";
+}
+
+// The SentencePiece fixture: a BPE model trained with the sentencepiece
+// library (byte fallback, split digits, dummy prefix), converted to a
+// vocab-only GGUF by llama.cpp. "ids_sp" are sentencepiece's own ids (it
+// knows no special-token text); "ids" are Hugging Face's, which split out
+// special tokens.
+TEST(HfGolden, SentencePieceGgufMatchesSentencePiece) {
+  const auto dir = test::golden_dir() / "tokenizers" / "spm";
+  if (!std::filesystem::exists(dir / "vocab.gguf")) GTEST_SKIP() << "no SentencePiece fixture in " << dir;
+  const auto file = GgufFile::open(dir / "vocab.gguf");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto tokenizer = Tokenizer::from_gguf(*file);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+
+  std::ifstream lines(dir / "expected.jsonl");
+  std::string line;
+  size_t cases = 0, agree_sp = 0, agree_hf = 0;
+  while (std::getline(lines, line)) {
+    const json entry = json::parse(line);
+    const std::string text = base64_decode(entry["text_b64"].get<std::string>());
+    const auto sp_ids = entry["ids_sp"].get<std::vector<int32_t>>();
+    const auto hf_ids = entry["ids"].get<std::vector<int32_t>>();
+    ++cases;
+    agree_sp += tokenizer->encode(text, /*add_bos=*/false, /*parse_special=*/false) == sp_ids;
+    agree_hf += tokenizer->encode(text, /*add_bos=*/false, /*parse_special=*/true) == hf_ids;
+  }
+  std::printf("spm: %zu/%zu cases equal to sentencepiece, %zu/%zu equal to Hugging Face\n", agree_sp, cases,
+              agree_hf, cases);
+  EXPECT_GT(cases, 50u);
+  EXPECT_EQ(agree_sp, cases);
+  EXPECT_EQ(agree_hf, cases);
 }
 
 }  // namespace
