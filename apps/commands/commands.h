@@ -11,6 +11,7 @@ Command add_detokenize_command(CLI::App& root);
 Command add_logits_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_chat_template_command(CLI::App& root);
+Command add_batch_command(CLI::App& root);
 
 // `keel` with no subcommand: generate from the shipped model.
 int run_default();

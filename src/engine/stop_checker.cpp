@@ -6,21 +6,35 @@ namespace keel {
 
 StopChecker::StopChecker(std::vector<std::string> stop_strings) : stops_(std::move(stop_strings)) {
   std::erase_if(stops_, [](const std::string& s) { return s.empty(); });
+  size_t longest = 0;
+  for (const auto& stop : stops_) longest = std::max(longest, stop.size());
+  pending_.reserve(longest + 64);  // held text: < one stop string, plus the delta being checked
 }
 
 StopChecker::Step StopChecker::push(std::string_view delta) {
   Step step;
-  if (stopped_) return step;
+  step.stopped = push_into(delta, step.text);
+  return step;
+}
+
+std::string StopChecker::flush() {
+  std::string rest;
+  flush_into(rest);
+  return rest;
+}
+
+bool StopChecker::push_into(std::string_view delta, std::string& released) {
+  if (stopped_) return false;
   pending_.append(delta);
 
   // The earliest complete match wins.
   size_t match = std::string::npos;
   for (const auto& stop : stops_) match = std::min(match, pending_.find(stop));
   if (match != std::string::npos) {
-    step.text = pending_.substr(0, match);
-    step.stopped = stopped_ = true;
+    released.append(pending_, 0, match);
+    stopped_ = true;
     pending_.clear();
-    return step;
+    return true;
   }
 
   // Hold back the longest suffix that is a proper prefix of some stop string.
@@ -34,15 +48,14 @@ StopChecker::Step StopChecker::push(std::string_view delta) {
       }
     }
   }
-  step.text = pending_.substr(0, pending_.size() - hold);
+  released.append(pending_, 0, pending_.size() - hold);
   pending_.erase(0, pending_.size() - hold);
-  return step;
+  return false;
 }
 
-std::string StopChecker::flush() {
-  std::string rest;
-  rest.swap(pending_);
-  return rest;
+void StopChecker::flush_into(std::string& released) {
+  released.append(pending_);
+  pending_.clear();
 }
 
 }  // namespace keel

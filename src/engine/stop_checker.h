@@ -26,6 +26,13 @@ class StopChecker {
   // At the end of generation: releases whatever was held back.
   std::string flush();
 
+  // The same without temporaries, for the serving engine's step loop:
+  // appends the releasable text to `released` and returns true when a stop
+  // string matched. Allocates nothing once `released` has room (the held
+  // text is bounded by the longest stop string plus one delta).
+  bool push_into(std::string_view delta, std::string& released);
+  void flush_into(std::string& released);
+
  private:
   std::vector<std::string> stops_;
   std::string pending_;  // text not yet released

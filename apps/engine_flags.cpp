@@ -1,0 +1,50 @@
+#include "engine_flags.h"
+
+#include <cctype>
+
+namespace keel::cli {
+
+void add_engine_flags(CLI::App* app, EngineFlags& flags) {
+  app->add_option("--kv-cache-memory", flags.kv_cache_memory,
+                  "bytes of KV cache (K/M/G suffixes); default: --max-context x --max-seqs");
+  app->add_option("--kv-block-size", flags.kv_block_size, "tokens per KV block")->capture_default_str();
+  app->add_option("--max-batch-tokens", flags.max_batch_tokens, "token rows per engine step")->capture_default_str();
+  app->add_option("--max-seqs", flags.max_seqs, "running sequences at most")->capture_default_str();
+  app->add_option("--max-context", flags.max_context, "positions per sequence (default: the model's context)");
+  app->add_option("--prefix-cache-policy", flags.prefix_cache_policy, "eviction policy: slru (scan resistant) or lru")
+      ->capture_default_str();
+  app->add_flag("--no-prefix-cache", flags.no_prefix_cache, "never reuse KV blocks across requests");
+}
+
+Result<int64_t> parse_byte_size(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 15) return Error{"--kv-cache-memory: expected a byte count such as 536870912 or 512M, got '" + text + "'"};
+  int64_t value = std::stoll(text.substr(0, digits));
+  const std::string suffix = text.substr(digits);
+  if (suffix == "K" || suffix == "KiB" || suffix == "k") value <<= 10;
+  else if (suffix == "M" || suffix == "MiB") value <<= 20;
+  else if (suffix == "G" || suffix == "GiB") value <<= 30;
+  else if (!suffix.empty() && suffix != "B")
+    return Error{"--kv-cache-memory: unknown unit '" + suffix + "' (use K, M or G)"};
+  return value;
+}
+
+Result<EngineOptions> to_engine_options(const EngineFlags& flags) {
+  EngineOptions options;
+  if (!flags.kv_cache_memory.empty()) {
+    KEEL_ASSIGN_OR_RETURN(options.kv_cache_memory, parse_byte_size(flags.kv_cache_memory));
+    if (options.kv_cache_memory <= 0) return Error{"--kv-cache-memory must be positive"};
+  }
+  options.kv_block_size = flags.kv_block_size;
+  options.max_batch_tokens = flags.max_batch_tokens;
+  options.max_seqs = flags.max_seqs;
+  options.max_context = flags.max_context;
+  const auto policy = parse_eviction_policy(flags.prefix_cache_policy);
+  if (!policy) return Error{"--prefix-cache-policy: expected slru or lru, got '" + flags.prefix_cache_policy + "'"};
+  options.prefix_cache_policy = *policy;
+  options.prefix_cache = !flags.no_prefix_cache;
+  return options;
+}
+
+}  // namespace keel::cli

@@ -1,0 +1,43 @@
+// The serving engine's flags, shared by every command that runs an Engine
+// (`keel batch`, `keel serve`): one place for their names, defaults and
+// parsing, so that the CLI contract cannot drift between commands.
+//
+//   --kv-cache-memory BYTES     KV pool size (suffixes K, M, G = KiB, MiB, GiB);
+//                               default: --max-context × --max-seqs worth of blocks
+//   --kv-block-size N           tokens per KV block (16)
+//   --max-batch-tokens N        token rows per step (512)
+//   --max-seqs N                running sequences at most (16)
+//   --max-context N             positions per sequence (the model's context length)
+//   --prefix-cache-policy P     slru (scan resistant, default) | lru
+//   --no-prefix-cache           never reuse KV across requests
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/result.h"
+#include "engine/engine_options.h"
+
+namespace keel::cli {
+
+struct EngineFlags {
+  std::string kv_cache_memory;  // as typed; parsed by to_engine_options
+  int32_t kv_block_size = 16;
+  int32_t max_batch_tokens = 512;
+  int32_t max_seqs = 16;
+  int32_t max_context = 0;
+  std::string prefix_cache_policy = "slru";
+  bool no_prefix_cache = false;
+};
+
+void add_engine_flags(CLI::App* app, EngineFlags& flags);
+
+// Errors name the flag at fault.
+Result<EngineOptions> to_engine_options(const EngineFlags& flags);
+
+// "1048576", "512M", "2G" -> bytes. Errors on anything else.
+Result<int64_t> parse_byte_size(const std::string& text);
+
+}  // namespace keel::cli

@@ -1,0 +1,328 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <string>
+
+#include "engine/allocation_probe.h"
+#include "engine/batch_builder.h"
+#include "engine/request_state.h"
+#include "engine/scheduler.h"
+#include "engine/token_texts.h"
+#include "engine/token_output.h"
+#include "kv/block_manager.h"
+#include "kv/paged_kv_cache.h"
+
+namespace keel {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t to_ns(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+Status check_sampling(const SamplingParams& s) {
+  if (!(s.temperature >= 0.0f)) return Error{"temperature must be >= 0"};
+  if (s.top_k < 0) return Error{"top_k must be >= 0 (0 = off)"};
+  if (!(s.top_p > 0.0f && s.top_p <= 1.0f)) return Error{"top_p must be in (0, 1]"};
+  if (!(s.min_p >= 0.0f && s.min_p <= 1.0f)) return Error{"min_p must be in [0, 1]"};
+  if (!(s.repetition_penalty > 0.0f)) return Error{"repetition_penalty must be > 0"};
+  if (s.top_logprobs < 0 || s.top_logprobs > 20) return Error{"top_logprobs must be in 0..20"};
+  return ok_status();
+}
+
+}  // namespace
+
+RequestHandle::RequestHandle(std::shared_ptr<RequestState> state) : state_(std::move(state)) {}
+uint64_t RequestHandle::id() const { return state_->id; }
+RequestStream& RequestHandle::stream() const { return state_->stream; }
+bool RequestHandle::finished() const { return state_->stream.finished(); }
+
+Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& tokenizer,
+                                               const EngineOptions& options) {
+  const ModelConfig& config = model.config();
+  EngineOptions o = options;
+  if (o.max_context <= 0) o.max_context = static_cast<int32_t>(std::min<int64_t>(config.context_length, INT32_MAX));
+  if (o.max_context <= 0) return Error{"the model states no context length: give --max-context"};
+  if (config.context_length > 0 && o.max_context > config.context_length)
+    return Error{"--max-context " + std::to_string(o.max_context) + " exceeds the model's context length " +
+                 std::to_string(config.context_length)};
+  if (o.kv_block_size <= 0) return Error{"--kv-block-size must be positive"};
+  if (o.max_seqs <= 0) return Error{"--max-seqs must be positive"};
+  if (o.max_waiting < 0) return Error{"--max-waiting must not be negative"};
+  if (o.max_batch_tokens <= 0) return Error{"--max-batch-tokens must be positive"};
+  if (o.max_batch_tokens > model.max_batch_tokens())
+    return Error{"--max-batch-tokens " + std::to_string(o.max_batch_tokens) + " exceeds the model's workspace (" +
+                 std::to_string(model.max_batch_tokens()) + " tokens, set at load)"};
+  if (o.kv_cache_memory < 0) return Error{"--kv-cache-memory must not be negative"};
+
+  BlockPoolShape shape;
+  shape.layers = static_cast<int32_t>(config.layers);
+  shape.block_size = o.kv_block_size;
+  shape.row_width = config.kv_heads * config.head_dim;
+  const int64_t blocks_per_sequence = (o.max_context + o.kv_block_size - 1) / o.kv_block_size;
+  const int64_t blocks = o.kv_cache_memory > 0 ? o.kv_cache_memory / shape.bytes_per_block()
+                                               : blocks_per_sequence * o.max_seqs;
+  if (blocks < 1)
+    return Error{"--kv-cache-memory " + std::to_string(o.kv_cache_memory) + " holds no block of " +
+                 std::to_string(shape.bytes_per_block()) + " bytes"};
+  if (blocks > INT32_MAX / 4) return Error{"--kv-cache-memory asks for too many blocks"};
+  shape.blocks = static_cast<int32_t>(blocks);
+
+  std::unique_ptr<Engine> engine(new Engine(model, tokenizer, o));
+  engine->max_context_ = o.max_context;
+  engine->vocab_ = static_cast<int32_t>(config.vocab);
+  engine->token_texts_ = std::make_unique<TokenTexts>(tokenizer, engine->vocab_);
+  engine->blocks_ = std::make_unique<BlockManager>(shape, o.prefix_cache_policy, o.prefix_cache);
+  engine->cache_ = std::make_unique<PagedKvCache>(engine->blocks_->pool(), o.max_seqs, o.max_context);
+  const int32_t max_queued = o.max_waiting + o.max_seqs;
+  engine->scheduler_ = std::make_unique<Scheduler>(
+      SchedulerLimits{o.max_batch_tokens, o.max_seqs, o.max_context, max_queued}, *engine->blocks_, *engine->cache_);
+  engine->batch_builder_ = std::make_unique<BatchBuilder>(o.max_batch_tokens);
+  engine->plan_.reserve(static_cast<size_t>(o.max_seqs));
+  engine->logits_.resize(static_cast<size_t>(o.max_seqs) * engine->vocab_);
+  engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
+  engine->inbox_.reserve(static_cast<size_t>(max_queued));
+  engine->publish_stats(0.0, 0, 0);
+  return engine;
+}
+
+Engine::Engine(Model& model, const Tokenizer& tokenizer, const EngineOptions& options)
+    : model_(model), tokenizer_(tokenizer), options_(options) {}
+
+Engine::~Engine() { shutdown(Clock::now()); }
+
+void Engine::start() {
+  KEEL_CHECK(!thread_.joinable(), "Engine::start called twice");
+  thread_ = std::thread([this] { loop(); });
+}
+
+Result<RequestHandle> Engine::submit(Request request) {
+  auto reject = [&](std::string message) -> Result<RequestHandle> {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return Error{std::move(message)};
+  };
+  const auto prompt = static_cast<int64_t>(request.prompt.size());
+  if (prompt == 0) return reject("the prompt is empty: give at least one token");
+  for (int32_t id : request.prompt)
+    if (id < 0 || id >= vocab_)
+      return reject("prompt token id " + std::to_string(id) + " is outside the vocabulary of " +
+                    std::to_string(vocab_));
+  if (request.max_tokens < 1) return reject("max_tokens must be at least 1");
+  if (request.min_tokens < 0 || request.min_tokens > request.max_tokens)
+    return reject("min_tokens must be between 0 and max_tokens");
+  if (Status s = check_sampling(request.sampling); !s.ok()) return reject(s.error().message);
+  const int64_t total = prompt + request.max_tokens;
+  if (total > max_context_)
+    return reject("prompt (" + std::to_string(prompt) + " tokens) + max_tokens (" +
+                  std::to_string(request.max_tokens) + ") = " + std::to_string(total) +
+                  " exceeds the context of " + std::to_string(max_context_) + " tokens");
+  if (blocks_->blocks_for(static_cast<int32_t>(total)) > blocks_->total())
+    return reject("prompt + max_tokens = " + std::to_string(total) + " tokens needs more KV memory than the " +
+                  std::to_string(int64_t{blocks_->total()} * blocks_->block_size()) +
+                  " token slots of the whole pool (--kv-cache-memory)");
+
+  std::unique_lock lock(inbox_mutex_);
+  if (!accepting_) return reject("the engine is shutting down");
+  if (unfinished_.load() >= options_.max_waiting + options_.max_seqs)
+    return reject("the engine queue is full (" + std::to_string(options_.max_waiting) + " waiting); retry later");
+  // Built here, on the caller's thread, so that the step loop never allocates for it.
+  auto state = std::make_shared<RequestState>(next_id_++, std::move(request), vocab_, token_texts_->longest());
+  inbox_.push_back(state);
+  unfinished_.fetch_add(1);
+  submitted_.fetch_add(1, std::memory_order_relaxed);
+  work_pending_.store(true);
+  lock.unlock();
+  inbox_ready_.notify_one();
+  return RequestHandle(std::move(state));
+}
+
+void Engine::cancel(const RequestHandle& handle) {
+  if (!handle.valid()) return;
+  handle.state_->cancel_requested.store(true);
+  work_pending_.store(true);
+  inbox_ready_.notify_one();
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  EngineStats copy = stats_;
+  copy.submitted = submitted_.load(std::memory_order_relaxed);
+  copy.rejected = rejected_.load(std::memory_order_relaxed);
+  return copy;
+}
+
+void Engine::set_stalled_for_test(bool stalled) { stalled_.store(stalled); }
+
+bool Engine::step_for_test() {
+  KEEL_CHECK(!thread_.joinable(), "step_for_test is for an engine without a loop thread");
+  return step();
+}
+
+Status Engine::check_invariants_for_test() const { return scheduler_->check_invariants(); }
+
+void Engine::shutdown(Clock::time_point deadline) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    accepting_ = false;
+  }
+  drain_deadline_ns_.store(to_ns(deadline));
+  draining_.store(true);
+  inbox_ready_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    return;
+  }
+  // No loop thread: drain here.
+  while (unfinished_.load() > 0) step();
+}
+
+void Engine::loop() {
+  while (true) {
+    if (stalled_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    const bool worked = step();
+    if (draining_.load() && unfinished_.load() == 0) break;
+    if (!worked) {
+      std::unique_lock lock(inbox_mutex_);
+      inbox_ready_.wait_for(lock, std::chrono::milliseconds(20),
+                            [&] { return work_pending_.load() || draining_.load(); });
+      work_pending_.store(false);
+    }
+  }
+  publish_stats(0.0, 0, 0);
+}
+
+void Engine::ingest_submitted() {
+  std::lock_guard lock(inbox_mutex_);
+  for (auto& state : inbox_) scheduler_->enqueue(std::move(state));
+  inbox_.clear();  // keeps its capacity
+}
+
+void Engine::finish(RequestState& request, FinishCause cause) {
+  finish_request(request, cause);
+  request.stream.notify();
+  ++finished_;
+  if (cause == FinishCause::kCancelled) ++cancelled_;
+  if (cause == FinishCause::kDeadline) ++expired_;
+  unfinished_.fetch_sub(1);
+}
+
+void Engine::end_cancelled_and_expired(bool shutting_down) {
+  const Clock::time_point now = Clock::now();
+  auto cause_for = [&](const RequestState& r) -> std::optional<FinishCause> {
+    if (r.cancel_requested.load(std::memory_order_relaxed)) return FinishCause::kCancelled;
+    if (now >= r.request.deadline) return FinishCause::kDeadline;
+    if (shutting_down) return FinishCause::kShutdown;
+    return std::nullopt;
+  };
+  const std::span<const int32_t> running = scheduler_->running();
+  for (size_t i = running.size(); i-- > 0;) {
+    const int32_t slot = scheduler_->running()[i];
+    RequestState& request = *scheduler_->sequence(slot).request;
+    if (const auto cause = cause_for(request)) {
+      finish(request, *cause);
+      scheduler_->retire(slot);
+    }
+  }
+  scheduler_->drop_waiting([&](RequestState& request) {
+    const auto cause = cause_for(request);
+    if (cause) finish(request, *cause);
+    return cause.has_value();
+  });
+}
+
+bool Engine::step() {
+  allocation_probe::CountedRegion counted;
+  const Clock::time_point start = Clock::now();
+  ingest_submitted();
+  const bool past_deadline = draining_.load() && to_ns(start) >= drain_deadline_ns_.load();
+  end_cancelled_and_expired(past_deadline);
+
+  const int32_t tokens = scheduler_->schedule(plan_);
+  if (tokens == 0) {
+    publish_stats(0.0, 0, 0);
+    return false;
+  }
+  int32_t logit_rows = 0;
+  const ForwardBatch batch = batch_builder_->build(
+      plan_, [&](int32_t slot) { return std::span<const int32_t>(scheduler_->sequence(slot).request->tokens); },
+      &logit_rows);
+  const Status forwarded =
+      model_.forward(batch, *cache_, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
+  KEEL_CHECK(forwarded.ok(), forwarded.ok() ? "" : forwarded.error().message);
+  run_forward_and_sample(logit_rows);
+
+  const auto sequences = static_cast<int32_t>(plan_.size());
+  tokens_computed_ += static_cast<uint64_t>(tokens);
+  ++steps_;
+  publish_stats(std::chrono::duration<double>(Clock::now() - start).count(), tokens, sequences);
+  return true;
+}
+
+// After the forward: commit the filled blocks, and for every chunk that
+// reached its sequence's end, sample the next token from its logits row.
+void Engine::run_forward_and_sample(int32_t logit_rows) {
+  int32_t row = 0;
+  for (const ScheduledChunk& chunk : plan_) {
+    scheduler_->complete_chunk(chunk);
+    if (!chunk.samples) continue;
+    KEEL_CHECK(row < logit_rows, "more sampling chunks than logits rows");
+    RequestState& request = *scheduler_->sequence(chunk.slot).request;
+    const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row++) * vocab_, vocab_);
+    std::span<const TokenLogprob> logprobs;
+    if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());
+    const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
+    if (request.request.logprobs) {
+      const std::span<TokenLogprob> top = std::span(request.logprobs).subspan(1);
+      request.logprobs[0] = TokenLogprob{token, request.sampler.logprobs(raw_logits_, token, top)};
+      logprobs = request.logprobs;
+    }
+    ++tokens_generated_;
+    if (const auto cause = accept_token(request, token, logprobs, tokenizer_, *token_texts_, max_context_)) {
+      finish(request, *cause);
+      scheduler_->retire(chunk.slot);  // may free the request: not touched after this
+      continue;
+    }
+    update_usage(request);
+    request.stream.notify();
+  }
+}
+
+void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences) {
+  const KvStats kv = blocks_->stats();
+  const SchedulerCounters& counters = scheduler_->counters();
+  std::lock_guard lock(stats_mutex_);
+  EngineStats& s = stats_;
+  s.running = static_cast<int32_t>(scheduler_->running().size());
+  s.waiting = scheduler_->waiting_count();
+  s.finished = finished_;
+  s.cancelled = cancelled_;
+  s.deadline_expired = expired_;
+  s.preemptions = counters.preemptions;
+  s.blocks_total = kv.total;
+  s.blocks_free = kv.free;
+  s.blocks_used = kv.used;
+  s.blocks_cached = kv.cached;
+  s.block_size = blocks_->block_size();
+  s.evictions = kv.evictions;
+  s.fragmentation = scheduler_->fragmentation();
+  s.prefix_query_tokens = counters.prefix_query_tokens;
+  s.prefix_hit_tokens = counters.prefix_hit_tokens;
+  s.steps = steps_;
+  s.tokens_computed = tokens_computed_;
+  s.tokens_generated = tokens_generated_;
+  if (step_tokens > 0) {
+    s.last_step_tokens = step_tokens;
+    s.last_step_sequences = step_sequences;
+    s.last_step_seconds = step_seconds;
+    total_step_seconds_ += step_seconds;
+  }
+  s.total_step_seconds = total_step_seconds_;
+  s.step_loop_allocations = allocation_probe::count();
+  s.heartbeat = Clock::now();
+}
+
+}  // namespace keel

@@ -1,0 +1,171 @@
+// Engine: one thread that owns the scheduler, the paged KV memory and the
+// model, and turns submitted requests into streams of tokens.
+//
+//   auto engine = Engine::create(model, tokenizer, options).value();
+//   engine->start();                                  // spawns the step loop
+//   Request request;  request.prompt = ids;  request.max_tokens = 64;
+//   request.on_events = [&] { loop.post(wake); };     // optional, non-blocking
+//   auto handle = engine->submit(std::move(request)); // Result<RequestHandle>
+//   StreamUpdate update;
+//   while (handle->stream().wait_and_read(update, 100ms) || !handle->finished()) { ... }
+//   engine->shutdown(deadline);                       // drain, then stop
+//
+// Threads: submit(), cancel(), stats() and the RequestHandle readers may be
+// called from any thread at any time. They never wait on a step: submit
+// takes a short lock on the inbound queue, stats() copies the snapshot the
+// loop published after its last step, and readers copy out of their own
+// stream. The step loop never holds a lock that a client waits on while it
+// runs the model.
+//
+// Memory: everything the loop touches is reserved in create() (KV pool,
+// batch and logits buffers, queues sized by max_waiting and max_seqs) or in
+// submit() on the caller's thread (the request's sampler, detokenizer and
+// output stream). A steady-state step allocates nothing.
+//
+// n > 1 completions are the server's job: it submits n requests.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "engine/engine_options.h"
+#include "engine/engine_stats.h"
+#include "engine/request.h"
+#include "engine/request_stream.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace keel {
+
+struct RequestState;  // engine-private per-request state (engine/request_state.h)
+class Scheduler;
+class BlockManager;
+class PagedKvCache;
+class BatchBuilder;
+class TokenTexts;
+struct ScheduledChunk;
+
+// The client's grip on a submitted request. Copyable; the request's memory
+// lives until the engine has finished it and every handle is gone.
+class RequestHandle {
+ public:
+  RequestHandle() = default;
+  explicit RequestHandle(std::shared_ptr<RequestState> state);
+
+  uint64_t id() const;            // unique per engine, increasing in submit order
+  RequestStream& stream() const;  // read(), wait_and_read(), finished()
+  bool finished() const;
+  bool valid() const { return state_ != nullptr; }
+
+ private:
+  friend class Engine;
+  std::shared_ptr<RequestState> state_;
+};
+
+class Engine {
+ public:
+  // Reserves the KV pool and every per-step buffer. Errors: options that do
+  // not fit the model (max_batch_tokens over the model's workspace,
+  // max_context over the model's context, a pool smaller than one
+  // sequence's worth of blocks, non-positive sizes).
+  static Result<std::unique_ptr<Engine>> create(Model& model, const Tokenizer& tokenizer,
+                                                const EngineOptions& options);
+  ~Engine();  // shutdown(now) if still running
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Spawns the step loop thread. Call once.
+  void start();
+
+  // Queues a request. Errors, with a message meant for the client: empty
+  // prompt, a token id outside the vocabulary, bad sampling parameters,
+  // max_tokens < 1, min_tokens > max_tokens, prompt + max_tokens over
+  // --max-context or over the whole KV pool, the waiting queue full
+  // (--max-waiting; retry later), the engine shutting down.
+  Result<RequestHandle> submit(Request request);
+
+  // Ends the request at the next step (FinishCause::kCancelled) and frees
+  // its KV blocks. Harmless on a finished request.
+  void cancel(const RequestHandle& handle);
+
+  // The snapshot published after the latest step. Never waits on a step.
+  EngineStats stats() const;
+
+  // Stop admitting (submit() fails), let running and waiting requests
+  // finish until `deadline`, end the rest with FinishCause::kShutdown, and
+  // join the loop. Idempotent.
+  void shutdown(std::chrono::steady_clock::time_point deadline);
+
+  // Test hook: while stalled, the loop runs no steps (its heartbeat stops),
+  // as if a forward hung. The server's readiness test uses it.
+  void set_stalled_for_test(bool stalled);
+
+  // Synchronous stepping for tests, without start(): runs one step (ingest,
+  // schedule, forward, sample, publish stats). Returns false when there was
+  // nothing to do.
+  bool step_for_test();
+  // Test hook: checks the KV accounting (free + used + cached == total,
+  // refcounts == holders). Only between steps (after step_for_test).
+  Status check_invariants_for_test() const;
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  Engine(Model& model, const Tokenizer& tokenizer, const EngineOptions& options);
+  void loop();
+  bool step();  // one scheduler step; false if idle
+  void ingest_submitted();
+  void end_cancelled_and_expired(bool shutting_down);
+  void run_forward_and_sample(int32_t logit_rows);
+  void finish(RequestState& request, FinishCause cause);
+  void publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences);
+
+  Model& model_;
+  Tokenizer tokenizer_;
+  EngineOptions options_;
+  int32_t max_context_ = 0;
+  int32_t vocab_ = 0;
+  std::unique_ptr<TokenTexts> token_texts_;
+  std::unique_ptr<BlockManager> blocks_;
+  std::unique_ptr<PagedKvCache> cache_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<BatchBuilder> batch_builder_;
+  std::vector<ScheduledChunk> plan_;  // reserved max_seqs
+  std::vector<float> logits_;         // [max_seqs × vocab]
+  std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
+  uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
+  uint64_t tokens_computed_ = 0, tokens_generated_ = 0;
+  double total_step_seconds_ = 0.0;
+
+  // Inbound: submit() pushes, the loop drains (bounded by max_waiting).
+  mutable std::mutex inbox_mutex_;
+  std::condition_variable inbox_ready_;
+  std::vector<std::shared_ptr<RequestState>> inbox_;  // reserved max_waiting
+  uint64_t next_id_ = 1;
+  bool accepting_ = true;
+  // Submitted and not yet finished; submit() refuses past max_waiting +
+  // max_seqs, which also bounds the waiting queue.
+  std::atomic<int32_t> unfinished_{0};
+  std::atomic<bool> work_pending_{false};  // set by submit/cancel, cleared by the loop
+
+  // Published statistics.
+  mutable std::mutex stats_mutex_;
+  EngineStats stats_;
+  std::atomic<uint64_t> submitted_{0};
+  std::atomic<uint64_t> rejected_{0};
+
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> stalled_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<int64_t> drain_deadline_ns_{0};  // steady_clock nanoseconds since epoch
+};
+
+}  // namespace keel

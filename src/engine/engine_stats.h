@@ -1,0 +1,53 @@
+// EngineStats: a snapshot of the engine, published after every step. Other
+// threads (metrics, health) read a copy without waiting on the step loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace keel {
+
+struct EngineStats {
+  // Scheduler.
+  int32_t running = 0;                 // sequences holding KV blocks
+  int32_t waiting = 0;                 // admitted to the engine, not yet running (incl. preempted)
+  uint64_t submitted = 0;              // requests accepted by submit()
+  uint64_t rejected = 0;               // requests refused by submit()
+  uint64_t finished = 0;               // requests ended for any reason
+  uint64_t cancelled = 0;              // ... of which by cancel()
+  uint64_t deadline_expired = 0;       // ... of which by their deadline
+  uint64_t preemptions = 0;            // running sequences sent back to wait (recompute)
+
+  // KV block pool: free + used + cached == total, always.
+  int32_t blocks_total = 0;
+  int32_t blocks_free = 0;
+  int32_t blocks_used = 0;             // refcount >= 1
+  int32_t blocks_cached = 0;           // refcount 0, kept for prefix reuse until evicted
+  int32_t block_size = 0;              // tokens per block
+  uint64_t evictions = 0;              // cached blocks reclaimed for new content
+  // Allocated but unfilled token slots over allocated slots, of the
+  // running sequences' blocks (at most one partial block per sequence).
+  double fragmentation = 0.0;
+
+  // Prefix cache, in prompt tokens.
+  uint64_t prefix_query_tokens = 0;    // prompt tokens looked up at admission
+  uint64_t prefix_hit_tokens = 0;      // ... of which found cached
+
+  // Steps.
+  uint64_t steps = 0;
+  uint64_t tokens_computed = 0;        // token rows run through the model, all steps
+  uint64_t tokens_generated = 0;       // tokens sampled, all steps
+  int32_t last_step_tokens = 0;        // token rows of the latest step (== its real scheduled tokens)
+  int32_t last_step_sequences = 0;     // sequences in the latest step
+  double last_step_seconds = 0.0;
+  double total_step_seconds = 0.0;
+  // Heap allocations made on the engine thread inside the step loop since
+  // start, as counted by an operator new replacement that reports to
+  // allocation_probe.h (0 when the binary installs none).
+  uint64_t step_loop_allocations = 0;
+  // When the loop last completed a step or found nothing to do; readiness
+  // checks compare it with now.
+  std::chrono::steady_clock::time_point heartbeat{};
+};
+
+}  // namespace keel

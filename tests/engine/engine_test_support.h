@@ -1,0 +1,100 @@
+// Shared helpers for the engine tests: the tiny golden model, an engine
+// driven step by step on the test thread, and reference generation.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/generator.h"
+#include "engine/model_files.h"
+#include "model/model.h"
+
+namespace keel::testing {
+
+struct TinyModel {
+  std::unique_ptr<Model> model;
+  ModelFiles files;
+};
+
+// The qwen2 golden model (2 layers, vocab 495, context 256), loaded once.
+inline TinyModel& tiny_model() {
+  static TinyModel* fixture = [] {
+    const std::string path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/qwen2/model-q8_0.gguf";
+    auto* t = new TinyModel{load_model(path, LoadOptions{512}).value(), load_model_files(path).value()};
+    return t;
+  }();
+  return *fixture;
+}
+
+inline std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
+  TinyModel& tiny = tiny_model();
+  return Engine::create(*tiny.model, tiny.files.tokenizer, options).value();
+}
+
+inline std::vector<int32_t> random_prompt(std::mt19937& rng, int32_t length) {
+  std::uniform_int_distribution<int32_t> id(3, 490);
+  std::vector<int32_t> prompt(static_cast<size_t>(length));
+  for (auto& token : prompt) token = id(rng);
+  return prompt;
+}
+
+inline Request greedy_request(std::vector<int32_t> prompt, int32_t max_tokens, bool ignore_eos = true) {
+  Request request;
+  request.prompt = std::move(prompt);
+  request.max_tokens = max_tokens;
+  request.sampling.temperature = 0.0f;
+  request.ignore_eos = ignore_eos;
+  return request;
+}
+
+// Everything one request produced, read from its stream.
+struct Outcome {
+  std::vector<int32_t> ids;
+  std::string text;
+  std::optional<Finish> finish;
+  Usage usage;
+};
+
+inline void drain(const RequestHandle& handle, Outcome& outcome) {
+  StreamUpdate update;
+  while (handle.stream().read(update)) {
+    outcome.ids.insert(outcome.ids.end(), update.tokens.begin(), update.tokens.end());
+    outcome.text += update.text;
+    outcome.usage = update.usage;
+    if (update.finish) outcome.finish = update.finish;
+  }
+}
+
+// Steps `engine` (no loop thread) until every handle has finished.
+inline std::vector<Outcome> run_to_completion(Engine& engine, const std::vector<RequestHandle>& handles) {
+  std::vector<Outcome> outcomes(handles.size());
+  for (int guard = 0; guard < 100000; ++guard) {
+    bool all_done = true;
+    for (size_t i = 0; i < handles.size(); ++i) {
+      drain(handles[i], outcomes[i]);
+      all_done = all_done && outcomes[i].finish.has_value();
+    }
+    if (all_done) return outcomes;
+    engine.step_for_test();
+  }
+  ADD_FAILURE() << "requests did not finish";
+  return outcomes;
+}
+
+// The single-sequence reference: keel's Generator (the `keel run` path).
+inline std::vector<int32_t> generate_alone(const Request& request) {
+  TinyModel& tiny = tiny_model();
+  Generator generator(*tiny.model, tiny.files.tokenizer);
+  GenerationOptions options;
+  options.max_tokens = request.max_tokens;
+  options.sampling = request.sampling;
+  options.ignore_eos = request.ignore_eos;
+  return generator.generate(request.prompt, options).value().tokens;
+}
+
+}  // namespace keel::testing

@@ -1,0 +1,120 @@
+// Guarantees 6 and 7: after warm-up the step loop allocates nothing, and
+// tens of thousands of requests leave resident memory flat.
+#include <fstream>
+
+#include "engine/allocation_probe.h"
+#include "engine_test_support.h"
+
+namespace keel::testing {
+namespace {
+
+// Resident set size of this process, from /proc/self/status (kB).
+int64_t rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+// A stream of requests: a new one every few steps, some cancelled, all of
+// them sharing a short prefix so that the prefix cache hits and evicts.
+class Traffic {
+ public:
+  explicit Traffic(Engine& engine) : engine_(engine), rng_(11), shared_(random_prompt(rng_, 20)) {}
+
+  // Submits (outside the engine's step loop), cancels, steps, drains.
+  void run_steps(int steps, int max_tokens) {
+    for (int i = 0; i < steps; ++i) {
+      if (live_.size() < 12 && rng_() % 2 == 0) {
+        std::vector<int32_t> prompt = shared_;
+        prompt.resize(static_cast<size_t>(4 + rng_() % 16));
+        prompt.push_back(static_cast<int32_t>(3 + rng_() % 400));
+        Request request = greedy_request(std::move(prompt), 1 + static_cast<int32_t>(rng_() % max_tokens));
+        if (rng_() % 4 == 0) request.stop = {"xyz"};
+        live_.push_back(engine_.submit(std::move(request)).value());
+        ++submitted_;
+      }
+      if (!live_.empty() && rng_() % 16 == 0) engine_.cancel(live_[rng_() % live_.size()]);
+      engine_.step_for_test();
+      std::erase_if(live_, [&](const RequestHandle& handle) {
+        while (handle.stream().read(update_)) {
+        }
+        return handle.finished();
+      });
+    }
+  }
+  // Submits `count` requests and runs until they have all finished.
+  void run_requests(int count, int max_tokens) {
+    const int64_t target = submitted_ + count;
+    while (submitted_ < target || !live_.empty()) {
+      if (submitted_ >= target) {
+        run_steps_without_arrivals();
+        continue;
+      }
+      run_steps(1, max_tokens);
+    }
+  }
+
+ private:
+  void run_steps_without_arrivals() {
+    engine_.step_for_test();
+    std::erase_if(live_, [&](const RequestHandle& handle) {
+      while (handle.stream().read(update_)) {
+      }
+      return handle.finished();
+    });
+  }
+
+  Engine& engine_;
+  std::mt19937 rng_;
+  std::vector<int32_t> shared_;
+  std::vector<RequestHandle> live_;
+  StreamUpdate update_;
+  int64_t submitted_ = 0;
+};
+
+EngineOptions steady_options() {
+  EngineOptions options;
+  options.kv_block_size = 4;
+  options.max_seqs = 8;
+  options.max_batch_tokens = 32;
+  const auto& config = tiny_model().model->config();
+  options.kv_cache_memory = 48 * (2 * config.layers * 4 * config.kv_heads * config.head_dim * 4);  // 48 blocks
+  return options;
+}
+
+// 6. Thousands of steady-state steps with arrivals, finishes, cancellations,
+// prefix hits, evictions and stop strings: zero allocations in the loop.
+TEST(EngineSteadyState, StepLoopAllocatesNothing) {
+  auto engine = make_engine(steady_options());
+  Traffic traffic(*engine);
+  traffic.run_steps(2000, 24);  // warm-up: first use of every code path
+  const uint64_t before = allocation_probe::count();
+  const uint64_t steps_before = engine->stats().steps;
+  traffic.run_steps(5000, 24);
+  const EngineStats s = engine->stats();
+  EXPECT_GT(s.steps - steps_before, 3000u);
+  EXPECT_GT(s.evictions, 0u);
+  EXPECT_GT(s.prefix_hit_tokens, 0u);
+  EXPECT_EQ(allocation_probe::count() - before, 0u) << "heap allocations inside the step loop";
+  EXPECT_EQ(s.step_loop_allocations, allocation_probe::count());
+}
+
+// 7. 20,000 short requests: RSS after all of them is within 1% of RSS after
+// the first 1,000.
+TEST(EngineSteadyState, TwentyThousandRequestsLeaveMemoryFlat) {
+  auto engine = make_engine(steady_options());
+  Traffic traffic(*engine);
+  traffic.run_requests(1000, 2);
+  const int64_t after_first_thousand = rss_kb();
+  traffic.run_requests(19000, 2);
+  const int64_t after_all = rss_kb();
+  std::printf("RSS after 1,000 requests: %lld kB; after 20,000: %lld kB\n",
+              static_cast<long long>(after_first_thousand), static_cast<long long>(after_all));
+  EXPECT_GE(engine->stats().finished, 20000u);
+  EXPECT_LE(after_all, after_first_thousand + after_first_thousand / 100);
+}
+
+}  // namespace
+}  // namespace keel::testing
