@@ -14,7 +14,14 @@ packages=(
   googletest libgtest-dev libgmock-dev  # unit tests via CTest
   clang libclang-rt-14-dev  # libFuzzer targets
   python3 python3-jinja2    # reference renderer for chat-template fixtures
+  libboost-dev          # Boost.Asio/Beast: the HTTP server's transport
+  libtomlplusplus-dev   # `keel serve --config` files (TOML)
+  prometheus            # promtool, to check /metrics in the server tests
+  nodejs                # the openai npm package in the server end-to-end tests
 )
+# npm installs the pinned openai package (tests/e2e_server). Debian ships it
+# apart from nodejs; a nodejs from elsewhere (NodeSource) bundles its own.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -12,6 +12,7 @@ Command add_logits_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_chat_template_command(CLI::App& root);
 Command add_batch_command(CLI::App& root);
+Command add_serve_command(CLI::App& root);
 
 // `keel` with no subcommand: generate from the shipped model.
 int run_default();

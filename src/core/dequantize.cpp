@@ -21,6 +21,7 @@
 
 #include "core/check.h"
 #include "core/half.h"
+#include "core/multiversion.h"
 
 namespace keel {
 namespace {
@@ -227,18 +228,44 @@ void quantize_q5_0(const float* x, Byte* block) {
   std::memcpy(block + 2, &qh, sizeof(qh));
 }
 
-using BlockDecoder = void (*)(const Byte*, float*);
 using BlockEncoder = void (*)(const float*, Byte*);
 
-BlockDecoder block_decoder(DType type) {
+// One function per type decodes a whole row, so that the block decoder is
+// inlined into its loop and both are compiled for AVX2 where the CPU has
+// it (KEEL_MULTIVERSION): this loop is the inner loop of every quantized
+// matmul.
+#define KEEL_ROW_DECODER(row_function, block_function, block_elems, block_bytes)       \
+  KEEL_MULTIVERSION void row_function(const Byte* src, float* dst, int64_t blocks) { \
+    for (int64_t b = 0; b < blocks; ++b) block_function(src + b * (block_bytes), dst + b * (block_elems)); \
+  }
+KEEL_ROW_DECODER(dequantize_row_q8_0, dequantize_q8_0, 32, 34)
+KEEL_ROW_DECODER(dequantize_row_q4_0, dequantize_q4_0, 32, 18)
+KEEL_ROW_DECODER(dequantize_row_q4_1, dequantize_q4_1, 32, 20)
+KEEL_ROW_DECODER(dequantize_row_q5_0, dequantize_q5_0, 32, 22)
+KEEL_ROW_DECODER(dequantize_row_q4_k, dequantize_q4_k, 256, 144)
+KEEL_ROW_DECODER(dequantize_row_q5_k, dequantize_q5_k, 256, 176)
+KEEL_ROW_DECODER(dequantize_row_q6_k, dequantize_q6_k, 256, 210)
+#undef KEEL_ROW_DECODER
+
+KEEL_MULTIVERSION void dequantize_row_bf16(const Byte* src, float* dst, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    uint16_t bits;
+    std::memcpy(&bits, src + 2 * k, sizeof(bits));
+    dst[k] = bf16_to_f32(bits);
+  }
+}
+
+using RowDecoder = void (*)(const Byte*, float*, int64_t);
+
+RowDecoder row_decoder(DType type) {
   switch (type) {
-    case DType::Q8_0: return dequantize_q8_0;
-    case DType::Q4_0: return dequantize_q4_0;
-    case DType::Q4_1: return dequantize_q4_1;
-    case DType::Q5_0: return dequantize_q5_0;
-    case DType::Q4_K: return dequantize_q4_k;
-    case DType::Q5_K: return dequantize_q5_k;
-    case DType::Q6_K: return dequantize_q6_k;
+    case DType::Q8_0: return dequantize_row_q8_0;
+    case DType::Q4_0: return dequantize_row_q4_0;
+    case DType::Q4_1: return dequantize_row_q4_1;
+    case DType::Q5_0: return dequantize_row_q5_0;
+    case DType::Q4_K: return dequantize_row_q4_k;
+    case DType::Q5_K: return dequantize_row_q5_k;
+    case DType::Q6_K: return dequantize_row_q6_k;
     default: return nullptr;
   }
 }
@@ -267,19 +294,14 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
       for (int64_t k = 0; k < n; ++k) dst[k] = load_f16(bytes + 2 * k);
       return;
     case DType::BF16:
-      for (int64_t k = 0; k < n; ++k) {
-        uint16_t bits;
-        std::memcpy(&bits, bytes + 2 * k, sizeof(bits));
-        dst[k] = bf16_to_f32(bits);
-      }
+      dequantize_row_bf16(bytes, dst, n);
       return;
     default:
       break;
   }
-  const BlockDecoder decode = block_decoder(type);
+  const RowDecoder decode = row_decoder(type);
   KEEL_CHECK(decode != nullptr, "dequantize_row: no decoder for this dtype");
-  const int64_t blocks = n / info.block_elems;
-  for (int64_t b = 0; b < blocks; ++b) decode(bytes + b * info.block_bytes, dst + b * info.block_elems);
+  decode(bytes, dst, n / info.block_elems);
 }
 
 bool quantize_row(DType type, const float* src, void* dst, int64_t n) {

@@ -30,9 +30,10 @@ class CpuBackend final : public Backend {
   void swiglu(float* gate, const float* up, int64_t n) override;
   void add(float* dst, const float* src, int64_t n) override;
 
- private:
   // Weight rows decoded together and dotted with each token row in turn.
   static constexpr int64_t kTileRows = 4;
+
+ private:
 
   // One decode buffer of kTileRows x max_row_elems floats per parallel task.
   float* tile_buffer(int64_t task) { return tile_buffers_.data() + task * kTileRows * limits_.max_row_elems; }

@@ -1,0 +1,152 @@
+// keel serve: the OpenAI-compatible HTTP server (src/server/). This file
+// only turns flags and the config file into settings, loads the model and
+// hands the engine to the server; docs/operations.md describes the flags.
+#include "commands/commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "engine/engine.h"
+#include "engine/model_files.h"
+#include "engine_flags.h"
+#include "model/model.h"
+#include "server/config_file.h"
+#include "server/server.h"
+
+namespace keel::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model, config_path, api_key, api_key_file;
+  EngineFlags engine;
+  server::ServerConfig server;
+};
+
+void add_server_flags(CLI::App* app, ServeOptions& o) {
+  auto& s = o.server;
+  app->add_option("--config", o.config_path, "TOML file holding any of these flags (and [keys.NAME] tables)");
+  app->add_option("--host", s.host, "address to listen on")->capture_default_str();
+  app->add_option("--port", s.port, "port to listen on (0: any free port)")->capture_default_str();
+  app->add_option("--served-model-name", s.served_model_name, "model id in the API (default: the file's name)");
+  app->add_option("--io-threads", s.io_threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  app->add_option("--max-body-bytes", s.max_body_bytes, "largest request body")->capture_default_str();
+  app->add_option("--max-header-bytes", s.max_header_bytes, "largest request head")->capture_default_str();
+  app->add_option("--max-connections", s.max_connections, "open connections at most")->capture_default_str();
+  app->add_option("--header-timeout", s.header_timeout_s, "seconds to receive a request head")->capture_default_str();
+  app->add_option("--body-timeout", s.body_timeout_s, "seconds to receive a request body")->capture_default_str();
+  app->add_option("--idle-timeout", s.idle_timeout_s, "seconds a kept-alive connection may idle")->capture_default_str();
+  app->add_option("--max-queue", s.max_queue, "requests waiting for their first output at most (then 429)")
+      ->capture_default_str();
+  app->add_option("--queue-timeout", s.queue_timeout_s, "seconds a request may wait in the queue (then 503)")
+      ->capture_default_str();
+  app->add_option("--stall-timeout", s.stall_timeout_s, "seconds without an engine step, with work pending, before /ready fails")
+      ->capture_default_str();
+  app->add_option("--drain-timeout", s.drain_timeout_s, "seconds running requests get to finish on SIGTERM")
+      ->capture_default_str();
+  app->add_option("--slow-request-ms", s.slow_request_ms, "log requests slower than this (0: off)")->capture_default_str();
+  app->add_option("--max-n", s.max_n, "largest n per request")->capture_default_str();
+  app->add_option("--access-log", s.access_log, "access log: '-' for stderr, '' for none, or a file")
+      ->capture_default_str();
+  app->add_option("--api-key", o.api_key, "require this key (Authorization: Bearer KEY)");
+  app->add_option("--api-key-file", o.api_key_file, "require one of the keys in this file ('KEY' or 'NAME KEY' per line)");
+  app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");  // hidden: POST /debug/stall
+}
+
+// Settings from the config file for every flag not given on the command line.
+Status apply_config_file(CLI::App* app, ServeOptions& options) {
+  if (options.config_path.empty()) return ok_status();
+  KEEL_ASSIGN_OR_RETURN(server::ConfigFile file, server::load_config_file(options.config_path));
+  for (const auto& [name, values] : file.options) {
+    CLI::Option* option = app->get_option_no_throw("--" + name);
+    if (!option || name == "config")
+      return Error{options.config_path + ": unknown setting '" + name + "' (settings are serve's flag names)"};
+    if (option->count() > 0) continue;  // the command line wins
+    try {
+      for (const auto& value : values) option->add_result(value);
+      option->run_callback();
+    } catch (const CLI::Error& error) {
+      return Error{options.config_path + ": " + name + ": " + error.what()};
+    }
+  }
+  for (auto& key : file.keys) options.server.keys.push_back(std::move(key));
+  return ok_status();
+}
+
+Status collect_keys(ServeOptions& options) {
+  if (!options.api_key.empty()) options.server.keys.push_back(server::KeyPolicy{"default", options.api_key, 0, 0, 0});
+  if (!options.api_key_file.empty()) {
+    KEEL_ASSIGN_OR_RETURN(std::string text, read_file(options.api_key_file));
+    if (auto error = server::parse_api_key_file(text, options.server.keys))
+      return Error{options.api_key_file + ": " + *error};
+  }
+  return ok_status();
+}
+
+void print_configuration(const ServeOptions& o, const EngineOptions& engine, uint16_t port, int32_t max_context) {
+  const auto& s = o.server;
+  std::fprintf(stderr,
+               "keel: serving %s on http://%s:%u\n"
+               "  io-threads %d, max-connections %lld, max-body-bytes %lld, timeouts header %.0fs body %.0fs idle %.0fs\n"
+               "  max-queue %d, queue-timeout %.0fs, stall-timeout %.0fs, drain-timeout %.0fs, slow-request-ms %lld\n"
+               "  engine: max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, prefix cache %s\n"
+               "  api keys: %zu%s\n",
+               o.model.c_str(), s.host.c_str(), port, s.io_threads, static_cast<long long>(s.max_connections),
+               static_cast<long long>(s.max_body_bytes), s.header_timeout_s, s.body_timeout_s, s.idle_timeout_s,
+               s.max_queue, s.queue_timeout_s, s.stall_timeout_s, s.drain_timeout_s,
+               static_cast<long long>(s.slow_request_ms), engine.max_seqs, engine.max_batch_tokens, max_context,
+               engine.kv_block_size, engine.prefix_cache ? "on" : "off", s.keys.size(),
+               s.keys.empty() ? " (open to anyone who can connect)" : "");
+  std::printf("http://%s:%u\n", s.host.c_str(), port);  // for scripts: the address, once ready
+  std::fflush(stdout);
+}
+
+int run_serve(CLI::App* app, ServeOptions& options) {
+  if (auto status = apply_config_file(app, options); !status.ok()) return fail(status.error());
+  if (auto status = collect_keys(options); !status.ok()) return fail(status.error());
+  auto engine_options = to_engine_options(options.engine);
+  if (!engine_options.ok()) return fail(engine_options.error());
+  engine_options->max_waiting = std::max(engine_options->max_waiting, options.server.max_queue * options.server.max_n);
+  const std::filesystem::path path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
+  options.model = path.string();
+
+  auto server = server::Server::start(options.server);
+  if (!server.ok()) return fail(server.error());
+  std::fprintf(stderr, "keel: listening on %s:%u; loading %s ...\n", options.server.host.c_str(), (*server)->port(),
+               path.string().c_str());
+  const auto load_start = std::chrono::steady_clock::now();
+  auto files = load_model_files(path);
+  if (!files.ok()) return fail(files.error());
+  auto model = load_model(path, LoadOptions{engine_options->max_batch_tokens});
+  if (!model.ok()) return fail(model.error());
+  auto engine = Engine::create(**model, files->tokenizer, *engine_options);
+  if (!engine.ok()) return fail(engine.error());
+  (*engine)->start();
+  std::fprintf(stderr, "keel: model loaded in %.1f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+
+  const int32_t max_context = engine_options->max_context > 0
+                                  ? engine_options->max_context
+                                  : static_cast<int32_t>((*model)->config().context_length);
+  std::string name = options.server.served_model_name.empty() ? path.filename().string()
+                                                             : options.server.served_model_name;
+  (*server)->set_engine(engine->get(), &files.value(), max_context, name);
+  print_configuration(options, *engine_options, (*server)->port(), max_context);
+  int status = (*server)->wait_for_shutdown();
+  server->reset();  // connections close before the engine goes away
+  return status;
+}
+
+}  // namespace
+
+Command add_serve_command(CLI::App& root) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* app = root.add_subcommand("serve", "serve the model over an OpenAI-compatible HTTP API");
+  add_model_option(app, options->model);
+  add_engine_flags(app, options->engine);
+  add_server_flags(app, *options);
+  return Command{app, [app, options] { return run_serve(app, *options); }};
+}
+
+}  // namespace keel::cli

@@ -1,0 +1,285 @@
+#include "server/api_handlers.h"
+
+#include <cmath>
+#include <random>
+
+#include "engine/engine.h"
+#include "server/completion_session.h"
+#include "server/json_fields.h"
+#include "server/openai_response.h"
+#include "server/prompt_builder.h"
+#include "server/request_parser.h"
+
+namespace keel::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+HttpResponse json_response(int status, const nlohmann::json& body, const std::string& request_id) {
+  HttpResponse response{status, "application/json", {}, dump_json(body), false};
+  if (!request_id.empty()) response.headers.emplace_back("X-Request-Id", request_id);
+  return response;
+}
+
+// X-Request-Id when it is short printable ASCII (it is echoed into headers
+// and logs), otherwise a fresh one.
+std::string request_id_for(ServerState& state, const HttpRequest& request) {
+  std::string_view given = request.header("x-request-id");
+  bool usable = !given.empty() && given.size() <= 128;
+  for (char c : given) usable = usable && c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+  if (usable) return std::string(given);
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  char id[40];
+  std::snprintf(id, sizeof id, "%llx%08llx", static_cast<unsigned long long>(state.next_request_number.fetch_add(1)),
+                static_cast<unsigned long long>(random() & 0xffffffffu));
+  return id;
+}
+
+struct Caller {
+  std::string key_name = "anonymous";
+  std::optional<size_t> key_index;
+};
+
+std::variant<Caller, ApiError> authenticate(const ServerState& state, const HttpRequest& request) {
+  Caller caller;
+  if (!state.keys.required()) return caller;
+  std::string_view presented = bearer_token(request.header("authorization"));
+  if (presented.empty()) presented = request.header("x-api-key");
+  if (presented.empty()) return unauthorized("missing API key: send 'Authorization: Bearer KEY'");
+  auto index = state.keys.find(presented);
+  if (!index) return unauthorized("invalid API key");
+  caller.key_index = index;
+  caller.key_name = state.keys.policy(*index).name;
+  return caller;
+}
+
+RejectReason reason_for(const ApiError& error) {
+  switch (error.status) {
+    case 401: return RejectReason::kUnauthorized;
+    case 413: return RejectReason::kBodyTooLarge;
+    case 429: return RejectReason::kQueueFull;
+    case 503: return RejectReason::kNotReady;
+    default: return RejectReason::kInvalidRequest;
+  }
+}
+
+HttpResponse reject(ServerState& state, const HttpRequest& request, const std::string& request_id,
+                    const std::string& key_name, const ApiError& error, std::optional<RejectReason> reason = {}) {
+  RejectReason why = reason.value_or(reason_for(error));
+  if (error.status == 503 && state.phase.load() == Phase::kDraining) why = RejectReason::kDraining;
+  state.metrics.count_rejection(why);
+  if (state.access_log) {
+    AccessRecord record;
+    record.request_id = request_id;
+    record.method = request.method;
+    record.path = std::string(request.path());
+    record.key_name = key_name;
+    record.status = error.status;
+    record.total_seconds = std::chrono::duration<double>(Clock::now() - request.arrived).count();
+    record.error = error.message;
+    state.access_log->write(record);
+  }
+  return error_response(error, request_id);
+}
+
+HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoint endpoint, const Caller& caller,
+                                const std::string& request_id) {
+  auto fail = [&](const ApiError& error, std::optional<RejectReason> reason = {}) -> HandlerResult {
+    return reject(state, request, request_id, caller.key_name, error, reason);
+  };
+  if (std::string problem = readiness_problem(state); !problem.empty()) return fail(unavailable(problem, 1.0));
+
+  auto parsed = parse_completion_request(endpoint, request.body, state.limits);
+  if (auto* error = std::get_if<ApiError>(&parsed)) return fail(*error);
+  CompletionRequest completion = std::move(std::get<CompletionRequest>(parsed));
+  if (!completion.model.empty() && completion.model != state.model_name)
+    return fail(ApiError{404, "the model '" + completion.model + "' does not exist; this server serves '" +
+                                  state.model_name + "'", "model", std::nullopt});
+
+  auto prompts = build_prompts(state, completion);
+  if (auto* error = std::get_if<ApiError>(&prompts)) return fail(*error);
+  auto& prepared = std::get<std::vector<PreparedPrompt>>(prompts);
+
+  if (state.metrics.requests_queued.load() >= state.config.max_queue)
+    return fail(too_many_requests("the server's queue is full (" + std::to_string(state.config.max_queue) +
+                                      " requests waiting); retry later",
+                                  1.0),
+                RejectReason::kQueueFull);
+  if (caller.key_index && state.limiter) {
+    int64_t tokens = 0;
+    for (const auto& prompt : prepared)
+      tokens += (static_cast<int64_t>(prompt.ids.size()) +
+                 completion.max_tokens.value_or(state.max_context - static_cast<int32_t>(prompt.ids.size()))) *
+                completion.n;
+    if (auto refusal = state.limiter->admit(*caller.key_index, tokens)) {
+      RejectReason reason = refusal->reason == "rate_limit"    ? RejectReason::kRateLimit
+                            : refusal->reason == "token_limit" ? RejectReason::kTokenLimit
+                                                               : RejectReason::kConcurrencyLimit;
+      return fail(too_many_requests(refusal->message, refusal->retry_after), reason);
+    }
+  }
+
+  SessionInfo info{request_id, request.method, std::string(request.path()), caller.key_name, caller.key_index,
+                   request.arrived};
+  auto started = start_completion(state, std::move(completion), std::move(prepared), std::move(info));
+  if (auto* error = std::get_if<ApiError>(&started)) {
+    // The session already released its slot and logged the request.
+    state.metrics.count_rejection(RejectReason::kEngineRejected);
+    return error_response(*error, request_id);
+  }
+  return std::get<std::shared_ptr<DeferredResponse>>(std::move(started));
+}
+
+HttpResponse handle_models(const ServerState& state, const std::string& request_id) {
+  auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+  nlohmann::json model = {{"id", state.model_name},   {"object", "model"},          {"created", created},
+                          {"owned_by", "keel"},       {"max_model_len", state.max_context}};
+  return json_response(200, {{"object", "list"}, {"data", nlohmann::json::array({model})}}, request_id);
+}
+
+HttpResponse handle_tokenize(ServerState& state, const HttpRequest& request, const std::string& request_id) {
+  auto parsed = parse_json_object(request.body);
+  if (auto* error = std::get_if<ApiError>(&parsed)) return error_response(*error, request_id);
+  const auto& body = std::get<nlohmann::json>(parsed);
+  std::vector<int32_t> ids;
+  if (body.contains("messages")) {
+    auto chat = parse_completion_request(Endpoint::kChat, request.body, state.limits);
+    if (auto* error = std::get_if<ApiError>(&chat)) return error_response(*error, request_id);
+    auto& chat_request = std::get<CompletionRequest>(chat);
+    chat_request.max_tokens.reset();
+    auto prompts = build_prompts(state, chat_request);
+    if (auto* error = std::get_if<ApiError>(&prompts)) return error_response(*error, request_id);
+    ids = std::get<std::vector<PreparedPrompt>>(prompts)[0].ids;
+  } else {
+    JsonFields fields(body);
+    std::optional<std::string> prompt;
+    bool add_special = true;
+    if (auto error = fields.read_string("prompt", state.config.max_body_bytes, prompt)) return error_response(*error, request_id);
+    if (auto error = fields.read_bool("add_special_tokens", add_special)) return error_response(*error, request_id);
+    if (!prompt) return error_response(bad_request("'prompt' or 'messages' is required", "prompt"), request_id);
+    ids = state.files->tokenizer.encode(*prompt, add_special, /*parse_special=*/false);
+  }
+  return json_response(200, {{"tokens", ids}, {"count", ids.size()}, {"max_model_len", state.max_context}}, request_id);
+}
+
+HttpResponse handle_detokenize(ServerState& state, const HttpRequest& request, const std::string& request_id) {
+  auto parsed = parse_json_object(request.body);
+  if (auto* error = std::get_if<ApiError>(&parsed)) return error_response(*error, request_id);
+  const auto& body = std::get<nlohmann::json>(parsed);
+  auto tokens = body.find("tokens");
+  if (tokens == body.end() || !tokens->is_array())
+    return error_response(bad_request("'tokens' must be an array of token ids", "tokens"), request_id);
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < tokens->size(); ++i) {
+    const auto& id = (*tokens)[i];
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= state.files->tokenizer.vocab_size())
+      return error_response(bad_request("'tokens[" + std::to_string(i) + "]' is not a token id of this model", "tokens"),
+                            request_id);
+    ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
+  }
+  return json_response(200, {{"prompt", state.files->tokenizer.decode(ids)}}, request_id);
+}
+
+HttpResponse handle_metrics(const ServerState& state) {
+  EngineStats stats;
+  MetricsInputs inputs;
+  if (state.engine) {
+    stats = state.engine->stats();
+    inputs.engine = &stats;
+  }
+  inputs.server = &state.metrics;
+  inputs.process = read_process_stats();
+  inputs.version = KEEL_SERVER_VERSION;
+  inputs.model_name = state.model_name;
+  inputs.ready = readiness_problem(state).empty();
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {}, render_metrics(inputs), false};
+}
+
+}  // namespace
+
+HttpResponse error_response(const ApiError& error, const std::string& request_id) {
+  HttpResponse response{error.status, "application/json", {}, error.body(), false};
+  if (error.retry_after)
+    response.headers.emplace_back("Retry-After", std::to_string(static_cast<int64_t>(std::ceil(*error.retry_after))));
+  if (!request_id.empty()) response.headers.emplace_back("X-Request-Id", request_id);
+  if (error.status == 503) response.close_connection = true;
+  return response;
+}
+
+std::string readiness_problem(const ServerState& state) {
+  switch (state.phase.load()) {
+    case Phase::kLoading: return "the model is loading";
+    case Phase::kDraining: return "the server is shutting down";
+    case Phase::kFailed: return "the engine failed: " + state.failure;
+    case Phase::kServing: break;
+  }
+  if (!state.engine) return "the engine is not running";
+  EngineStats stats = state.engine->stats();
+  const bool work_pending = state.metrics.requests_in_flight.load() > 0 || stats.running + stats.waiting > 0;
+  if (!work_pending || stats.heartbeat == Clock::time_point{}) return {};
+  const double since = std::chrono::duration<double>(Clock::now() - stats.heartbeat).count();
+  if (since > state.config.stall_timeout_s) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the engine is stalled: no step completed for %.1f s with requests pending", since);
+    return text;
+  }
+  return {};
+}
+
+void set_engine_stalled_for_test(ServerState& state, bool stalled) {
+  if (state.engine) state.engine->set_stalled_for_test(stalled);
+}
+
+HandlerResult handle_request(ServerState& state, HttpRequest& request) {
+  const std::string request_id = request_id_for(state, request);
+  const std::string_view path = request.path();
+  const std::string& method = request.method;
+  auto only = [&](const char* allowed) -> std::optional<HttpResponse> {
+    if (method == allowed) return std::nullopt;
+    HttpResponse response = error_response(method_not_allowed("use " + std::string(allowed) + " for " +
+                                                              std::string(path)), request_id);
+    response.headers.emplace_back("Allow", allowed);
+    return response;
+  };
+
+  if (path == "/health") {
+    if (auto wrong = only("GET")) return *wrong;
+    return json_response(200, {{"status", "ok"}}, request_id);
+  }
+  if (path == "/ready") {
+    if (auto wrong = only("GET")) return *wrong;
+    std::string problem = readiness_problem(state);
+    if (problem.empty()) return json_response(200, {{"status", "ready"}}, request_id);
+    return json_response(503, {{"status", "not ready"}, {"reason", problem}}, request_id);
+  }
+  if (path == "/metrics") {
+    if (auto wrong = only("GET")) return *wrong;
+    return handle_metrics(state);
+  }
+  if (path == "/debug/stall" && state.config.enable_test_hooks) {
+    if (auto wrong = only("POST")) return *wrong;
+    set_engine_stalled_for_test(state, request.body.find("true") != std::string::npos);
+    return json_response(200, {{"status", "ok"}}, request_id);
+  }
+
+  const bool chat = path == "/v1/chat/completions", completions = path == "/v1/completions";
+  const bool models = path == "/v1/models", tokenize = path == "/tokenize", detokenize = path == "/detokenize";
+  if (!(chat || completions || models || tokenize || detokenize))
+    return reject(state, request, request_id, "", not_found("no route for " + std::string(path)),
+                  RejectReason::kInvalidRequest);
+  if (auto wrong = only(models ? "GET" : "POST")) return *wrong;
+
+  auto caller = authenticate(state, request);
+  if (auto* error = std::get_if<ApiError>(&caller)) return reject(state, request, request_id, "", *error);
+  if (state.phase.load() == Phase::kLoading || !state.engine)
+    return reject(state, request, request_id, "", unavailable("the model is loading", 5.0));
+
+  if (models) return handle_models(state, request_id);
+  if (tokenize) return handle_tokenize(state, request, request_id);
+  if (detokenize) return handle_detokenize(state, request, request_id);
+  return handle_completion(state, request, chat ? Endpoint::kChat : Endpoint::kCompletions,
+                           std::get<Caller>(caller), request_id);
+}
+
+}  // namespace keel::server

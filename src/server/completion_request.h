@@ -1,0 +1,56 @@
+// CompletionRequest: a /v1/chat/completions or /v1/completions body after
+// parsing and validation. Everything in it is in range; what is left to
+// check needs the model (the template, the tokenizer, the context length).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/sampling_params.h"
+
+namespace keel::server {
+
+enum class Endpoint { kChat, kCompletions };
+
+// One prompt of a completions request: text to tokenize, or ids as given.
+struct PromptInput {
+  std::optional<std::string> text;
+  std::vector<int32_t> ids;
+};
+
+struct CompletionRequest {
+  Endpoint endpoint = Endpoint::kChat;
+  std::string model;
+  nlohmann::ordered_json messages;        // chat: validated, content normalised to strings
+  nlohmann::ordered_json template_extras; // chat: tools, chat_template_kwargs ...
+  bool add_generation_prompt = true;
+  std::vector<PromptInput> prompts;       // completions: one or more prompts
+
+  std::optional<int32_t> max_tokens;      // absent: up to the context length
+  int32_t min_tokens = 0;
+  int32_t n = 1;
+  SamplingParams sampling;
+  bool seed_given = false;
+  std::vector<std::string> stop;
+  std::vector<int32_t> stop_token_ids;
+  bool ignore_eos = false;
+  bool logprobs = false;                  // report the chosen tokens' logprobs
+  bool echo = false;                      // completions: prepend the prompt to the text
+  bool stream = false;
+  bool include_usage = false;             // stream_options.include_usage
+  std::string user;
+};
+
+// Limits applied while parsing, from the server's configuration.
+struct RequestLimits {
+  int32_t max_n = 16;
+  int32_t max_prompts = 16;
+  int32_t max_stop_strings = 16;
+  int32_t max_top_logprobs = 20;
+};
+
+}  // namespace keel::server

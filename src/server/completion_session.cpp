@@ -1,0 +1,319 @@
+#include "server/completion_session.h"
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+
+#include "engine/engine.h"
+#include "server/openai_response.h"
+#include "server/sse.h"
+
+namespace keel::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// The engine calls this from its step loop; the transport installs the
+// real wake function later, and a finished session removes it, so the
+// engine never calls into a connection that is gone.
+class Notifier {
+ public:
+  void set(std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    wake_ = std::move(wake);
+  }
+  void clear() { set(nullptr); }
+  void notify() {
+    std::lock_guard lock(mutex_);
+    if (wake_) wake_();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::function<void()> wake_;
+};
+
+struct Choice {
+  RequestHandle handle;
+  bool counts_prompt = false;  // the first choice of each prompt carries its prompt usage
+  ChoiceOutput total;          // accumulated output
+  Usage usage;
+  bool finished = false;
+  bool announced = false;      // chat stream: role sent
+  std::optional<FinishCause> cause;
+  Clock::time_point first_token{}, last_token{};
+};
+
+class CompletionSession final : public DeferredResponse {
+ public:
+  CompletionSession(ServerState& state, CompletionRequest request, SessionInfo info)
+      : state_(state), request_(std::move(request)), info_(std::move(info)) {
+    identity_.endpoint = request_.endpoint;
+    identity_.id = (request_.endpoint == Endpoint::kChat ? "chatcmpl-" : "cmpl-") + info_.request_id;
+    identity_.created = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    identity_.model = state_.model_name;
+    queue_deadline_ = info_.arrived + std::chrono::milliseconds(static_cast<int64_t>(
+                                          state_.config.queue_timeout_s * 1000.0));
+    state_.metrics.requests_in_flight.fetch_add(1);
+    state_.metrics.requests_queued.fetch_add(1);
+  }
+  ~CompletionSession() override { end(499, "client went away"); }
+
+  std::optional<ApiError> submit(const std::vector<PreparedPrompt>& prompts);
+  void start(std::function<void()> wake) override { notifier_->set(std::move(wake)); }
+  void poll(DeferredOutput& out) override;
+  Clock::time_point next_deadline() const override { return queued_ ? queue_deadline_ : Clock::time_point::max(); }
+  void abandon() override { end(499, "client went away"); }
+
+ private:
+  void read_choice(size_t index, Choice& choice, std::string& sse);
+  void finish(DeferredOutput& out, std::string& sse);
+  void end(int status, const std::string& error);
+  Usage total_usage() const;
+
+  ServerState& state_;
+  CompletionRequest request_;
+  SessionInfo info_;
+  ResponseIdentity identity_;
+  std::shared_ptr<Notifier> notifier_ = std::make_shared<Notifier>();
+  std::vector<Choice> choices_;
+  StreamUpdate update_;
+  bool queued_ = true;
+  bool head_sent_ = false;
+  bool ended_ = false;
+  Clock::time_point queue_deadline_;
+  Clock::time_point first_output_{};
+};
+
+std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedPrompt>& prompts) {
+  std::random_device entropy;
+  for (const auto& prompt : prompts) {
+    for (int32_t j = 0; j < request_.n; ++j) {
+      Request engine_request;
+      engine_request.prompt = prompt.ids;
+      const int32_t room = std::max<int32_t>(1, state_.max_context - static_cast<int32_t>(prompt.ids.size()));
+      engine_request.max_tokens = request_.max_tokens.value_or(room);
+      engine_request.min_tokens = request_.min_tokens;
+      engine_request.sampling = request_.sampling;
+      // n > 1 with a seed: choice j uses seed + j, so choice 0 matches n = 1.
+      engine_request.sampling.seed = request_.seed_given
+                                         ? request_.sampling.seed + static_cast<uint64_t>(j)
+                                         : (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
+      engine_request.logprobs = request_.logprobs;
+      engine_request.stop = request_.stop;
+      engine_request.stop_token_ids = request_.stop_token_ids;
+      engine_request.ignore_eos = request_.ignore_eos;
+      engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
+      auto handle = state_.engine->submit(std::move(engine_request));
+      if (!handle.ok()) {
+        const std::string& message = handle.error().message;
+        ApiError error = bad_request(message);
+        if (message.find("full") != std::string::npos) error = too_many_requests(message, 1.0);
+        if (message.find("shutting down") != std::string::npos || message.find("stopp") != std::string::npos)
+          error = unavailable(message);
+        end(error.status, error.message);
+        return error;
+      }
+      Choice choice;
+      choice.handle = std::move(handle).value();
+      choice.counts_prompt = j == 0;
+      choice.total.index = static_cast<int32_t>(choices_.size());
+      choices_.push_back(std::move(choice));
+    }
+  }
+  return std::nullopt;
+}
+
+void CompletionSession::read_choice(size_t index, Choice& choice, std::string& sse) {
+  if (choice.finished || !choice.handle.stream().read(update_)) return;
+  const auto now = Clock::now();
+  if (queued_) {
+    queued_ = false;
+    first_output_ = now;
+    state_.metrics.requests_queued.fetch_sub(1);
+    state_.metrics.request_queue_time.observe(seconds_between(info_.arrived, now));
+  }
+  if (!update_.tokens.empty()) {
+    // The stream carries no per-token times, so tokens read together share
+    // the gap since the previous read; tokens that came with the first one
+    // (the engine outran this thread) count as gaps of zero. Either way
+    // every token after the first is one inter-token sample, as in vLLM.
+    size_t gaps = update_.tokens.size();
+    double gap = 0.0;
+    if (choice.first_token == Clock::time_point{}) {
+      choice.first_token = now;
+      state_.metrics.time_to_first_token.observe(seconds_between(info_.arrived, now));
+      --gaps;
+    } else {
+      gap = seconds_between(choice.last_token, now) / static_cast<double>(gaps);
+    }
+    for (size_t i = 0; i < gaps; ++i) state_.metrics.inter_token_latency.observe(gap);
+    choice.last_token = now;
+  }
+  choice.usage = update_.usage;
+  if (update_.finish) {
+    choice.finished = true;
+    choice.cause = update_.finish->cause;
+  }
+
+  if (request_.stream) {
+    ChoiceOutput delta;
+    delta.index = static_cast<int32_t>(index);
+    delta.text = update_.text;
+    delta.tokens = update_.tokens;
+    delta.logprobs = update_.logprobs;
+    delta.logprobs_stride = update_.logprobs_stride;
+    delta.first_delta = !choice.announced;
+    if (update_.finish) delta.finish_reason = std::string(update_.finish->reason());
+    if (!delta.text.empty() || !delta.tokens.empty() || delta.finish_reason || delta.first_delta) {
+      append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
+                                                   choice.total.text.size(), request_.include_usage)));
+      choice.announced = true;
+    }
+  }
+  ChoiceOutput& total = choice.total;
+  total.text += update_.text;
+  total.tokens.insert(total.tokens.end(), update_.tokens.begin(), update_.tokens.end());
+  total.logprobs.insert(total.logprobs.end(), update_.logprobs.begin(), update_.logprobs.end());
+  total.logprobs_stride = update_.logprobs_stride;
+  if (update_.finish) total.finish_reason = std::string(update_.finish->reason());
+}
+
+Usage CompletionSession::total_usage() const {
+  Usage usage;
+  for (const auto& choice : choices_) {
+    usage.completion_tokens += choice.usage.completion_tokens;
+    if (choice.counts_prompt) {
+      usage.prompt_tokens += choice.usage.prompt_tokens;
+      usage.cached_tokens += choice.usage.cached_tokens;
+    }
+  }
+  return usage;
+}
+
+void CompletionSession::poll(DeferredOutput& out) {
+  if (ended_) {
+    out.done = true;
+    return;
+  }
+  std::string sse;
+  for (size_t i = 0; i < choices_.size(); ++i) read_choice(i, choices_[i], sse);
+
+  if (queued_ && Clock::now() >= queue_deadline_) {
+    state_.metrics.count_rejection(RejectReason::kQueueTimeout);
+    ApiError error = unavailable("the request waited in the queue for longer than --queue-timeout", 1.0);
+    out.head = HttpResponse{error.status, "application/json", {{"Retry-After", "1"}}, error.body(), false};
+    end(error.status, error.message);
+    return;
+  }
+  const bool all_finished = std::all_of(choices_.begin(), choices_.end(), [](const Choice& c) { return c.finished; });
+  if (request_.stream) {
+    if (!sse.empty() && !head_sent_) {
+      out.head = HttpResponse{200, "text/event-stream", {{"X-Request-Id", info_.request_id}}, {}, false};
+      out.streaming = true;
+      head_sent_ = true;
+    }
+    out.chunk = std::move(sse);
+  }
+  if (all_finished) finish(out, out.chunk);
+}
+
+void CompletionSession::finish(DeferredOutput& out, std::string& sse) {
+  const Usage usage = total_usage();
+  bool shut_down = false;
+  for (const auto& choice : choices_) shut_down |= choice.cause == FinishCause::kShutdown;
+  if (request_.stream) {
+    if (request_.include_usage) append_sse_event(sse, dump_json(usage_chunk(identity_, usage)));
+    append_sse_done(sse);
+    if (!head_sent_) {
+      out.head = HttpResponse{200, "text/event-stream", {{"X-Request-Id", info_.request_id}}, {}, false};
+      out.streaming = true;
+      head_sent_ = true;
+    }
+    out.done = true;
+    end(200, "");
+    return;
+  }
+  if (shut_down) {
+    ApiError error = unavailable("the server stopped before the request finished");
+    out.head = HttpResponse{error.status, "application/json", {{"X-Request-Id", info_.request_id}}, error.body(), false};
+    end(error.status, error.message);
+    return;
+  }
+  std::vector<ChoiceOutput> outputs;
+  for (const auto& choice : choices_) outputs.push_back(choice.total);
+  auto body = response_body(identity_, outputs, usage, request_.logprobs, state_.files->tokenizer);
+  out.head = HttpResponse{200, "application/json", {{"X-Request-Id", info_.request_id}}, dump_json(body), false};
+  end(200, "");
+}
+
+// Everything a session does once, however it ends: cancel what still runs,
+// release its admission slots, count and log it.
+void CompletionSession::end(int status, const std::string& error) {
+  if (ended_) return;
+  ended_ = true;
+  notifier_->clear();
+  const auto now = Clock::now();
+  for (auto& choice : choices_)
+    if (!choice.finished && state_.engine) state_.engine->cancel(choice.handle);
+  if (queued_) state_.metrics.requests_queued.fetch_sub(1);
+  queued_ = false;
+  state_.metrics.requests_in_flight.fetch_sub(1);
+  if (info_.key_index && state_.limiter) state_.limiter->release(*info_.key_index);
+
+  const Usage usage = total_usage();
+  AccessRecord record;
+  record.request_id = info_.request_id;
+  record.method = info_.method;
+  record.path = info_.path;
+  record.key_name = info_.key_name;
+  record.status = status;
+  record.prompt_tokens = usage.prompt_tokens;
+  record.completion_tokens = usage.completion_tokens;
+  record.cached_tokens = usage.cached_tokens;
+  record.total_seconds = seconds_between(info_.arrived, now);
+  record.error = error;
+  if (first_output_ != Clock::time_point{}) record.queue_seconds = seconds_between(info_.arrived, first_output_);
+  for (const auto& choice : choices_)
+    if (choice.first_token != Clock::time_point{}) {
+      record.ttft_seconds = seconds_between(info_.arrived, choice.first_token);
+      break;
+    }
+  if (!choices_.empty() && choices_[0].cause) record.finish_reason = std::string(finish_reason(*choices_[0].cause));
+
+  if (status == 200 && !choices_.empty()) {
+    state_.metrics.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens));
+    state_.metrics.generation_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens));
+    state_.metrics.cached_tokens.fetch_add(static_cast<uint64_t>(usage.cached_tokens));
+    state_.metrics.e2e_request_latency.observe(record.total_seconds);
+  }
+  for (const auto& choice : choices_) {
+    if (status != 200 || !choice.cause) {
+      state_.metrics.count_finish(FinishLabel::kAbort);
+      continue;
+    }
+    std::string_view reason = finish_reason(*choice.cause);
+    state_.metrics.count_finish(reason == "stop" ? FinishLabel::kStop
+                                : reason == "length" ? FinishLabel::kLength
+                                                     : FinishLabel::kAbort);
+  }
+  if (state_.access_log) state_.access_log->write(record);
+}
+
+}  // namespace
+
+std::variant<std::shared_ptr<DeferredResponse>, ApiError> start_completion(ServerState& state,
+                                                                           CompletionRequest request,
+                                                                           std::vector<PreparedPrompt> prompts,
+                                                                           SessionInfo info) {
+  auto session = std::make_shared<CompletionSession>(state, std::move(request), std::move(info));
+  if (auto error = session->submit(prompts)) return *error;
+  return std::shared_ptr<DeferredResponse>(std::move(session));
+}
+
+}  // namespace keel::server

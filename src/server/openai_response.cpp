@@ -1,0 +1,133 @@
+#include "server/openai_response.h"
+
+namespace keel::server {
+namespace {
+
+nlohmann::json bytes_json(const std::string& bytes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (unsigned char c : bytes) out.push_back(static_cast<int>(c));
+  return out;
+}
+
+// Chat: {"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}]}.
+nlohmann::json chat_logprobs(const ChoiceOutput& choice, const Tokenizer& tokenizer) {
+  nlohmann::json content = nlohmann::json::array();
+  const size_t stride = static_cast<size_t>(choice.logprobs_stride);
+  for (size_t t = 0; t < choice.tokens.size() && (t + 1) * stride <= choice.logprobs.size(); ++t) {
+    const TokenLogprob* row = &choice.logprobs[t * stride];
+    auto entry_for = [&](const TokenLogprob& lp) {
+      std::string text = tokenizer.token_bytes(lp.token);
+      return nlohmann::json{{"token", text}, {"logprob", lp.logprob}, {"bytes", bytes_json(text)}};
+    };
+    nlohmann::json entry = entry_for(row[0]);
+    nlohmann::json top = nlohmann::json::array();
+    for (size_t k = 1; k < stride; ++k) top.push_back(entry_for(row[k]));
+    entry["top_logprobs"] = std::move(top);
+    content.push_back(std::move(entry));
+  }
+  return nlohmann::json{{"content", std::move(content)}};
+}
+
+// Completions: parallel arrays tokens / token_logprobs / top_logprobs / text_offset.
+nlohmann::json completion_logprobs(const ChoiceOutput& choice, const Tokenizer& tokenizer, size_t text_offset) {
+  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
+                 top_logprobs = nlohmann::json::array(), offsets = nlohmann::json::array();
+  const size_t stride = static_cast<size_t>(choice.logprobs_stride);
+  size_t offset = text_offset;
+  for (size_t t = 0; t < choice.tokens.size() && (t + 1) * stride <= choice.logprobs.size(); ++t) {
+    const TokenLogprob* row = &choice.logprobs[t * stride];
+    std::string text = tokenizer.token_bytes(row[0].token);
+    tokens.push_back(text);
+    token_logprobs.push_back(row[0].logprob);
+    nlohmann::json top = nlohmann::json::object();
+    for (size_t k = 1; k < stride; ++k) top[tokenizer.token_bytes(row[k].token)] = row[k].logprob;
+    top_logprobs.push_back(stride > 1 ? top : nlohmann::json(nullptr));
+    offsets.push_back(offset);
+    offset += text.size();
+  }
+  return nlohmann::json{{"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top_logprobs},
+                        {"text_offset", offsets}};
+}
+
+nlohmann::json finish_json(const ChoiceOutput& choice) {
+  return choice.finish_reason ? nlohmann::json(*choice.finish_reason) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+std::string dump_json(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json usage_json(const Usage& usage) {
+  return {{"prompt_tokens", usage.prompt_tokens},
+          {"completion_tokens", usage.completion_tokens},
+          {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", usage.cached_tokens}}}};
+}
+
+nlohmann::json logprobs_json(Endpoint endpoint, const ChoiceOutput& choice, const Tokenizer& tokenizer,
+                             size_t text_offset) {
+  if (choice.logprobs_stride <= 0) return nullptr;
+  return endpoint == Endpoint::kChat ? chat_logprobs(choice, tokenizer)
+                                     : completion_logprobs(choice, tokenizer, text_offset);
+}
+
+nlohmann::json response_body(const ResponseIdentity& identity, const std::vector<ChoiceOutput>& choices,
+                             const Usage& usage, bool want_logprobs, const Tokenizer& tokenizer) {
+  const bool chat = identity.endpoint == Endpoint::kChat;
+  nlohmann::json out_choices = nlohmann::json::array();
+  for (const auto& choice : choices) {
+    nlohmann::json entry = {{"index", choice.index}};
+    if (chat)
+      entry["message"] = {{"role", "assistant"}, {"content", choice.text}};
+    else
+      entry["text"] = choice.text;
+    entry["logprobs"] = want_logprobs ? logprobs_json(identity.endpoint, choice, tokenizer, 0) : nlohmann::json(nullptr);
+    entry["finish_reason"] = finish_json(choice);
+    out_choices.push_back(std::move(entry));
+  }
+  return {{"id", identity.id},
+          {"object", chat ? "chat.completion" : "text_completion"},
+          {"created", identity.created},
+          {"model", identity.model},
+          {"choices", std::move(out_choices)},
+          {"usage", usage_json(usage)}};
+}
+
+nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput& delta, bool want_logprobs,
+                            const Tokenizer& tokenizer, size_t text_offset, bool include_usage_field) {
+  const bool chat = identity.endpoint == Endpoint::kChat;
+  nlohmann::json entry = {{"index", delta.index}};
+  if (chat) {
+    nlohmann::json message = nlohmann::json::object();
+    if (delta.first_delta) message["role"] = "assistant";
+    if (!delta.text.empty() || !delta.finish_reason) message["content"] = delta.text;
+    entry["delta"] = std::move(message);
+  } else {
+    entry["text"] = delta.text;
+  }
+  entry["logprobs"] = want_logprobs && !delta.tokens.empty()
+                          ? logprobs_json(identity.endpoint, delta, tokenizer, text_offset)
+                          : nlohmann::json(nullptr);
+  entry["finish_reason"] = finish_json(delta);
+  nlohmann::json chunk = {{"id", identity.id},
+                          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                          {"created", identity.created},
+                          {"model", identity.model},
+                          {"choices", nlohmann::json::array({std::move(entry)})}};
+  if (include_usage_field) chunk["usage"] = nullptr;
+  return chunk;
+}
+
+nlohmann::json usage_chunk(const ResponseIdentity& identity, const Usage& usage) {
+  const bool chat = identity.endpoint == Endpoint::kChat;
+  return {{"id", identity.id},
+          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", identity.created},
+          {"model", identity.model},
+          {"choices", nlohmann::json::array()},
+          {"usage", usage_json(usage)}};
+}
+
+}  // namespace keel::server

@@ -1,0 +1,56 @@
+// The JSON shapes of OpenAI's completion responses: whole bodies, stream
+// chunks, usage and logprobs, for both the chat and the legacy endpoint.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/request.h"
+#include "engine/sampler.h"
+#include "server/completion_request.h"
+#include "tokenizer/tokenizer.h"
+
+namespace keel::server {
+
+// What identifies one response: every chunk repeats it.
+struct ResponseIdentity {
+  Endpoint endpoint = Endpoint::kChat;
+  std::string id;      // chatcmpl-... or cmpl-...
+  int64_t created = 0; // Unix seconds
+  std::string model;
+};
+
+// One generated choice, accumulated (non-streaming) or as one delta (streaming).
+struct ChoiceOutput {
+  int32_t index = 0;
+  std::string text;
+  std::vector<int32_t> tokens;
+  std::vector<TokenLogprob> logprobs;  // [tokens × stride] as the engine reports them
+  int32_t logprobs_stride = 0;
+  std::optional<std::string> finish_reason;
+  bool first_delta = false;            // chat streams announce the role once
+};
+
+// Compact JSON text; invalid UTF-8 (partial tokens in logprobs) becomes U+FFFD.
+std::string dump_json(const nlohmann::json& value);
+
+nlohmann::json usage_json(const Usage& usage);
+
+// The logprobs object for `choice`, or null without logprobs. `text_offset`
+// is where this delta starts in the choice's text (completions only).
+nlohmann::json logprobs_json(Endpoint endpoint, const ChoiceOutput& choice, const Tokenizer& tokenizer,
+                             size_t text_offset);
+
+nlohmann::json response_body(const ResponseIdentity& identity, const std::vector<ChoiceOutput>& choices,
+                             const Usage& usage, bool want_logprobs, const Tokenizer& tokenizer);
+nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput& delta, bool want_logprobs,
+                            const Tokenizer& tokenizer, size_t text_offset, bool include_usage_field);
+nlohmann::json usage_chunk(const ResponseIdentity& identity, const Usage& usage);
+
+}  // namespace keel::server

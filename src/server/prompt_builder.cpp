@@ -1,0 +1,71 @@
+#include "server/prompt_builder.h"
+
+#include <string>
+
+namespace keel::server {
+namespace {
+
+std::variant<std::vector<int32_t>, ApiError> chat_ids(const ServerState& state, const CompletionRequest& request) {
+  if (!state.chat_template)
+    return bad_request("this model has no chat template; use /v1/completions", "messages");
+  ChatRenderOptions options;
+  options.add_generation_prompt = request.add_generation_prompt;
+  options.bos_token = state.files->bos_token;
+  options.eos_token = state.files->eos_token;
+  options.extra_variables = request.template_extras;
+  auto text = render_chat(*state.chat_template, request.messages, options);
+  if (!text.ok()) return bad_request("the chat template refused the messages: " + text.error().message, "messages");
+  // The template writes BOS itself; special-token text in it is markup.
+  return state.files->tokenizer.encode(*text, /*add_bos=*/false, /*parse_special=*/true);
+}
+
+std::optional<ApiError> check_lengths(const ServerState& state, const CompletionRequest& request,
+                                      const std::vector<int32_t>& ids, const std::string& param) {
+  if (ids.empty()) return bad_request("'" + param + "' is empty after tokenization", param);
+  const int64_t prompt = static_cast<int64_t>(ids.size());
+  if (prompt >= state.max_context)
+    return bad_request("the prompt is " + std::to_string(prompt) + " tokens; this model's context is " +
+                           std::to_string(state.max_context) + " tokens",
+                       param);
+  if (request.max_tokens && prompt + *request.max_tokens > state.max_context)
+    return bad_request("the prompt (" + std::to_string(prompt) + " tokens) plus max_tokens (" +
+                           std::to_string(*request.max_tokens) + ") exceeds this model's context of " +
+                           std::to_string(state.max_context) + " tokens",
+                       "max_tokens");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerState& state,
+                                                                  const CompletionRequest& request) {
+  std::vector<PreparedPrompt> prompts;
+  const Tokenizer& tokenizer = state.files->tokenizer;
+  if (request.endpoint == Endpoint::kChat) {
+    auto ids = chat_ids(state, request);
+    if (auto* error = std::get_if<ApiError>(&ids)) return *error;
+    prompts.push_back(PreparedPrompt{std::move(std::get<std::vector<int32_t>>(ids))});
+    if (auto error = check_lengths(state, request, prompts.back().ids, "messages")) return *error;
+    return prompts;
+  }
+  for (size_t i = 0; i < request.prompts.size(); ++i) {
+    const auto& input = request.prompts[i];
+    const std::string param = request.prompts.size() == 1 ? "prompt" : "prompt[" + std::to_string(i) + "]";
+    PreparedPrompt prompt;
+    if (input.text) {
+      prompt.ids = tokenizer.encode(*input.text, /*add_bos=*/true, /*parse_special=*/false);
+    } else {
+      for (int32_t id : input.ids)
+        if (id >= tokenizer.vocab_size())
+          return bad_request("'" + param + "' holds token id " + std::to_string(id) + ", outside the vocabulary of " +
+                                 std::to_string(tokenizer.vocab_size()),
+                             param);
+      prompt.ids = input.ids;
+    }
+    if (auto error = check_lengths(state, request, prompt.ids, param)) return *error;
+    prompts.push_back(std::move(prompt));
+  }
+  return prompts;
+}
+
+}  // namespace keel::server

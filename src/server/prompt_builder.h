@@ -1,0 +1,18 @@
+// From validated request to token ids: the chat template for messages,
+// the tokenizer for text prompts, range checks for given ids, and the
+// context-length check that needs all of them.
+#pragma once
+
+#include <variant>
+#include <vector>
+
+#include "server/api_error.h"
+#include "server/completion_session.h"
+#include "server/server_state.h"
+
+namespace keel::server {
+
+std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerState& state,
+                                                                  const CompletionRequest& request);
+
+}  // namespace keel::server

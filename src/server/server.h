@@ -1,0 +1,44 @@
+// Server: the lifecycle of `keel serve`. It listens before the model is
+// loaded (so /health answers and /ready says "loading"), takes the engine
+// when it is ready, and on SIGTERM or SIGINT drains: readiness off at once,
+// new completions refused with 503, running ones finish until the drain
+// timeout, then the engine stops and the process exits 0. A second signal
+// exits at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "server/server_state.h"
+
+namespace keel::server {
+
+class HttpServer;
+
+class Server {
+ public:
+  // Blocks SIGTERM/SIGINT (they are taken by wait_for_shutdown), binds and
+  // starts the I/O threads. Call before any other thread is created.
+  static Result<std::unique_ptr<Server>> start(ServerConfig config);
+  ~Server();
+
+  uint16_t port() const;
+  ServerState& state() { return *state_; }
+
+  // The model is loaded and the engine runs: start serving.
+  void set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name);
+  // Marks the server failed (readiness reports `why`).
+  void set_failed(std::string why);
+
+  // Waits for the first signal, drains, stops the engine (Engine::shutdown)
+  // and the I/O threads. Returns the process exit status.
+  int wait_for_shutdown();
+
+ private:
+  Server() = default;
+  std::unique_ptr<ServerState> state_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace keel::server

@@ -1,0 +1,64 @@
+// ServerMetrics: what the HTTP side measures — latencies per request,
+// token counts, outcomes and rejections. The engine's own numbers come
+// from its published EngineStats; render_metrics() joins both.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/engine_stats.h"
+#include "server/histogram.h"
+#include "server/process_stats.h"
+
+namespace keel::server {
+
+// Why a request was turned away. A closed set: one metric label each.
+enum class RejectReason : uint8_t {
+  kQueueFull, kQueueTimeout, kRateLimit, kTokenLimit, kConcurrencyLimit, kUnauthorized,
+  kNotReady, kDraining, kInvalidRequest, kBodyTooLarge, kEngineRejected, kCount
+};
+std::string_view reject_reason_label(RejectReason reason);
+
+// OpenAI finish reasons plus "abort" (cancelled, deadline, shutdown).
+enum class FinishLabel : uint8_t { kStop, kLength, kAbort, kCount };
+
+class ServerMetrics {
+ public:
+  Histogram time_to_first_token{ttft_buckets()};
+  Histogram inter_token_latency{inter_token_buckets()};
+  Histogram e2e_request_latency{request_latency_buckets()};
+  Histogram request_queue_time{request_latency_buckets()};
+
+  std::atomic<uint64_t> prompt_tokens{0};
+  std::atomic<uint64_t> generation_tokens{0};
+  std::atomic<uint64_t> cached_tokens{0};
+  std::atomic<int64_t> open_connections{0};
+  std::atomic<int64_t> requests_in_flight{0};     // accepted completions not yet answered
+  std::atomic<int64_t> requests_queued{0};        // ... of which no output has arrived yet
+
+  void count_rejection(RejectReason reason) { rejections_[static_cast<size_t>(reason)].fetch_add(1); }
+  void count_finish(FinishLabel label) { finishes_[static_cast<size_t>(label)].fetch_add(1); }
+  uint64_t rejections(RejectReason reason) const { return rejections_[static_cast<size_t>(reason)].load(); }
+  uint64_t finishes(FinishLabel label) const { return finishes_[static_cast<size_t>(label)].load(); }
+
+ private:
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> rejections_{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(FinishLabel::kCount)> finishes_{};
+};
+
+struct MetricsInputs {
+  const EngineStats* engine = nullptr;  // null while the model loads
+  const ServerMetrics* server = nullptr;
+  ProcessStats process;
+  std::string version;
+  std::string model_name;
+  bool ready = false;
+};
+
+// The Prometheus text exposition (format 0.0.4) of everything.
+std::string render_metrics(const MetricsInputs& inputs);
+
+}  // namespace keel::server

@@ -1,0 +1,46 @@
+// ServerState: what every request handler shares — the engine, the
+// tokenizer, limits, metrics and logs. Owned by Server; handlers and
+// completion sessions hold a pointer that outlives them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/model_files.h"
+#include "server/access_log.h"
+#include "server/api_keys.h"
+#include "server/completion_request.h"
+#include "server/key_limiter.h"
+#include "server/server_config.h"
+#include "server/server_metrics.h"
+#include "tokenizer/chat_template.h"
+
+namespace keel {
+class Engine;
+}
+
+namespace keel::server {
+
+// Where the server is in its life; /ready is 200 only in kServing.
+enum class Phase : int { kLoading, kServing, kDraining, kFailed };
+
+struct ServerState {
+  ServerConfig config;
+  RequestLimits limits;
+  std::string model_name;               // what /v1/models lists and responses echo
+  Engine* engine = nullptr;             // null while loading
+  const ModelFiles* files = nullptr;
+  std::optional<ChatTemplate> chat_template;
+  int32_t max_context = 0;
+  ApiKeys keys;
+  std::unique_ptr<KeyLimiter> limiter;
+  ServerMetrics metrics;
+  std::unique_ptr<AccessLog> access_log;
+  std::atomic<Phase> phase{Phase::kLoading};
+  std::string failure;                  // why kFailed (written before phase is published)
+  std::atomic<uint64_t> next_request_number{1};
+};
+
+}  // namespace keel::server
