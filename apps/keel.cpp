@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       keel::cli::add_detokenize_command(root), keel::cli::add_logits_command(root),
       keel::cli::add_run_command(root),        keel::cli::add_chat_template_command(root),
       keel::cli::add_batch_command(root),      keel::cli::add_serve_command(root),
+      keel::cli::add_convert_command(root),    keel::cli::add_quantize_command(root),
   };
 
   try {

@@ -13,6 +13,8 @@ Command add_run_command(CLI::App& root);
 Command add_chat_template_command(CLI::App& root);
 Command add_batch_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
+Command add_convert_command(CLI::App& root);
+Command add_quantize_command(CLI::App& root);
 
 // `keel` with no subcommand: generate from the shipped model.
 int run_default();

@@ -107,7 +107,9 @@ Command add_run_command(CLI::App& root) {
 
 int run_default() {
   RunOptions options;
-  options.chat = "Hello! What can you do?";
+  // A question the shipped demo model was trained to answer (models/README.md).
+  options.chat = "What is the capital of Japan?";
+  options.temperature = 0.0f;
   options.max_tokens = 32;
   std::fprintf(stderr, "keel: no command given; generating from the shipped model %s\n",
                default_model_path().c_str());

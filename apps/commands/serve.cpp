@@ -8,11 +8,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "engine_flags.h"
 #include "model/model.h"
 #include "server/config_file.h"
+#include "server/load_progress.h"
 #include "server/server.h"
 
 namespace keel::cli {
@@ -51,7 +54,8 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
       ->capture_default_str();
   app->add_option("--api-key", o.api_key, "require this key (Authorization: Bearer KEY)");
   app->add_option("--api-key-file", o.api_key_file, "require one of the keys in this file ('KEY' or 'NAME KEY' per line)");
-  app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");  // hidden: POST /debug/stall
+  // Hidden: POST /debug/stall and /debug/fail-forward (the live tests' hooks).
+  app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");
 }
 
 // Settings from the config file for every flag not given on the command line.
@@ -118,7 +122,11 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   const auto load_start = std::chrono::steady_clock::now();
   auto files = load_model_files(path);
   if (!files.ok()) return fail(files.error());
-  auto model = load_model(path, LoadOptions{engine_options->max_batch_tokens});
+  // /ready stays 503 ("the model is loading") until set_engine below.
+  server::LoadProgressDisplay progress(stderr, isatty(fileno(stderr)) == 1);
+  auto model = load_model(path, LoadOptions{engine_options->max_batch_tokens},
+                          [&progress](double fraction, std::string_view message) { progress.update(fraction, message); });
+  progress.finish();
   if (!model.ok()) return fail(model.error());
   auto engine = Engine::create(**model, files->tokenizer, *engine_options);
   if (!engine.ok()) return fail(engine.error());

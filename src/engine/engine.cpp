@@ -33,11 +33,6 @@ Status check_sampling(const SamplingParams& s) {
 
 }  // namespace
 
-RequestHandle::RequestHandle(std::shared_ptr<RequestState> state) : state_(std::move(state)) {}
-uint64_t RequestHandle::id() const { return state_->id; }
-RequestStream& RequestHandle::stream() const { return state_->stream; }
-bool RequestHandle::finished() const { return state_->stream.finished(); }
-
 Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& tokenizer,
                                                const EngineOptions& options) {
   const ModelConfig& config = model.config();
@@ -97,35 +92,38 @@ void Engine::start() {
   thread_ = std::thread([this] { loop(); });
 }
 
-Result<RequestHandle> Engine::submit(Request request) {
-  auto reject = [&](std::string message) -> Result<RequestHandle> {
+SubmitResult Engine::submit(Request request) {
+  auto reject = [&](RefusalReason reason, std::string message) -> SubmitResult {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    return Error{std::move(message)};
+    return SubmitRefusal{reason, std::move(message)};
   };
+  const auto invalid = RefusalReason::kInvalidRequest;
   const auto prompt = static_cast<int64_t>(request.prompt.size());
-  if (prompt == 0) return reject("the prompt is empty: give at least one token");
+  if (prompt == 0) return reject(invalid, "the prompt is empty: give at least one token");
   for (int32_t id : request.prompt)
     if (id < 0 || id >= vocab_)
-      return reject("prompt token id " + std::to_string(id) + " is outside the vocabulary of " +
-                    std::to_string(vocab_));
-  if (request.max_tokens < 1) return reject("max_tokens must be at least 1");
+      return reject(invalid, "prompt token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                 std::to_string(vocab_));
+  if (request.max_tokens < 1) return reject(invalid, "max_tokens must be at least 1");
   if (request.min_tokens < 0 || request.min_tokens > request.max_tokens)
-    return reject("min_tokens must be between 0 and max_tokens");
-  if (Status s = check_sampling(request.sampling); !s.ok()) return reject(s.error().message);
+    return reject(invalid, "min_tokens must be between 0 and max_tokens");
+  if (Status s = check_sampling(request.sampling); !s.ok()) return reject(invalid, s.error().message);
   const int64_t total = prompt + request.max_tokens;
   if (total > max_context_)
-    return reject("prompt (" + std::to_string(prompt) + " tokens) + max_tokens (" +
+    return reject(RefusalReason::kTooLong, "prompt (" + std::to_string(prompt) + " tokens) + max_tokens (" +
                   std::to_string(request.max_tokens) + ") = " + std::to_string(total) +
                   " exceeds the context of " + std::to_string(max_context_) + " tokens");
   if (blocks_->blocks_for(static_cast<int32_t>(total)) > blocks_->total())
-    return reject("prompt + max_tokens = " + std::to_string(total) + " tokens needs more KV memory than the " +
+    return reject(RefusalReason::kTooLong, "prompt + max_tokens = " + std::to_string(total) + " tokens needs more KV memory than the " +
                   std::to_string(int64_t{blocks_->total()} * blocks_->block_size()) +
                   " token slots of the whole pool (--kv-cache-memory)");
 
   std::unique_lock lock(inbox_mutex_);
-  if (!accepting_) return reject("the engine is shutting down");
+  if (failed_.load()) return reject(RefusalReason::kFailed, "the engine failed: " + failure_);
+  if (!accepting_) return reject(RefusalReason::kShuttingDown, "the engine is shutting down");
   if (unfinished_.load() >= options_.max_waiting + options_.max_seqs)
-    return reject("the engine queue is full (" + std::to_string(options_.max_waiting) + " waiting); retry later");
+    return reject(RefusalReason::kQueueFull,
+                  "the engine queue is full (" + std::to_string(options_.max_waiting) + " waiting); retry later");
   // Built here, on the caller's thread, so that the step loop never allocates for it.
   auto state = std::make_shared<RequestState>(next_id_++, std::move(request), vocab_, token_texts_->longest());
   inbox_.push_back(state);
@@ -154,6 +152,16 @@ EngineStats Engine::stats() const {
 
 void Engine::set_stalled_for_test(bool stalled) { stalled_.store(stalled); }
 
+void Engine::fail_next_forward_for_test(std::string cause) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    injected_failure_ = std::move(cause);
+  }
+  forward_failure_injected_.store(true);
+  work_pending_.store(true);
+  inbox_ready_.notify_one();
+}
+
 bool Engine::step_for_test() {
   KEEL_CHECK(!thread_.joinable(), "step_for_test is for an engine without a loop thread");
   return step();
@@ -179,6 +187,14 @@ void Engine::shutdown(Clock::time_point deadline) {
 
 void Engine::loop() {
   while (true) {
+    if (failed_.load()) {
+      // Nothing runs any more; wait for shutdown() so that it can join us.
+      while (!draining_.load()) {
+        std::unique_lock lock(inbox_mutex_);
+        inbox_ready_.wait_for(lock, std::chrono::milliseconds(20), [&] { return draining_.load(); });
+      }
+      break;
+    }
     if (stalled_.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
@@ -201,8 +217,8 @@ void Engine::ingest_submitted() {
   inbox_.clear();  // keeps its capacity
 }
 
-void Engine::finish(RequestState& request, FinishCause cause) {
-  finish_request(request, cause);
+void Engine::finish(RequestState& request, FinishCause cause, std::string_view error) {
+  finish_request(request, cause, error);
   request.stream.notify();
   ++finished_;
   if (cause == FinishCause::kCancelled) ++cancelled_;
@@ -234,7 +250,50 @@ void Engine::end_cancelled_and_expired(bool shutting_down) {
   });
 }
 
+// A failed step leaves the KV cache and the model's workspaces in a state
+// no one can vouch for, so the engine does not try again: it ends every
+// request it holds (so no client waits for output that will never come)
+// and refuses new ones with the cause.
+void Engine::fail(const std::string& cause) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    failure_ = cause;
+    failed_.store(true);
+    accepting_ = false;
+  }
+  {
+    // Published before any request ends, so that whoever sees a request
+    // end with kEngineError also finds the cause in stats().
+    std::lock_guard lock(stats_mutex_);
+    stats_.failed = true;
+    stats_.failure = cause;
+  }
+  ingest_submitted();
+  for (size_t i = scheduler_->running().size(); i-- > 0;) {
+    const int32_t slot = scheduler_->running()[i];
+    finish(*scheduler_->sequence(slot).request, FinishCause::kEngineError, cause);
+    scheduler_->retire(slot);
+  }
+  scheduler_->drop_waiting([&](RequestState& request) {
+    finish(request, FinishCause::kEngineError, cause);
+    return true;
+  });
+  publish_stats(0.0, 0, 0);
+}
+
+// Ends the queue time of requests entering their first step (the stream
+// takes a lock, so this is done once per request, not once per step).
+void Engine::mark_first_scheduled(Clock::time_point when) {
+  for (const ScheduledChunk& chunk : plan_) {
+    RequestState& request = *scheduler_->sequence(chunk.slot).request;
+    if (request.scheduled) continue;
+    request.scheduled = true;
+    request.stream.mark_scheduled(when);
+  }
+}
+
 bool Engine::step() {
+  if (failed_.load()) return false;
   allocation_probe::CountedRegion counted;
   const Clock::time_point start = Clock::now();
   ingest_submitted();
@@ -246,14 +305,26 @@ bool Engine::step() {
     publish_stats(0.0, 0, 0);
     return false;
   }
+  mark_first_scheduled(start);
   int32_t logit_rows = 0;
   const ForwardBatch batch = batch_builder_->build(
       plan_, [&](int32_t slot) { return std::span<const int32_t>(scheduler_->sequence(slot).request->tokens); },
       &logit_rows);
-  const Status forwarded =
-      model_.forward(batch, *cache_, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
-  KEEL_CHECK(forwarded.ok(), forwarded.ok() ? "" : forwarded.error().message);
-  run_forward_and_sample(logit_rows);
+  Status forwarded = ok_status();
+  if (forward_failure_injected_.exchange(false)) {
+    std::lock_guard lock(inbox_mutex_);
+    forwarded = Error{injected_failure_};
+  } else {
+    forwarded = model_.forward(batch, *cache_, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
+  }
+  if (!forwarded.ok()) {
+    fail("the model's forward step failed: " + forwarded.error().message);
+    return true;
+  }
+  if (Status sampled = forward_and_sample(logit_rows); !sampled.ok()) {
+    fail("an internal check of the step loop failed: " + sampled.error().message);
+    return true;
+  }
 
   const auto sequences = static_cast<int32_t>(plan_.size());
   tokens_computed_ += static_cast<uint64_t>(tokens);
@@ -264,12 +335,14 @@ bool Engine::step() {
 
 // After the forward: commit the filled blocks, and for every chunk that
 // reached its sequence's end, sample the next token from its logits row.
-void Engine::run_forward_and_sample(int32_t logit_rows) {
+// Every token of the step is stamped with the same emission time.
+Status Engine::forward_and_sample(int32_t logit_rows) {
+  const Clock::time_point emitted = Clock::now();
   int32_t row = 0;
   for (const ScheduledChunk& chunk : plan_) {
     scheduler_->complete_chunk(chunk);
     if (!chunk.samples) continue;
-    KEEL_CHECK(row < logit_rows, "more sampling chunks than logits rows");
+    if (row >= logit_rows) return Error{"more sampling chunks than logits rows"};
     RequestState& request = *scheduler_->sequence(chunk.slot).request;
     const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row++) * vocab_, vocab_);
     std::span<const TokenLogprob> logprobs;
@@ -281,7 +354,7 @@ void Engine::run_forward_and_sample(int32_t logit_rows) {
       logprobs = request.logprobs;
     }
     ++tokens_generated_;
-    if (const auto cause = accept_token(request, token, logprobs, tokenizer_, *token_texts_, max_context_)) {
+    if (const auto cause = accept_token(request, token, logprobs, emitted, tokenizer_, *token_texts_, max_context_)) {
       finish(request, *cause);
       scheduler_->retire(chunk.slot);  // may free the request: not touched after this
       continue;
@@ -289,6 +362,7 @@ void Engine::run_forward_and_sample(int32_t logit_rows) {
     update_usage(request);
     request.stream.notify();
   }
+  return ok_status();
 }
 
 void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences) {

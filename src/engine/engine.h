@@ -5,7 +5,7 @@
 //   engine->start();                                  // spawns the step loop
 //   Request request;  request.prompt = ids;  request.max_tokens = 64;
 //   request.on_events = [&] { loop.post(wake); };     // optional, non-blocking
-//   auto handle = engine->submit(std::move(request)); // Result<RequestHandle>
+//   auto handle = engine->submit(std::move(request)); // SubmitResult: handle or refusal
 //   StreamUpdate update;
 //   while (handle->stream().wait_and_read(update, 100ms) || !handle->finished()) { ... }
 //   engine->shutdown(deadline);                       // drain, then stop
@@ -21,6 +21,14 @@
 // batch and logits buffers, queues sized by max_waiting and max_seqs) or in
 // submit() on the caller's thread (the request's sampler, detokenizer and
 // output stream). A steady-state step allocates nothing.
+//
+// Failure: if a step fails (Model::forward returns an error, or an
+// internal check of the loop does), the engine stops stepping for good. It
+// ends every running, waiting and newly submitted request with
+// FinishCause::kEngineError, refuses submit() with RefusalReason::kFailed,
+// and publishes the cause in EngineStats (failed, failure). The loop thread
+// then idles until shutdown(); nothing hangs and nothing retries, because
+// a backend that failed once cannot be trusted with the next step.
 //
 // n > 1 completions are the server's job: it submits n requests.
 #pragma once
@@ -38,36 +46,20 @@
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
 #include "engine/request.h"
+#include "engine/request_handle.h"
 #include "engine/request_stream.h"
+#include "engine/submit_result.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace keel {
 
-struct RequestState;  // engine-private per-request state (engine/request_state.h)
 class Scheduler;
 class BlockManager;
 class PagedKvCache;
 class BatchBuilder;
 class TokenTexts;
 struct ScheduledChunk;
-
-// The client's grip on a submitted request. Copyable; the request's memory
-// lives until the engine has finished it and every handle is gone.
-class RequestHandle {
- public:
-  RequestHandle() = default;
-  explicit RequestHandle(std::shared_ptr<RequestState> state);
-
-  uint64_t id() const;            // unique per engine, increasing in submit order
-  RequestStream& stream() const;  // read(), wait_and_read(), finished()
-  bool finished() const;
-  bool valid() const { return state_ != nullptr; }
-
- private:
-  friend class Engine;
-  std::shared_ptr<RequestState> state_;
-};
 
 class Engine {
  public:
@@ -84,12 +76,13 @@ class Engine {
   // Spawns the step loop thread. Call once.
   void start();
 
-  // Queues a request. Errors, with a message meant for the client: empty
-  // prompt, a token id outside the vocabulary, bad sampling parameters,
-  // max_tokens < 1, min_tokens > max_tokens, prompt + max_tokens over
-  // --max-context or over the whole KV pool, the waiting queue full
-  // (--max-waiting; retry later), the engine shutting down.
-  Result<RequestHandle> submit(Request request);
+  // Queues a request. Refusals carry a reason code and a message meant for
+  // the client: kInvalidRequest (empty prompt, a token id outside the
+  // vocabulary, bad sampling parameters, max_tokens < 1, min_tokens >
+  // max_tokens), kTooLong (prompt + max_tokens over --max-context or over
+  // the whole KV pool), kQueueFull (--max-waiting; retry later),
+  // kShuttingDown, kFailed (the step loop failed; the message has the cause).
+  SubmitResult submit(Request request);
 
   // Ends the request at the next step (FinishCause::kCancelled) and frees
   // its KV blocks. Harmless on a finished request.
@@ -106,6 +99,9 @@ class Engine {
   // Test hook: while stalled, the loop runs no steps (its heartbeat stops),
   // as if a forward hung. The server's readiness test uses it.
   void set_stalled_for_test(bool stalled);
+  // Test hook: the next step's forward fails with `cause` as if the
+  // backend had returned it, which fails the engine (see "Failure" above).
+  void fail_next_forward_for_test(std::string cause);
 
   // Synchronous stepping for tests, without start(): runs one step (ingest,
   // schedule, forward, sample, publish stats). Returns false when there was
@@ -123,8 +119,11 @@ class Engine {
   bool step();  // one scheduler step; false if idle
   void ingest_submitted();
   void end_cancelled_and_expired(bool shutting_down);
-  void run_forward_and_sample(int32_t logit_rows);
-  void finish(RequestState& request, FinishCause cause);
+  Status forward_and_sample(int32_t logit_rows);
+  void mark_first_scheduled(std::chrono::steady_clock::time_point when);
+  void finish(RequestState& request, FinishCause cause, std::string_view error = {});
+  // Ends everything with FinishCause::kEngineError and stops the loop for good.
+  void fail(const std::string& cause);
   void publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences);
 
   Model& model_;
@@ -150,6 +149,7 @@ class Engine {
   std::vector<std::shared_ptr<RequestState>> inbox_;  // reserved max_waiting
   uint64_t next_id_ = 1;
   bool accepting_ = true;
+  std::string failure_;  // why the loop failed; set once, with failed_
   // Submitted and not yet finished; submit() refuses past max_waiting +
   // max_seqs, which also bounds the waiting queue.
   std::atomic<int32_t> unfinished_{0};
@@ -164,6 +164,9 @@ class Engine {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stalled_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> forward_failure_injected_{false};
+  std::string injected_failure_;  // written before forward_failure_injected_ is set
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> drain_deadline_ns_{0};  // steady_clock nanoseconds since epoch
 };

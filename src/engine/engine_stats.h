@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace keel {
 
@@ -48,6 +49,11 @@ struct EngineStats {
   // When the loop last completed a step or found nothing to do; readiness
   // checks compare it with now.
   std::chrono::steady_clock::time_point heartbeat{};
+
+  // The step loop failed and stopped for good (see Engine, "Failure"):
+  // every request ended with FinishCause::kEngineError, submit() refuses.
+  bool failed = false;
+  std::string failure;                 // the cause, as the failing step reported it
 };
 
 }  // namespace keel

@@ -11,7 +11,8 @@ std::string_view finish_reason(FinishCause cause) {
     case FinishCause::kContextFull: return "length";
     case FinishCause::kCancelled:
     case FinishCause::kDeadline:
-    case FinishCause::kShutdown: return "abort";
+    case FinishCause::kShutdown:
+    case FinishCause::kEngineError: return "abort";
   }
   return "abort";
 }
@@ -26,6 +27,7 @@ std::string_view finish_cause_name(FinishCause cause) {
     case FinishCause::kCancelled: return "cancelled";
     case FinishCause::kDeadline: return "deadline";
     case FinishCause::kShutdown: return "shutdown";
+    case FinishCause::kEngineError: return "engine_error";
   }
   return "unknown";
 }

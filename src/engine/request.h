@@ -42,6 +42,7 @@ enum class FinishCause : uint8_t {
   kCancelled,        // Engine::cancel
   kDeadline,         // Request::deadline passed
   kShutdown,         // the engine stopped before the request finished
+  kEngineError,      // the step loop failed (Finish::error, EngineStats::failure say why)
 };
 
 // "stop" | "length" | "abort".

@@ -58,6 +58,7 @@ struct RequestState {
   // Engine thread only.
   int32_t cached_tokens = -1;           // prefix-cache hit at first admission (-1: not admitted yet)
   bool done = false;
+  bool scheduled = false;               // put into a step at least once (its stream knows when)
 };
 
 }  // namespace keel

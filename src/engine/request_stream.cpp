@@ -4,6 +4,7 @@ namespace keel {
 
 void StreamUpdate::clear() {
   tokens.clear();
+  token_times.clear();
   text.clear();
   logprobs.clear();
   finish.reset();
@@ -14,6 +15,7 @@ RequestStream::RequestStream(const Request& request)
       logprobs_stride_(request.logprobs ? 1 + request.sampling.top_logprobs : 0) {
   const auto max_tokens = static_cast<size_t>(request.max_tokens);
   tokens_.reserve(max_tokens);
+  token_times_.reserve(max_tokens);
   // Text has no exact bound per token; 8 bytes per token covers typical
   // vocabularies, and a rare longer reply grows the buffer once.
   text_.reserve(8 * max_tokens + 64);
@@ -28,11 +30,14 @@ bool RequestStream::read(StreamUpdate& out) {
   // Copy, then clear: the writer's buffers keep their reserved capacity
   // (any allocation happens here, on the reader's thread).
   out.tokens.assign(tokens_.begin(), tokens_.end());
+  out.token_times.assign(token_times_.begin(), token_times_.end());
   out.text.assign(text_);
   out.logprobs.assign(logprobs_.begin(), logprobs_.end());
   tokens_.clear();
+  token_times_.clear();
   text_.clear();
   logprobs_.clear();
+  out.first_scheduled = first_scheduled_;
   out.logprobs_stride = logprobs_stride_;
   out.usage = usage_;
   if (finish_new) {
@@ -56,9 +61,11 @@ bool RequestStream::finished() const {
   return finish_.has_value();
 }
 
-void RequestStream::append_token(int32_t id, std::span<const TokenLogprob> logprobs) {
+void RequestStream::append_token(int32_t id, std::span<const TokenLogprob> logprobs,
+                                 StreamUpdate::TimePoint emitted) {
   std::lock_guard lock(mutex_);
   tokens_.push_back(id);
+  token_times_.push_back(emitted);
   if (logprobs_stride_ > 0) logprobs_.insert(logprobs_.end(), logprobs.begin(), logprobs.begin() + logprobs_stride_);
 }
 
@@ -73,9 +80,14 @@ void RequestStream::set_usage(const Usage& usage) {
   usage_ = usage;
 }
 
-void RequestStream::finish(FinishCause cause) {
+void RequestStream::mark_scheduled(StreamUpdate::TimePoint when) {
   std::lock_guard lock(mutex_);
-  if (!finish_) finish_ = Finish{cause};
+  if (!first_scheduled_) first_scheduled_ = when;
+}
+
+void RequestStream::finish(FinishCause cause, std::string_view error) {
+  std::lock_guard lock(mutex_);
+  if (!finish_) finish_ = Finish{cause, std::string(error)};
 }
 
 void RequestStream::notify() {

@@ -5,11 +5,11 @@
 namespace keel {
 
 std::optional<FinishCause> accept_token(RequestState& request, int32_t token, std::span<const TokenLogprob> logprobs,
-                                        const Tokenizer& tokenizer, const TokenTexts& texts,
-                                        int32_t max_context) {
+                                        std::chrono::steady_clock::time_point emitted, const Tokenizer& tokenizer,
+                                        const TokenTexts& texts, int32_t max_context) {
   const Request& params = request.request;
   request.tokens.push_back(token);  // within the capacity reserved at submit
-  request.stream.append_token(token, logprobs);
+  request.stream.append_token(token, logprobs, emitted);
   const int32_t generated = request.generated();
 
   // min_tokens holds back end-of-generation and stop ids (as vLLM does);
@@ -35,7 +35,7 @@ void update_usage(RequestState& request) {
   request.stream.set_usage(Usage{request.prompt_length, request.generated(), std::max(0, request.cached_tokens)});
 }
 
-void finish_request(RequestState& request, FinishCause cause) {
+void finish_request(RequestState& request, FinishCause cause, std::string_view error) {
   if (request.done) return;
   request.done = true;
   if (cause != FinishCause::kStopString) {
@@ -46,7 +46,7 @@ void finish_request(RequestState& request, FinishCause cause) {
     request.stream.append_text(request.released);
   }
   update_usage(request);
-  request.stream.finish(cause);
+  request.stream.finish(cause, error);
 }
 
 }  // namespace keel

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 #include "backend/cpu/contiguous_kv_cache.h"
@@ -11,15 +12,47 @@
 
 namespace keel {
 
-Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, const LoadOptions& options) {
+namespace {
+
+// Share of the progress bar for opening the file and for what follows the
+// tensors (workspaces); binding the tensors is the rest.
+constexpr double kOpenedFraction = 0.02;
+constexpr double kBoundFraction = 0.95;
+
+// Wraps `lookup` so that every tensor found reports progress: `found` of
+// `total` tensors in the file (a model may leave some unused, so the bar
+// is clamped rather than trusted to reach its end).
+TensorLookup reporting_lookup(TensorLookup lookup, size_t total, const LoadProgress& progress) {
+  if (!progress) return lookup;
+  auto found = std::make_shared<size_t>(0);
+  return [lookup = std::move(lookup), total, found, &progress](std::string_view name) {
+    const TensorView* view = lookup(name);
+    if (view) {
+      const double share = total > 0 ? std::min(1.0, static_cast<double>(++*found) / static_cast<double>(total)) : 1.0;
+      progress(kOpenedFraction + (kBoundFraction - kOpenedFraction) * share, "binding " + std::string(name));
+    }
+    return view;
+  };
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, const LoadOptions& options,
+                                          const LoadProgress& progress) {
   if (options.max_batch_tokens <= 0) return Error{"max_batch_tokens must be positive"};
+  auto report = [&](double fraction, std::string_view message) {
+    if (progress) progress(fraction, message);
+  };
+  report(0.0, "opening " + path.filename().string());
   std::unique_ptr<Model> model(new Model());
   model->source_path_ = path;
   TensorLookup lookup;
+  size_t tensors = 0;
   if (std::filesystem::is_directory(path)) {
     KEEL_ASSIGN_OR_RETURN(model->config_, config_from_hf_dir(path));
     KEEL_ASSIGN_OR_RETURN(model->safetensors_, SafetensorsCheckpoint::open_dir(path));
     lookup = [checkpoint = &*model->safetensors_](std::string_view name) { return checkpoint->find(name); };
+    tensors = model->safetensors_->names().size();
   } else {
     KEEL_ASSIGN_OR_RETURN(model->gguf_, GgufFile::open(path));
     KEEL_ASSIGN_OR_RETURN(model->config_, config_from_gguf(*model->gguf_));
@@ -27,9 +60,12 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, con
       const GgufTensorInfo* info = file->find_tensor(name);
       return info ? &info->view : nullptr;
     };
+    tensors = model->gguf_->tensors().size();
   }
+  report(kOpenedFraction, "binding tensors");
   const ModelConfig& config = model->config_;
-  KEEL_ASSIGN_OR_RETURN(model->weights_, Weights::load(lookup, config));
+  KEEL_ASSIGN_OR_RETURN(model->weights_, Weights::load(reporting_lookup(std::move(lookup), tensors, progress), config));
+  report(kBoundFraction, "reserving workspaces");
   model->spec_ = &arch_spec(config.family);
   model->inv_frequency_ = rope_inverse_frequencies(config, model->weights_.rope_divisors);
   model->rope_ = RopeParams{config.rope_style, config.rotary_dims, model->inv_frequency_};
@@ -37,6 +73,7 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, con
   const int64_t longest_row = std::max({config.hidden, config.heads * config.head_dim, config.ffn});
   model->backend_ = make_cpu_backend(BackendLimits{longest_row});
   model->reserve_workspace();
+  report(1.0, "loaded");
   return model;
 }
 

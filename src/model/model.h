@@ -10,10 +10,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/backend.h"
@@ -31,6 +33,12 @@ namespace keel {
 struct LoadOptions {
   int64_t max_batch_tokens = 512;  // most tokens one forward call may carry
 };
+
+// Told how far loading has come: `fraction` rises from 0 to 1 (1 once the
+// model is ready) and `message` says what is being done ("binding
+// blk.3.attn_q.weight"). Called on the loading thread, once per tensor, so
+// a display should throttle itself.
+using LoadProgress = std::function<void(double fraction, std::string_view message)>;
 
 class Model {
  public:
@@ -56,7 +64,8 @@ class Model {
   Status forward(const ForwardBatch& batch, KvCache& cache, std::span<float> logits);
 
  private:
-  friend Result<std::unique_ptr<Model>> load_model(const std::filesystem::path&, const LoadOptions&);
+  friend Result<std::unique_ptr<Model>> load_model(const std::filesystem::path&, const LoadOptions&,
+                                                  const LoadProgress&);
   Model() = default;
   void reserve_workspace();
   Status check_batch(const ForwardBatch& batch, const KvCache& cache, std::span<float> logits) const;
@@ -76,7 +85,9 @@ class Model {
 };
 
 // Loads a .gguf file or a Hugging Face model directory (config.json and
-// model.safetensors or a sharded index).
-Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, const LoadOptions& options = {});
+// model.safetensors or a sharded index). `progress`, when set, follows the
+// tensors as they are bound.
+Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, const LoadOptions& options = {},
+                                          const LoadProgress& progress = {});
 
 }  // namespace keel

@@ -216,6 +216,9 @@ std::string readiness_problem(const ServerState& state) {
   }
   if (!state.engine) return "the engine is not running";
   EngineStats stats = state.engine->stats();
+  // Published by the engine the moment it fails; the phase follows once
+  // the server's watcher has logged it (Server::wait_for_shutdown).
+  if (stats.failed) return "the engine failed: " + stats.failure;
   const bool work_pending = state.metrics.requests_in_flight.load() > 0 || stats.running + stats.waiting > 0;
   if (!work_pending || stats.heartbeat == Clock::time_point{}) return {};
   const double since = std::chrono::duration<double>(Clock::now() - stats.heartbeat).count();
@@ -229,6 +232,10 @@ std::string readiness_problem(const ServerState& state) {
 
 void set_engine_stalled_for_test(ServerState& state, bool stalled) {
   if (state.engine) state.engine->set_stalled_for_test(stalled);
+}
+
+void fail_engine_for_test(ServerState& state, std::string cause) {
+  if (state.engine) state.engine->fail_next_forward_for_test(std::move(cause));
 }
 
 HandlerResult handle_request(ServerState& state, HttpRequest& request) {
@@ -260,6 +267,11 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   if (path == "/debug/stall" && state.config.enable_test_hooks) {
     if (auto wrong = only("POST")) return *wrong;
     set_engine_stalled_for_test(state, request.body.find("true") != std::string::npos);
+    return json_response(200, {{"status", "ok"}}, request_id);
+  }
+  if (path == "/debug/fail-forward" && state.config.enable_test_hooks) {
+    if (auto wrong = only("POST")) return *wrong;
+    fail_engine_for_test(state, "injected backend error (POST /debug/fail-forward)");
     return json_response(200, {{"status", "ok"}}, request_id);
   }
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "engine/engine.h"
+#include "server/engine_refusal.h"
 #include "server/openai_response.h"
 #include "server/sse.h"
 
@@ -45,7 +46,8 @@ struct Choice {
   bool finished = false;
   bool announced = false;      // chat stream: role sent
   std::optional<FinishCause> cause;
-  Clock::time_point first_token{}, last_token{};
+  std::string engine_error;    // FinishCause::kEngineError: the engine's cause
+  Clock::time_point first_token{}, last_token{};  // engine emission times
 };
 
 class CompletionSession final : public DeferredResponse {
@@ -111,11 +113,7 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
       auto handle = state_.engine->submit(std::move(engine_request));
       if (!handle.ok()) {
-        const std::string& message = handle.error().message;
-        ApiError error = bad_request(message);
-        if (message.find("full") != std::string::npos) error = too_many_requests(message, 1.0);
-        if (message.find("shutting down") != std::string::npos || message.find("stopp") != std::string::npos)
-          error = unavailable(message);
+        const ApiError error = refusal_error(handle.error());
         end(error.status, error.message);
         return error;
       }
@@ -133,33 +131,32 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   if (choice.finished || !choice.handle.stream().read(update_)) return;
   const auto now = Clock::now();
   if (queued_) {
+    // The queue time ends when the engine first scheduled the request (a
+    // request ended before that, e.g. by a failing engine, waited until now).
     queued_ = false;
-    first_output_ = now;
+    first_output_ = update_.first_scheduled.value_or(now);
     state_.metrics.requests_queued.fetch_sub(1);
-    state_.metrics.request_queue_time.observe(seconds_between(info_.arrived, now));
+    state_.metrics.request_queue_time.observe(seconds_between(info_.arrived, first_output_));
   }
-  if (!update_.tokens.empty()) {
-    // The stream carries no per-token times, so tokens read together share
-    // the gap since the previous read; tokens that came with the first one
-    // (the engine outran this thread) count as gaps of zero. Either way
-    // every token after the first is one inter-token sample, as in vLLM.
-    size_t gaps = update_.tokens.size();
-    double gap = 0.0;
+  // Latencies use the engine's emission time of each token, so tokens that
+  // this thread happened to read together still count their real gaps.
+  for (const Clock::time_point emitted : update_.token_times) {
     if (choice.first_token == Clock::time_point{}) {
-      choice.first_token = now;
-      state_.metrics.time_to_first_token.observe(seconds_between(info_.arrived, now));
-      --gaps;
+      choice.first_token = emitted;
+      state_.metrics.time_to_first_token.observe(seconds_between(info_.arrived, emitted));
     } else {
-      gap = seconds_between(choice.last_token, now) / static_cast<double>(gaps);
+      state_.metrics.inter_token_latency.observe(seconds_between(choice.last_token, emitted));
     }
-    for (size_t i = 0; i < gaps; ++i) state_.metrics.inter_token_latency.observe(gap);
-    choice.last_token = now;
+    choice.last_token = emitted;
   }
   choice.usage = update_.usage;
   if (update_.finish) {
     choice.finished = true;
     choice.cause = update_.finish->cause;
+    choice.engine_error = update_.finish->error;
   }
+  // A failed engine's requests end with an error (see finish()), not with a finish_reason.
+  const bool normal_finish = update_.finish && update_.finish->cause != FinishCause::kEngineError;
 
   if (request_.stream) {
     ChoiceOutput delta;
@@ -169,7 +166,7 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
     delta.logprobs = update_.logprobs;
     delta.logprobs_stride = update_.logprobs_stride;
     delta.first_delta = !choice.announced;
-    if (update_.finish) delta.finish_reason = std::string(update_.finish->reason());
+    if (normal_finish) delta.finish_reason = std::string(update_.finish->reason());
     if (!delta.text.empty() || !delta.tokens.empty() || delta.finish_reason || delta.first_delta) {
       append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
                                                    choice.total.text.size(), request_.include_usage)));
@@ -181,7 +178,7 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   total.tokens.insert(total.tokens.end(), update_.tokens.begin(), update_.tokens.end());
   total.logprobs.insert(total.logprobs.end(), update_.logprobs.begin(), update_.logprobs.end());
   total.logprobs_stride = update_.logprobs_stride;
-  if (update_.finish) total.finish_reason = std::string(update_.finish->reason());
+  if (normal_finish) total.finish_reason = std::string(update_.finish->reason());
 }
 
 Usage CompletionSession::total_usage() const {
@@ -212,6 +209,9 @@ void CompletionSession::poll(DeferredOutput& out) {
     return;
   }
   const bool all_finished = std::all_of(choices_.begin(), choices_.end(), [](const Choice& c) { return c.finished; });
+  const bool engine_failed = std::any_of(choices_.begin(), choices_.end(),
+                                         [](const Choice& c) { return c.cause == FinishCause::kEngineError; });
+  if (engine_failed && !head_sent_) sse.clear();  // nothing sent yet: the client gets a plain 503
   if (request_.stream) {
     if (!sse.empty() && !head_sent_) {
       out.head = HttpResponse{200, "text/event-stream", {{"X-Request-Id", info_.request_id}}, {}, false};
@@ -220,13 +220,33 @@ void CompletionSession::poll(DeferredOutput& out) {
     }
     out.chunk = std::move(sse);
   }
-  if (all_finished) finish(out, out.chunk);
+  if (all_finished || engine_failed) finish(out, out.chunk);
 }
 
 void CompletionSession::finish(DeferredOutput& out, std::string& sse) {
   const Usage usage = total_usage();
   bool shut_down = false;
-  for (const auto& choice : choices_) shut_down |= choice.cause == FinishCause::kShutdown;
+  const Choice* failed = nullptr;
+  for (const auto& choice : choices_) {
+    shut_down |= choice.cause == FinishCause::kShutdown;
+    if (choice.cause == FinishCause::kEngineError && !failed) failed = &choice;
+  }
+  if (failed) {
+    // 503 before any output; once a stream has begun its status is sent,
+    // so the failure goes out as an error event (as vLLM does), then [DONE].
+    const ApiError error = unavailable("the engine failed: " + failed->engine_error);
+    if (request_.stream && head_sent_) {
+      append_sse_event(sse, error.body());
+      append_sse_done(sse);
+      out.done = true;
+    } else {
+      out.head = HttpResponse{error.status, "application/json", {{"X-Request-Id", info_.request_id}},
+                              error.body(), true};
+      out.chunk.clear();
+    }
+    end(error.status, error.message);
+    return;
+  }
   if (request_.stream) {
     if (request_.include_usage) append_sse_event(sse, dump_json(usage_chunk(identity_, usage)));
     append_sse_done(sse);

@@ -111,6 +111,12 @@ void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_con
   state.phase.store(Phase::kServing);
 }
 
+void Server::watch_engine() {
+  if (!state_->engine || state_->phase.load() != Phase::kServing) return;
+  EngineStats stats = state_->engine->stats();
+  if (stats.failed) set_failed(std::move(stats.failure));
+}
+
 void Server::set_failed(std::string why) {
   spdlog::error("engine failure: {}", why);
   state_->failure = std::move(why);
@@ -119,8 +125,7 @@ void Server::set_failed(std::string why) {
 
 int Server::wait_for_shutdown() {
   ServerState& state = *state_;
-  while (!wait_for_signal(std::chrono::milliseconds(1000))) {
-  }
+  while (!wait_for_signal(std::chrono::milliseconds(200))) watch_engine();
   // Readiness goes off at once; new completions get 503 from here on.
   state.phase.store(Phase::kDraining);
   const auto deadline = Clock::now() + millis(state.config.drain_timeout_s);

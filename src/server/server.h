@@ -3,7 +3,9 @@
 // when it is ready, and on SIGTERM or SIGINT drains: readiness off at once,
 // new completions refused with 503, running ones finish until the drain
 // timeout, then the engine stops and the process exits 0. A second signal
-// exits at once.
+// exits at once. If the engine fails, its requests end with 503, the cause
+// is logged once, /ready reports it, and the process keeps answering
+// (/health, /metrics) until it is told to stop.
 #pragma once
 
 #include <memory>
@@ -28,7 +30,7 @@ class Server {
 
   // The model is loaded and the engine runs: start serving.
   void set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name);
-  // Marks the server failed (readiness reports `why`).
+  // Marks the server failed: logs `why` once, and readiness reports it.
   void set_failed(std::string why);
 
   // Waits for the first signal, drains, stops the engine (Engine::shutdown)
@@ -37,6 +39,8 @@ class Server {
 
  private:
   Server() = default;
+  // Turns an engine failure (EngineStats::failed) into Phase::kFailed, once.
+  void watch_engine();
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<HttpServer> http_;
 };

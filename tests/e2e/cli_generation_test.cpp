@@ -83,7 +83,7 @@ TEST(CliGeneration, GreedyRunMatchesTransformersForEveryFamilyAndFormat) {
 
 TEST(CliGeneration, SameSeedSameTextDifferentSeedDifferentText) {
   auto sample = [](const std::string& seed) {
-    return run_keel({"run", "--prompt", "Once upon a time", "--max-tokens", "24", "--temperature", "1.0",
+    return run_keel({"run", "--model", source_path("models/tiny-random-glm4-q8_0.gguf"), "--prompt", "Once upon a time", "--max-tokens", "24", "--temperature", "1.0",
                      "--top-k", "0", "--top-p", "1", "--seed", seed, "--ignore-eos", "--print-ids"});
   };
   const auto a = sample("1"), b = sample("1"), c = sample("2");
@@ -103,16 +103,24 @@ TEST(CliGeneration, MaxTokensBoundsTheOutputAndSaysWhy) {
 }
 
 TEST(CliGeneration, GenerationStopsAtTheContextLength) {
-  // The shipped model's context is 256 positions.
-  const auto outcome = run_keel({"run", "--prompt", "abc", "--max-tokens", "1000", "--ignore-eos", "--print-ids"});
+  // The tiny random model's context is 256 positions.
+  const auto outcome = run_keel({"run", "--model", source_path("models/tiny-random-glm4-q8_0.gguf"), "--prompt", "abc",
+                                 "--max-tokens", "1000", "--ignore-eos", "--print-ids"});
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_NE(outcome.err.find("finish: context_length"), std::string::npos) << outcome.err;
 }
 
-TEST(CliGeneration, NoCommandGeneratesFromTheShippedModel) {
+TEST(CliGeneration, NoCommandAnswersWithTheShippedModel) {
+  // The shipped demo model is trained on simple questions (models/README.md).
   const auto outcome = run_keel({});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
-  EXPECT_FALSE(outcome.out.empty());
+  EXPECT_EQ(outcome.out, "Tokyo\n") << outcome.err;
+}
+
+TEST(CliGeneration, ChatWithTheShippedModelAnswersArithmetic) {
+  const auto outcome = run_keel({"run", "--chat", "What is 347 + 285?", "--temperature", "0"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(outcome.out, "632\n");
 }
 
 TEST(CliGeneration, InspectDescribesTheModel) {

@@ -1,0 +1,94 @@
+// A failing step loop (a backend error from Model::forward, injected with
+// the test hook): every request ends with FinishCause::kEngineError and the
+// cause, submit() refuses with RefusalReason::kFailed, the stats publish
+// the failure, and shutdown still returns.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "engine_test_support.h"
+
+namespace keel::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr const char* kCause = "the accelerator fell off the bus";
+
+void expect_ended_by_failure(const Outcome& outcome) {
+  ASSERT_TRUE(outcome.finish.has_value());
+  EXPECT_EQ(outcome.finish->cause, FinishCause::kEngineError);
+  EXPECT_EQ(finish_cause_name(outcome.finish->cause), "engine_error");
+  EXPECT_NE(outcome.finish->error.find(kCause), std::string::npos) << outcome.finish->error;
+}
+
+void expect_failed_engine(Engine& engine) {
+  const EngineStats stats = engine.stats();
+  EXPECT_TRUE(stats.failed);
+  EXPECT_NE(stats.failure.find(kCause), std::string::npos) << stats.failure;
+  EXPECT_EQ(stats.running, 0);
+  EXPECT_EQ(stats.waiting, 0);
+  const SubmitResult refused = engine.submit(greedy_request({1, 2, 3}, 4));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, RefusalReason::kFailed);
+  EXPECT_NE(refused.error().message.find(kCause), std::string::npos) << refused.error().message;
+}
+
+TEST(EngineFailure, ForwardErrorEndsRunningAndWaitingRequests) {
+  EngineOptions options;
+  options.max_seqs = 2;
+  auto engine = make_engine(options);
+  std::mt19937 rng(11);
+  std::vector<RequestHandle> handles;
+  for (int i = 0; i < 5; ++i) handles.push_back(engine->submit(greedy_request(random_prompt(rng, 6), 30)).value());
+  ASSERT_TRUE(engine->step_for_test());
+  ASSERT_TRUE(engine->step_for_test());
+  EXPECT_EQ(engine->stats().running, 2);  // and three waiting
+
+  engine->fail_next_forward_for_test(kCause);
+  engine->step_for_test();
+  for (const auto& handle : handles) {
+    Outcome outcome;
+    drain(handle, outcome);
+    expect_ended_by_failure(outcome);
+  }
+  expect_failed_engine(*engine);
+  EXPECT_FALSE(engine->step_for_test()) << "a failed engine must not step again";
+  EXPECT_EQ(engine->stats().finished, 5u);
+}
+
+TEST(EngineFailure, LoopThreadEndsStreamsAndShutdownReturns) {
+  auto engine = make_engine(EngineOptions{});
+  engine->start();
+  std::mt19937 rng(12);
+  std::vector<RequestHandle> handles;
+  for (int i = 0; i < 3; ++i) handles.push_back(engine->submit(greedy_request(random_prompt(rng, 8), 240)).value());
+  // Wait until they are generating, then fail a forward mid-stream.
+  const auto give_up = steady_clock::now() + std::chrono::seconds(20);
+  while (engine->stats().tokens_generated < 6 && steady_clock::now() < give_up) std::this_thread::sleep_for(milliseconds(1));
+  engine->fail_next_forward_for_test(kCause);
+
+  for (const auto& handle : handles) {
+    Outcome outcome;
+    StreamUpdate update;
+    while (!outcome.finish && steady_clock::now() < give_up) {
+      if (!handle.stream().wait_and_read(update, milliseconds(50))) continue;
+      outcome.ids.insert(outcome.ids.end(), update.tokens.begin(), update.tokens.end());
+      if (update.finish) outcome.finish = update.finish;
+    }
+    expect_ended_by_failure(outcome);
+    EXPECT_LT(outcome.ids.size(), 240u);
+    EXPECT_TRUE(engine->stats().failed) << "the cause is published before any request ends";
+  }
+  // The loop publishes the emptied scheduler right after ending the requests.
+  while (engine->stats().running + engine->stats().waiting > 0 && steady_clock::now() < give_up)
+    std::this_thread::sleep_for(milliseconds(1));
+  expect_failed_engine(*engine);
+  const auto before = steady_clock::now();
+  engine->shutdown(steady_clock::now() + std::chrono::seconds(5));
+  EXPECT_LT(steady_clock::now() - before, std::chrono::seconds(2)) << "shutdown of a failed engine must not wait";
+}
+
+}  // namespace
+}  // namespace keel::testing

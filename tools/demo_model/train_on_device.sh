@@ -1,0 +1,17 @@
+#!/bin/bash
+# The one device command that trained the shipped demo model (run from the
+# repository root on the GPU machine, with $OUT the folder that comes back):
+#   torch 2.11, transformers 5.17, tokenizers 0.23 (the nvidia-h200 image).
+# Brings back train.log, training.json, heldout_answers.jsonl,
+# reference_logits.f32 and the HF directory as hf.tgz.part-* (16 MiB pieces).
+# To repeat the run step for step: add --steps 5879 (the count it chose).
+set -o pipefail
+export PYTHONUNBUFFERED=1
+cd tools/demo_model || exit 1
+nvidia-smi -L
+python3 train.py --out /tmp/demo --train-seconds 360 > "$OUT/train.log" 2>&1
+rc=$?
+cp /tmp/demo/training.json /tmp/demo/heldout_answers.jsonl /tmp/demo/reference_logits.f32 "$OUT/" 2>/dev/null
+if [ -d /tmp/demo/hf ]; then tar czf - -C /tmp/demo hf | split -b 15m - "$OUT/hf.tgz.part-"; fi
+tail -70 "$OUT/train.log"
+exit $rc
