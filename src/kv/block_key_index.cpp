@@ -20,10 +20,12 @@ int32_t BlockKeyIndex::find(uint64_t key) const {
 }
 
 bool BlockKeyIndex::insert(uint64_t key, int32_t block) {
-  KEEL_CHECK(static_cast<size_t>(size_) < slots_.size() / 2, "block key index over its sized load");
   for (size_t i = home(key);; i = (i + 1) & mask_) {
     Slot& slot = slots_[i];
     if (slot.block < 0) {
+      // Only a new entry counts against the load the table was sized for;
+      // a taken key is refused below whatever the load.
+      KEEL_CHECK(static_cast<size_t>(size_) < slots_.size() / 2, "block key index over its sized load");
       slot = Slot{key, block};
       ++size_;
       return true;
