@@ -21,7 +21,7 @@ QWEN2_PAT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\
 BPE_VOCAB = 490  # trained part (256 byte symbols + merges); added tokens come after
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "templates"
-if not TEMPLATES.is_dir():  # developer checkout layout: /work/main + /work/shared
+if not TEMPLATES.is_dir():  # developer checkout layout: the repo with shared/ beside it
     TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "templates"
 
 FAMILY_TOK = {
