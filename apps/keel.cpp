@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       keel::cli::add_run_command(root),        keel::cli::add_chat_template_command(root),
       keel::cli::add_batch_command(root),      keel::cli::add_serve_command(root),
       keel::cli::add_convert_command(root),    keel::cli::add_quantize_command(root),
+      keel::cli::add_bench_command(root),
   };
 
   try {

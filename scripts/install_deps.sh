@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev         # command-line parsing
   googletest libgtest-dev libgmock-dev  # unit tests via CTest
+  libbenchmark-dev     # micro benchmarks (bench/)
   clang libclang-rt-14-dev  # libFuzzer targets
   python3 python3-jinja2    # reference renderer for chat-template fixtures
   libboost-dev          # Boost.Asio/Beast: the HTTP server's transport

@@ -15,6 +15,7 @@ Command add_batch_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
 Command add_convert_command(CLI::App& root);
 Command add_quantize_command(CLI::App& root);
+Command add_bench_command(CLI::App& root);
 
 // `keel` with no subcommand: generate from the shipped model.
 int run_default();

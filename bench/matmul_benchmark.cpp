@@ -1,0 +1,79 @@
+// The matmul kernel of the CPU backend on a decoder-sized weight in each
+// weight type. Decode (few tokens) is bound by reading the weight: its
+// figure is weight bytes per second against the measured read bandwidth.
+// Prefill (many tokens) is bound by arithmetic: its figure is FLOP/s.
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/dequantize.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "machine_ceilings.h"
+
+namespace keel::bench {
+namespace {
+
+constexpr int64_t kIn = 4096, kOut = 4096;  // one attention projection of a 7-8B model
+
+// A [kOut, kIn] weight of `type`, quantized from seeded random floats.
+struct Weight {
+  std::vector<std::byte> bytes;
+  TensorView view;
+};
+
+Weight make_weight(DType type) {
+  Weight w;
+  const size_t row_bytes = dtype_row_bytes(type, kIn);
+  w.bytes.resize(row_bytes * kOut);
+  std::mt19937 random(1);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> row(kIn);
+  for (int64_t r = 0; r < kOut; ++r) {
+    for (float& v : row) v = normal(random);
+    // The benchmark only uses types keel can encode (not the K-quants).
+    if (!quantize_row(type, row.data(), w.bytes.data() + static_cast<size_t>(r) * row_bytes, kIn)) std::abort();
+  }
+  w.view.dtype = type;
+  w.view.rank = 2;
+  w.view.shape = {kOut, kIn, 0, 0};
+  w.view.data = w.bytes.data();
+  w.view.nbytes = w.bytes.size();
+  return w;
+}
+
+void matmul(benchmark::State& state, DType type) {
+  const int64_t tokens = state.range(0);
+  const Weight weight = make_weight(type);
+  auto backend = make_cpu_backend(BackendLimits{kIn});
+  std::vector<float> x(static_cast<size_t>(tokens * kIn), 0.5f), y(static_cast<size_t>(tokens * kOut));
+  for (auto _ : state) {
+    backend->matmul(x.data(), tokens, weight.view, nullptr, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double runs = static_cast<double>(state.iterations());
+  state.counters["weight_bytes_per_s"] = benchmark::Counter(runs * static_cast<double>(weight.bytes.size()),
+                                                            benchmark::Counter::kIsRate);
+  state.counters["flop_per_s"] = benchmark::Counter(runs * 2.0 * static_cast<double>(tokens * kIn * kOut),
+                                                    benchmark::Counter::kIsRate);
+  // The ceilings: decode rows approach the first, prefill rows the second.
+  state.counters["read_ceiling_bytes_per_s"] = measured_read_bandwidth();
+  state.counters["flop_ceiling_per_s"] = measured_fma_rate();
+}
+
+void register_all() {
+  for (const DType type : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0}) {
+    const std::string name = "matmul_4096x4096/" + std::string(dtype_info(type).name);
+    benchmark::RegisterBenchmark(name.c_str(), [type](benchmark::State& s) { matmul(s, type); })
+        ->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+}
+
+const int registered = (register_all(), 0);
+
+}  // namespace
+}  // namespace keel::bench

@@ -1,0 +1,105 @@
+#include "bench/compare.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+
+#include "bench/result_file.h"
+
+namespace keel::bench {
+namespace {
+
+// Every numeric leaf of `metrics` as "a.b" -> value.
+void flatten(const nlohmann::json& node, const std::string& prefix, std::map<std::string, double>& out) {
+  if (node.is_number()) {
+    out[prefix] = node.get<double>();
+  } else if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) flatten(value, prefix.empty() ? key : prefix + "." + key, out);
+  }
+}
+
+Status check_document(const nlohmann::json& document, const char* which) {
+  if (!document.is_object() || document.value("kind", "") != kServeResultKind || !document.contains("metrics"))
+    return Error{std::string(which) + " is not a `keel bench serve` result file"};
+  return ok_status();
+}
+
+double percent_change(double base, double candidate) {
+  if (base == candidate) return 0;
+  if (base == 0) return candidate > 0 ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  return (candidate - base) / std::fabs(base) * 100.0;
+}
+
+}  // namespace
+
+Better better_direction(const std::string& metric) {
+  const bool is_latency = metric.find("_ms.") != std::string::npos;
+  if (metric.ends_with(".count") || metric.ends_with(".max") || metric.starts_with("failures.")) return Better::kNeither;
+  if (is_latency || metric == "failed") return Better::kLower;
+  if (metric.ends_with("throughput") || metric == "goodput" || metric == "completed") return Better::kHigher;
+  return Better::kNeither;
+}
+
+bool Comparison::has_regression() const {
+  for (const auto& change : changes)
+    if (change.regression) return true;
+  return false;
+}
+
+Result<Comparison> compare_results(const nlohmann::json& base, const nlohmann::json& candidate,
+                                   double max_regression_percent) {
+  KEEL_TRY(check_document(base, "BASE"));
+  KEEL_TRY(check_document(candidate, "NEW"));
+  std::map<std::string, double> base_metrics, candidate_metrics;
+  flatten(base["metrics"], "", base_metrics);
+  flatten(candidate["metrics"], "", candidate_metrics);
+  Comparison comparison;
+  for (const auto& [metric, base_value] : base_metrics) {
+    const auto found = candidate_metrics.find(metric);
+    if (found == candidate_metrics.end()) {
+      comparison.warnings.push_back("NEW has no " + metric);
+      continue;
+    }
+    MetricChange change{metric, base_value, found->second, percent_change(base_value, found->second),
+                        better_direction(metric)};
+    const double worse_by = change.better == Better::kLower    ? change.change_percent
+                            : change.better == Better::kHigher ? -change.change_percent
+                                                               : 0;
+    change.regression = worse_by > max_regression_percent;
+    change.improvement = change.better != Better::kNeither && -worse_by > max_regression_percent;
+    comparison.changes.push_back(change);
+  }
+  // Failure categories that appear only in NEW are still failures.
+  for (const auto& [metric, value] : candidate_metrics)
+    if (!base_metrics.contains(metric) && metric.starts_with("failures."))
+      comparison.changes.push_back({metric, 0, value, percent_change(0, value), Better::kNeither});
+  for (const char* section : {"machine", "config", "keel"})
+    if (base.value(section, nlohmann::json()) != candidate.value(section, nlohmann::json()))
+      comparison.warnings.push_back(std::string("the runs differ in their ") + section);
+  return comparison;
+}
+
+std::string format_comparison(const Comparison& comparison, double max_regression_percent) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-28s %14s %14s %10s\n", "metric", "base", "new", "change");
+  out += line;
+  for (const auto& change : comparison.changes) {
+    char percent[32];
+    if (std::isinf(change.change_percent)) std::snprintf(percent, sizeof percent, "%s", change.change_percent > 0 ? "+inf%" : "-inf%");
+    else std::snprintf(percent, sizeof percent, "%+.1f%%", change.change_percent);
+    const char* mark = change.regression ? "  REGRESSION" : change.improvement ? "  better" : "";
+    std::snprintf(line, sizeof line, "%-28s %14.3f %14.3f %10s%s\n", change.metric.c_str(), change.base,
+                  change.candidate, percent, mark);
+    out += line;
+  }
+  for (const auto& warning : comparison.warnings) out += "note: " + warning + "\n";
+  size_t regressions = 0;
+  for (const auto& change : comparison.changes) regressions += change.regression ? 1 : 0;
+  std::snprintf(line, sizeof line, "%zu regression(s) beyond %.1f%%\n", regressions, max_regression_percent);
+  out += line;
+  return out;
+}
+
+}  // namespace keel::bench

@@ -1,0 +1,76 @@
+// The bench tools against a live `keel serve` on the shipped model: a valid
+// result file, compare flagging a server with a deliberately tiny batch
+// budget, and a short soak with the CI thresholds.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../e2e/run_keel.h"
+#include "background_process.h"
+
+namespace keel::test {
+namespace {
+
+std::vector<std::string> keel_serve(const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {std::string(KEEL_BINARY_DIR) + "/apps/keel", "serve", "--port", "0",
+                                   "--access-log", "", "--model",
+                                   source_path("models/tiny-random-glm4-q8_0.gguf")};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+Outcome bench_serve(const std::string& url, const std::string& output) {
+  return run_keel({"bench", "serve", "--url", url, "--num-requests", "32", "--max-concurrency", "8",
+                   "--input-len", "32", "--output-len", "32", "--output", output});
+}
+
+TEST(BenchLiveKeel, ServeResultAndCompareGate) {
+  std::string base = write_temp_file("live-base.json", ""), again = write_temp_file("live-again.json", ""),
+              tiny = write_temp_file("live-tiny.json", "");
+  {
+    BackgroundProcess server(keel_serve());
+    ASSERT_TRUE(server.ready());
+    const Outcome first = bench_serve(server.url(), base);
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    ASSERT_EQ(bench_serve(server.url(), again).exit_code, 0);
+  }
+  std::ifstream in(base);
+  const auto result = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(result.is_discarded());
+  EXPECT_EQ(result["metrics"]["completed"], 32);
+  EXPECT_EQ(result["metrics"]["total_output_tokens"], 32 * 32);
+  EXPECT_GT(result["metrics"]["total_input_tokens"].get<int>(), 32 * 32);
+  {
+    BackgroundProcess server(keel_serve({"--max-seqs", "1", "--max-batch-tokens", "16"}));
+    ASSERT_TRUE(server.ready());
+    ASSERT_EQ(bench_serve(server.url(), tiny).exit_code, 0);
+  }
+  // Runs this short on a shared 2-core machine are noisy, so the threshold
+  // is loose (4x worse); one sequence at a time with 8 clients makes
+  // queueing latency grow far more than that.
+  const Outcome same = run_keel({"bench", "compare", base, again, "--max-regression", "300%"});
+  EXPECT_EQ(same.exit_code, 0) << same.out;
+  const Outcome regressed = run_keel({"bench", "compare", base, tiny, "--max-regression", "300%"});
+  EXPECT_EQ(regressed.exit_code, 1) << regressed.out;
+}
+
+// The CI soak: short, so its thresholds are per hour but generous; it still
+// fails on any failed request and any step-loop allocation after warm-up.
+TEST(BenchLiveKeel, ShortSoakStaysFlat) {
+  BackgroundProcess server(keel_serve());
+  ASSERT_TRUE(server.ready());
+  const std::string dir = write_temp_file("live-soak.unused", "") + ".d";
+  std::filesystem::remove_all(dir);
+  const Outcome run = run_keel({"bench", "soak", "--url", server.url(), "--duration", "40s", "--interval", "2s",
+                                "--warmup", "10s", "--max-concurrency", "4", "--workload", "multiturn",
+                                // the shipped model's context is 256 tokens: two short turns fit
+                                "--turns", "2", "--input-len", "8", "--output-len", "16", "--max-drift",
+                                "rss=1000,latency=5000", "--output-dir", dir});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/soak.svg"));
+}
+
+}  // namespace
+}  // namespace keel::test

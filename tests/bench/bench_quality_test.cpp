@@ -1,0 +1,44 @@
+// `keel bench quality` on the llama golden models: Q8_0 stays close to F32,
+// Q4_0 drifts further.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "../e2e/run_keel.h"
+
+namespace keel::test {
+namespace {
+
+double field(const std::string& out, const std::string& name) {
+  const std::regex line(name + R"(\s+([0-9.eE+-]+))");
+  std::smatch match;
+  if (!std::regex_search(out, match, line)) return -1;
+  return std::stod(match[1]);
+}
+
+TEST(BenchQuality, SmallerQuantizationLosesMore) {
+  const std::string f32 = source_path("tests/golden/llama/model-f32.gguf");
+  const Outcome q8 = run_keel({"bench", "quality", "--model", f32, "--model",
+                               source_path("tests/golden/llama/model-Q8_0.gguf"), "--ctx", "64"});
+  ASSERT_EQ(q8.exit_code, 0) << q8.err;
+  const Outcome q4 = run_keel({"bench", "quality", "--model", f32, "--model",
+                               source_path("tests/golden/llama/model-Q4_0.gguf"), "--ctx", "64"});
+  ASSERT_EQ(q4.exit_code, 0) << q4.err;
+  EXPECT_GT(field(q8.out, "positions"), 50);
+  EXPECT_GT(field(q8.out, "top-1 agreement"), 0.9) << q8.out;
+  EXPECT_LT(field(q8.out, "KL\\(A\\|\\|B\\) mean"), 0.01) << q8.out;
+  EXPECT_GE(field(q8.out, "top-1 agreement"), field(q4.out, "top-1 agreement")) << q4.out;
+  EXPECT_LT(field(q8.out, "KL\\(A\\|\\|B\\) mean"), field(q4.out, "KL\\(A\\|\\|B\\) mean")) << q4.out;
+  EXPECT_GT(field(q8.out, "perplexity A"), 1);
+}
+
+TEST(BenchQuality, RefusesModelsOfDifferentVocabularies) {
+  const Outcome run = run_keel({"bench", "quality", "--model", source_path("tests/golden/llama/model-f32.gguf"),
+                                "--model", source_path("models/tiny-random-glm4-q8_0.gguf")});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("vocabularies differ"), std::string::npos) << run.err;
+  EXPECT_NE(run_keel({"bench", "quality", "--model", "x.gguf"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace keel::test

@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "bench/compare.h"
+#include "bench/result_file.h"
+
+namespace keel::bench {
+namespace {
+
+nlohmann::json result(double throughput, double ttft_p99, double failed) {
+  return {{"kind", kServeResultKind},
+          {"metrics",
+           {{"output_token_throughput", throughput},
+            {"failed", failed},
+            {"total_output_tokens", 1000},
+            {"ttft_ms", {{"p99", ttft_p99}, {"count", 100}}}}}};
+}
+
+const MetricChange& find(const Comparison& c, const std::string& metric) {
+  for (const auto& change : c.changes)
+    if (change.metric == metric) return change;
+  throw std::runtime_error("no metric " + metric);
+}
+
+TEST(Compare, KnowsWhichDirectionIsWorse) {
+  EXPECT_EQ(better_direction("output_token_throughput"), Better::kHigher);
+  EXPECT_EQ(better_direction("goodput"), Better::kHigher);
+  EXPECT_EQ(better_direction("ttft_ms.p99"), Better::kLower);
+  EXPECT_EQ(better_direction("failed"), Better::kLower);
+  EXPECT_EQ(better_direction("ttft_ms.count"), Better::kNeither);
+  EXPECT_EQ(better_direction("itl_ms.max"), Better::kNeither);
+  EXPECT_EQ(better_direction("total_output_tokens"), Better::kNeither);
+}
+
+TEST(Compare, SlowerLatencyAndLowerThroughputAreRegressions) {
+  auto c = compare_results(result(100, 50, 0), result(90, 60, 0), 5);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_NEAR(find(*c, "output_token_throughput").change_percent, -10, 1e-9);
+  EXPECT_TRUE(find(*c, "output_token_throughput").regression);
+  EXPECT_NEAR(find(*c, "ttft_ms.p99").change_percent, 20, 1e-9);
+  EXPECT_TRUE(find(*c, "ttft_ms.p99").regression);
+  EXPECT_FALSE(find(*c, "ttft_ms.count").regression);
+  EXPECT_TRUE(c->has_regression());
+}
+
+TEST(Compare, ImprovementsAndSmallChangesPass) {
+  auto better = compare_results(result(100, 50, 0), result(130, 40, 0), 5);
+  ASSERT_TRUE(better.ok());
+  EXPECT_FALSE(better->has_regression());
+  EXPECT_TRUE(find(*better, "ttft_ms.p99").improvement);
+  auto within = compare_results(result(100, 50, 0), result(96, 52, 0), 5);
+  ASSERT_TRUE(within.ok());
+  EXPECT_FALSE(within->has_regression());
+  auto loose = compare_results(result(100, 50, 0), result(90, 60, 0), 25);
+  ASSERT_TRUE(loose.ok());
+  EXPECT_FALSE(loose->has_regression());
+}
+
+TEST(Compare, FailuresFromZeroAreAlwaysRegressions) {
+  auto c = compare_results(result(100, 50, 0), result(100, 50, 3), 1000);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(find(*c, "failed").regression);
+}
+
+TEST(Compare, RejectsFilesThatAreNotResults) {
+  EXPECT_FALSE(compare_results(nlohmann::json::object(), result(1, 1, 0), 5).ok());
+  EXPECT_NE(format_comparison(*compare_results(result(100, 50, 0), result(90, 60, 0), 5), 5).find("REGRESSION"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace keel::bench
