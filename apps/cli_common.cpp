@@ -3,8 +3,6 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace keel::cli {
 
@@ -38,14 +36,6 @@ Result<std::vector<int32_t>> parse_ids(const std::string& text, int64_t vocab_si
     i = end;
   }
   return ids;
-}
-
-Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read " + path.string()};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::filesystem::path default_model_path() {

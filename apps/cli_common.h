@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/read_file.h"
 #include "core/result.h"
 
 namespace keel::cli {
@@ -29,8 +30,6 @@ inline int fail(const Error& error) { return fail(error.message); }
 // a non-negative integer below `vocab_size` (when vocab_size > 0).
 Result<std::vector<int32_t>> parse_ids(const std::string& text, int64_t vocab_size = 0);
 
-// Reads a whole file as bytes.
-Result<std::string> read_file(const std::filesystem::path& path);
 
 // The model that ships with keel (models/ in the source tree), used when a
 // command is given no --model.

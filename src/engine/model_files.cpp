@@ -1,22 +1,14 @@
 #include "engine/model_files.h"
 
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/read_file.h"
 #include "format/gguf.h"
 
 namespace keel {
 namespace {
-
-Result<std::string> read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read " + path.string()};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // tokenizer_config.json writes special tokens as a string or as an
 // AddedToken object {"content": ...}.
@@ -42,7 +34,7 @@ std::optional<std::string> hf_chat_template(const std::filesystem::path& dir, co
     }
   }
   if (std::filesystem::exists(dir / "chat_template.jinja")) {
-    auto text = read_text_file(dir / "chat_template.jinja");
+    auto text = read_file(dir / "chat_template.jinja");
     if (text.ok()) return std::move(text).value();
   }
   return std::nullopt;
@@ -65,7 +57,7 @@ Result<ModelFiles> load_hf_files(const std::filesystem::path& dir) {
   ModelFiles files{dir, ModelFormat::kHuggingFaceDir, std::move(tokenizer), std::nullopt, {}, {}};
   const auto config_path = dir / "tokenizer_config.json";
   if (std::filesystem::exists(config_path)) {
-    KEEL_ASSIGN_OR_RETURN(std::string text, read_text_file(config_path));
+    KEEL_ASSIGN_OR_RETURN(std::string text, read_file(config_path));
     auto config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (config.is_discarded() || !config.is_object())
       return Error{config_path.string() + " is not a JSON object"};
