@@ -13,10 +13,12 @@
 namespace keel::test {
 namespace {
 
-std::vector<std::string> keel_serve(const std::vector<std::string>& extra = {}) {
+// `model`: the tiny random model by default; the compare gate uses the
+// shipped demo model, whose steps cost enough that batching shows.
+std::vector<std::string> keel_serve(const std::vector<std::string>& extra = {},
+                                    const std::string& model = "models/tiny-random-glm4-q8_0.gguf") {
   std::vector<std::string> argv = {std::string(KEEL_BINARY_DIR) + "/apps/keel", "serve", "--port", "0",
-                                   "--access-log", "", "--model",
-                                   source_path("models/tiny-random-glm4-q8_0.gguf")};
+                                   "--access-log", "", "--model", source_path(model)};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -26,11 +28,13 @@ Outcome bench_serve(const std::string& url, const std::string& output) {
                    "--input-len", "32", "--output-len", "32", "--output", output});
 }
 
+const char* const kDemoModel = "models/keel-demo-glm4-q8_0.gguf";
+
 TEST(BenchLiveKeel, ServeResultAndCompareGate) {
   std::string base = write_temp_file("live-base.json", ""), again = write_temp_file("live-again.json", ""),
               tiny = write_temp_file("live-tiny.json", "");
   {
-    BackgroundProcess server(keel_serve());
+    BackgroundProcess server(keel_serve({}, kDemoModel));
     ASSERT_TRUE(server.ready());
     const Outcome first = bench_serve(server.url(), base);
     ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
@@ -43,16 +47,17 @@ TEST(BenchLiveKeel, ServeResultAndCompareGate) {
   EXPECT_EQ(result["metrics"]["total_output_tokens"], 32 * 32);
   EXPECT_GT(result["metrics"]["total_input_tokens"].get<int>(), 32 * 32);
   {
-    BackgroundProcess server(keel_serve({"--max-seqs", "1", "--max-batch-tokens", "16"}));
+    BackgroundProcess server(keel_serve({"--max-seqs", "1", "--max-batch-tokens", "16"}, kDemoModel));
     ASSERT_TRUE(server.ready());
     ASSERT_EQ(bench_serve(server.url(), tiny).exit_code, 0);
   }
-  // Runs this short on a shared 2-core machine are noisy, so the threshold
-  // is loose (4x worse); one sequence at a time with 8 clients makes
-  // queueing latency grow far more than that.
+  // Runs this short on a shared 2-core machine are noisy, so two runs of
+  // one configuration must pass a loose threshold (4x worse). One sequence
+  // at a time with 8 clients triples time to first token (measured: +200%
+  // to +250%), far beyond a 50% gate.
   const Outcome same = run_keel({"bench", "compare", base, again, "--max-regression", "300%"});
   EXPECT_EQ(same.exit_code, 0) << same.out;
-  const Outcome regressed = run_keel({"bench", "compare", base, tiny, "--max-regression", "300%"});
+  const Outcome regressed = run_keel({"bench", "compare", base, tiny, "--max-regression", "50%"});
   EXPECT_EQ(regressed.exit_code, 1) << regressed.out;
 }
 
