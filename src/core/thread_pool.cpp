@@ -2,9 +2,27 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace keel {
+namespace {
+
+// About 50-100 microseconds of spinning: longer than the gap between two
+// ops of one forward step, far shorter than the gap between requests.
+constexpr int kSpinIterations = 20000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -14,7 +32,7 @@ ThreadPool::ThreadPool(unsigned threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   work_ready_.notify_all();
   for (auto& worker : workers_) worker.join();
@@ -42,34 +60,43 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n);
     return;
   }
-  {
+  job_ = &fn;
+  job_size_ = n;
+  pending_.store(static_cast<unsigned>(workers_.size()));
+  // Sequentially consistent: either a worker about to sleep sees the new
+  // generation, or this thread sees it sleeping and wakes it.
+  generation_.fetch_add(1);
+  if (sleeping_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_size_ = n;
-    pending_ = static_cast<unsigned>(workers_.size());
-    ++generation_;
+    work_ready_.notify_all();
   }
-  work_ready_.notify_all();
   run_chunk(0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  work_done_.wait(lock, [this] { return pending_ == 0; });
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinIterations) cpu_relax();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
+}
+
+bool ThreadPool::wait_for_job(uint64_t seen) {
+  for (int spins = 0; spins < kSpinIterations; ++spins) {
+    if (generation_.load(std::memory_order_acquire) != seen) return true;
+    if (stopping_.load(std::memory_order_relaxed)) return false;
+    cpu_relax();
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  sleeping_.fetch_add(1);
+  work_ready_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+  sleeping_.fetch_sub(1);
+  return !stopping_.load();
 }
 
 void ThreadPool::worker_loop(unsigned index) {
   uint64_t seen = 0;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-    }
+  while (wait_for_job(seen)) {
+    seen = generation_.load(std::memory_order_acquire);
     run_chunk(index);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) work_done_.notify_one();
-    }
+    pending_.fetch_sub(1, std::memory_order_release);
   }
 }
 

@@ -1,7 +1,13 @@
 // ThreadPool: a fixed set of worker threads that run one parallel_for at a
 // time. Created once at start; running a job allocates nothing.
+//
+// A decode step runs dozens of short parallel_for calls back to back, so
+// the hand-off must cost microseconds: workers spin for a short while
+// after each job, watching for the next one, and only then sleep on a
+// condition variable (so an idle server uses no CPU).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -24,6 +30,7 @@ class ThreadPool {
   // Calls fn(begin, end) on disjoint chunks covering [0, n), spread over the
   // workers and the calling thread; returns when all chunks are done.
   // `fn` is borrowed for the duration of the call (no copy, no allocation).
+  // One caller at a time.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
   // The process-wide pool used by the CPU backend.
@@ -32,16 +39,20 @@ class ThreadPool {
  private:
   void worker_loop(unsigned index);
   void run_chunk(unsigned index);
+  // Waits until generation_ differs from `seen` (returns true) or the pool
+  // stops (returns false): spins first, then sleeps.
+  bool wait_for_job(uint64_t seen);
 
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::condition_variable work_done_;
+  // The current job; written before generation_ is bumped, read after.
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_size_ = 0;
-  uint64_t generation_ = 0;
-  unsigned pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};  // bumped once per job
+  std::atomic<unsigned> pending_{0};     // workers still running the job
+  std::atomic<unsigned> sleeping_{0};    // workers blocked on work_ready_
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
 };
 
 }  // namespace keel
