@@ -1,4 +1,5 @@
 // Tokenizer::token_bytes and Tokenizer::decode: ids back to text.
+#include "tokenizer/replace_all.h"
 #include "tokenizer/byte_level_alphabet.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_model.h"
@@ -62,16 +63,7 @@ std::string clean_up_tokenization_spaces(std::string text) {
       {" .", "."},     {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
       {" n't", "n't"}, {" 'm", "'m"},   {" 's", "'s"},   {" 've", "'ve"}, {" 're", "'re"},
   };
-  for (const auto& [from, to] : kRules) {
-    std::string out;
-    size_t pos = 0;
-    for (size_t hit = text.find(from); hit != std::string::npos; hit = text.find(from, pos)) {
-      out.append(text, pos, hit - pos).append(to);
-      pos = hit + from.size();
-    }
-    out.append(text, pos, std::string::npos);
-    text = std::move(out);
-  }
+  for (const auto& [from, to] : kRules) replace_all(text, from, to);
   return text;
 }
 

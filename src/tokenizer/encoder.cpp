@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tokenizer/byte_level_alphabet.h"
+#include "tokenizer/replace_all.h"
 #include "tokenizer/sentencepiece_bpe.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_model.h"
@@ -18,19 +19,6 @@ using detail::PreTokenizerStep;
 using detail::TokenizerModel;
 
 constexpr std::string_view kSentencePieceSpace = "\xE2\x96\x81";  // U+2581
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  if (from.empty()) return;
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  for (size_t hit = text.find(from); hit != std::string::npos; hit = text.find(from, pos)) {
-    out.append(text, pos, hit - pos).append(to);
-    pos = hit + from.size();
-  }
-  out.append(text, pos, std::string::npos);
-  text = std::move(out);
-}
 
 std::string normalize(const TokenizerModel& model, std::string_view fragment) {
   std::string text(fragment);
