@@ -18,6 +18,7 @@
 #include "convert/requantize.h"
 #include "gguf_compare.h"
 #include "model/model.h"
+#include "../model/forward_helpers.h"
 
 namespace keel::testing {
 namespace {
@@ -42,20 +43,6 @@ std::vector<float> read_floats(const std::filesystem::path& path) {
   std::vector<float> out(std::filesystem::file_size(path) / sizeof(float));
   in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size() * sizeof(float)));
   return out;
-}
-
-// max |a - b| over each row divided by the row's max |b|; the worst row.
-double max_relative_row_error(const std::vector<float>& a, const std::vector<float>& b, int64_t row_size) {
-  double worst = 0;
-  for (size_t start = 0; start + row_size <= b.size(); start += row_size) {
-    double scale = 0, diff = 0;
-    for (int64_t i = 0; i < row_size; ++i) {
-      scale = std::max(scale, std::abs(static_cast<double>(b[start + i])));
-      diff = std::max(diff, std::abs(static_cast<double>(a[start + i]) - b[start + i]));
-    }
-    worst = std::max(worst, diff / std::max(scale, 1e-30));
-  }
-  return worst;
 }
 
 std::vector<float> prompt_logits(const std::filesystem::path& model_path, const std::vector<int32_t>& prompt) {
@@ -108,7 +95,7 @@ TEST_P(ConvertGoldenTest, MatchesLlamaCppConverter) {
   const std::vector<float> expected = read_floats(dir / (c.type == "f32" ? "logits.f32" : "logits-" + c.type + ".f32"));
   const std::vector<float> actual = prompt_logits(out, prompt);
   ASSERT_EQ(actual.size(), expected.size());
-  const double error = max_relative_row_error(actual, expected, static_cast<int64_t>(expected.size() / prompt.size()));
+  const double error = testing::max_relative_row_error(actual, expected, static_cast<int64_t>(expected.size() / prompt.size()));
   std::printf("[convert %s %s] keel logits vs transformers: max relative error %.3g\n", c.family.c_str(),
               c.type.c_str(), error);
   EXPECT_LT(error, c.type == "f32" ? 1e-4 : 1e-3);
