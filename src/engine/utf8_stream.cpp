@@ -1,6 +1,6 @@
 #include "engine/utf8_stream.h"
 
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {

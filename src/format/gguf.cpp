@@ -22,7 +22,7 @@
 
 #include "format/byte_reader.h"
 #include "format/checked_math.h"
-#include "format/utf8_check.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {
@@ -140,7 +140,7 @@ Result<std::string_view> GgufParser::read_name(const char* what) {
   const size_t start = reader_.offset();
   KEEL_ASSIGN_OR_RETURN(std::string_view name, read_string(what));
   if (name.empty()) return errors_.at(start, std::string("empty ") + what);
-  if (!is_valid_utf8(name)) return errors_.at(start, std::string(what) + " is not valid UTF-8");
+  if (!utf8::is_valid(name)) return errors_.at(start, std::string(what) + " is not valid UTF-8");
   return name;
 }
 

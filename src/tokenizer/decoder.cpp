@@ -3,7 +3,7 @@
 #include "tokenizer/byte_level_alphabet.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_model.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {

@@ -9,7 +9,7 @@
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_model.h"
 #include "tokenizer/unicode_nfc.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {

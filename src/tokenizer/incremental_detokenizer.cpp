@@ -4,7 +4,7 @@
 // a decode of the whole byte string would render them, so the deltas always
 // concatenate to that decode.
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 

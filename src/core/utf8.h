@@ -1,4 +1,4 @@
-// UTF-8 helpers shared by the tokenizers and the streaming detokenizer.
+// UTF-8 helpers shared by the GGUF reader, the tokenizers and the streaming detokenizer.
 //
 // Invalid input is never rejected: it is repaired the way Python's
 // bytes.decode("utf-8", "replace") and Rust's String::from_utf8_lossy do it
