@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {

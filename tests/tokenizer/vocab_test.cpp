@@ -9,7 +9,7 @@
 #include "format/gguf.h"
 #include "test_paths.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace keel {
 namespace {
