@@ -20,6 +20,8 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "core/cpu_features.h"
+#include "core/dequantize_avx2.h"
 #include "core/half.h"
 #include "core/multiversion.h"
 
@@ -230,13 +232,15 @@ void quantize_q5_0(const float* x, Byte* block) {
 
 using BlockEncoder = void (*)(const float*, Byte*);
 
-// One function per type decodes a whole row, so that the block decoder is
-// inlined into its loop and both are compiled for AVX2 where the CPU has
-// it (KEEL_MULTIVERSION): this loop is the inner loop of every quantized
-// matmul.
-#define KEEL_ROW_DECODER(row_function, block_function, block_elems, block_bytes)       \
-  KEEL_MULTIVERSION void row_function(const Byte* src, float* dst, int64_t blocks) { \
-    for (int64_t b = 0; b < blocks; ++b) block_function(src + b * (block_bytes), dst + b * (block_elems)); \
+// One function per type decodes a whole row (n elements), so that the
+// block decoder is inlined into its loop and both are compiled for AVX2
+// where the CPU has it (KEEL_MULTIVERSION). The hand-written AVX2 decoders
+// of core/dequantize_avx2.cpp replace some of these at run time.
+#define KEEL_ROW_DECODER(row_function, block_function, block_elems, block_bytes)                 \
+  KEEL_MULTIVERSION void row_function(const void* src, float* dst, int64_t n) {                 \
+    const auto* bytes = static_cast<const Byte*>(src);                                           \
+    for (int64_t b = 0; b < n / (block_elems); ++b)                                              \
+      block_function(bytes + b * (block_bytes), dst + b * (block_elems));                        \
   }
 KEEL_ROW_DECODER(dequantize_row_q8_0, dequantize_q8_0, 32, 34)
 KEEL_ROW_DECODER(dequantize_row_q4_0, dequantize_q4_0, 32, 18)
@@ -247,26 +251,19 @@ KEEL_ROW_DECODER(dequantize_row_q5_k, dequantize_q5_k, 256, 176)
 KEEL_ROW_DECODER(dequantize_row_q6_k, dequantize_q6_k, 256, 210)
 #undef KEEL_ROW_DECODER
 
-KEEL_MULTIVERSION void dequantize_row_bf16(const Byte* src, float* dst, int64_t n) {
-  for (int64_t k = 0; k < n; ++k) {
-    uint16_t bits;
-    std::memcpy(&bits, src + 2 * k, sizeof(bits));
-    dst[k] = bf16_to_f32(bits);
-  }
+void dequantize_row_f32(const void* src, float* dst, int64_t n) {
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
-using RowDecoder = void (*)(const Byte*, float*, int64_t);
+void dequantize_row_f16(const void* src, float* dst, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) dst[k] = load_f16(static_cast<const Byte*>(src) + 2 * k);
+}
 
-RowDecoder row_decoder(DType type) {
-  switch (type) {
-    case DType::Q8_0: return dequantize_row_q8_0;
-    case DType::Q4_0: return dequantize_row_q4_0;
-    case DType::Q4_1: return dequantize_row_q4_1;
-    case DType::Q5_0: return dequantize_row_q5_0;
-    case DType::Q4_K: return dequantize_row_q4_k;
-    case DType::Q5_K: return dequantize_row_q5_k;
-    case DType::Q6_K: return dequantize_row_q6_k;
-    default: return nullptr;
+KEEL_MULTIVERSION void dequantize_row_bf16(const void* src, float* dst, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    uint16_t bits;
+    std::memcpy(&bits, static_cast<const Byte*>(src) + 2 * k, sizeof(bits));
+    dst[k] = bf16_to_f32(bits);
   }
 }
 
@@ -282,26 +279,33 @@ BlockEncoder block_encoder(DType type) {
 
 }  // namespace
 
-void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
-  const DTypeInfo& info = dtype_info(type);
-  KEEL_CHECK(n >= 0 && n % info.block_elems == 0, "dequantize_row: length not a multiple of the block size");
-  const auto* bytes = static_cast<const Byte*>(src);
+RowDecoder portable_row_decoder(DType type) {
   switch (type) {
-    case DType::F32:
-      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-      return;
-    case DType::F16:
-      for (int64_t k = 0; k < n; ++k) dst[k] = load_f16(bytes + 2 * k);
-      return;
-    case DType::BF16:
-      dequantize_row_bf16(bytes, dst, n);
-      return;
-    default:
-      break;
+    case DType::F32: return dequantize_row_f32;
+    case DType::F16: return dequantize_row_f16;
+    case DType::BF16: return dequantize_row_bf16;
+    case DType::Q8_0: return dequantize_row_q8_0;
+    case DType::Q4_0: return dequantize_row_q4_0;
+    case DType::Q4_1: return dequantize_row_q4_1;
+    case DType::Q5_0: return dequantize_row_q5_0;
+    case DType::Q4_K: return dequantize_row_q4_k;
+    case DType::Q5_K: return dequantize_row_q5_k;
+    case DType::Q6_K: return dequantize_row_q6_k;
   }
-  const RowDecoder decode = row_decoder(type);
-  KEEL_CHECK(decode != nullptr, "dequantize_row: no decoder for this dtype");
-  decode(bytes, dst, n / info.block_elems);
+  KEEL_CHECK(false, "dequantize_row: no decoder for this dtype");
+  return nullptr;
+}
+
+RowDecoder row_decoder(DType type) {
+  if (cpu_features().avx2)
+    if (const RowDecoder vector = avx2_row_decoder(type)) return vector;
+  return portable_row_decoder(type);
+}
+
+void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
+  KEEL_CHECK(n >= 0 && n % dtype_info(type).block_elems == 0,
+             "dequantize_row: length not a multiple of the block size");
+  row_decoder(type)(src, dst, n);
 }
 
 bool quantize_row(DType type, const float* src, void* dst, int64_t n) {

@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <tuple>
 #include <random>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/cpu/contiguous_kv_cache.h"
+#include "backend/cpu/panel_dot.h"
 #include "core/dequantize.h"
 
 namespace keel {
@@ -85,32 +88,116 @@ TEST(RopeTest, PartialRotaryLeavesTailUntouched) {
 }
 
 // matmul on every stored dtype equals a float64 product with the row
-// decoded by dequantize_row.
+// decoded by dequantize_row. Shapes cover what the panel kernel splits:
+// several 256-column panels plus a partial one, row counts that leave a
+// partial group of four on each task, odd and even token counts.
 TEST(MatmulTest, AllDtypesMatchDecodedProduct) {
-  const int64_t in = 256, out = 7, tokens = 3;
+  struct Shape {
+    int64_t in, out, tokens;
+  };
+  for (const Shape shape : {Shape{256, 7, 3}, Shape{800, 13, 1}, Shape{544, 9, 8}, Shape{1024, 6, 5}}) {
+    const int64_t in = shape.in, out = shape.out, tokens = shape.tokens;
+    auto backend = make_cpu_backend({in});
+    const std::vector<float> weights = random_floats(static_cast<size_t>(in * out), 3, 0.5f);
+    const std::vector<float> x = random_floats(static_cast<size_t>(in * tokens), 4);
+    const std::vector<float> bias = random_floats(static_cast<size_t>(out), 5);
+    for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0}) {
+      std::vector<std::byte> encoded(dtype_row_bytes(type, in) * out);
+      for (int64_t r = 0; r < out; ++r)
+        ASSERT_TRUE(quantize_row(type, weights.data() + r * in, encoded.data() + r * dtype_row_bytes(type, in), in));
+      TensorView view;
+      view.dtype = type;
+      view.rank = 2;
+      view.shape = {out, in};
+      view.data = encoded.data();
+      view.nbytes = encoded.size();
+      std::vector<float> y(static_cast<size_t>(tokens * out));
+      backend->matmul(x.data(), tokens, view, bias.data(), y.data());
+      std::vector<float> row(static_cast<size_t>(in));
+      for (int64_t r = 0; r < out; ++r) {
+        dequantize_row(type, view.row(r), row.data(), in);
+        for (int64_t t = 0; t < tokens; ++t) {
+          double expected = bias[r];
+          for (int64_t i = 0; i < in; ++i) expected += static_cast<double>(row[i]) * x[t * in + i];
+          EXPECT_NEAR(y[t * out + r], expected, 1e-3) << dtype_info(type).name << " in " << in << " row " << r;
+        }
+      }
+    }
+  }
+}
+
+// A K-quant weight (decoded by the portable decoder, panel by panel) and a
+// float32 weight that is not 4-byte aligned (decoded, not read in place).
+TEST(MatmulTest, KQuantAndUnalignedF32MatchDecodedProduct) {
+  const int64_t in = 768, out = 5, tokens = 3;
   auto backend = make_cpu_backend({in});
-  const std::vector<float> weights = random_floats(static_cast<size_t>(in * out), 3, 0.5f);
-  const std::vector<float> x = random_floats(static_cast<size_t>(in * tokens), 4);
-  const std::vector<float> bias = random_floats(static_cast<size_t>(out), 5);
-  for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0}) {
-    std::vector<std::byte> encoded(dtype_row_bytes(type, in) * out);
-    for (int64_t r = 0; r < out; ++r)
-      ASSERT_TRUE(quantize_row(type, weights.data() + r * in, encoded.data() + r * dtype_row_bytes(type, in), in));
+  const std::vector<float> x = random_floats(static_cast<size_t>(in * tokens), 6);
+  std::vector<std::byte> q6k(dtype_row_bytes(DType::Q6_K, in) * out);
+  std::mt19937 rng(7);
+  for (std::byte& b : q6k) b = static_cast<std::byte>(rng() & 0xFF);
+  for (int64_t block = 0; block < out * in / 256; ++block) {  // finite f16 scale at the end of each block
+    const uint16_t scale = 0x1800;  // 2^-9
+    std::memcpy(q6k.data() + block * 210 + 208, &scale, 2);
+  }
+  const std::vector<float> f32 = random_floats(static_cast<size_t>(in * out), 8);
+  std::vector<std::byte> unaligned(f32.size() * sizeof(float) + 1);
+  std::memcpy(unaligned.data() + 1, f32.data(), f32.size() * sizeof(float));
+  for (auto [type, data, bytes] : {std::tuple{DType::Q6_K, q6k.data(), q6k.size()},
+                                   std::tuple{DType::F32, unaligned.data() + 1, f32.size() * sizeof(float)}}) {
     TensorView view;
     view.dtype = type;
     view.rank = 2;
     view.shape = {out, in};
-    view.data = encoded.data();
-    view.nbytes = encoded.size();
+    view.data = data;
+    view.nbytes = bytes;
     std::vector<float> y(static_cast<size_t>(tokens * out));
-    backend->matmul(x.data(), tokens, view, bias.data(), y.data());
+    backend->matmul(x.data(), tokens, view, nullptr, y.data());
     std::vector<float> row(static_cast<size_t>(in));
     for (int64_t r = 0; r < out; ++r) {
       dequantize_row(type, view.row(r), row.data(), in);
       for (int64_t t = 0; t < tokens; ++t) {
-        double expected = bias[r];
-        for (int64_t i = 0; i < in; ++i) expected += static_cast<double>(row[i]) * x[t * in + i];
-        EXPECT_NEAR(y[t * out + r], expected, 1e-3) << dtype_info(type).name;
+        double expected = 0.0, magnitude = 0.0;
+        for (int64_t i = 0; i < in; ++i) {
+          expected += static_cast<double>(row[i]) * x[t * in + i];
+          magnitude += std::fabs(static_cast<double>(row[i]) * x[t * in + i]);
+        }
+        EXPECT_NEAR(y[t * out + r], expected, 1e-5 * magnitude + 1e-6) << dtype_info(type).name << " row " << r;
+      }
+    }
+  }
+}
+
+// Both panel kernels (AVX2 where the CPU has it, and the portable one) add
+// the same dot products into y, for every token count from 1 to 7 and
+// every partial row count, with a column tail that is not a whole vector;
+// and a token's result is bit-identical whatever else is in the batch.
+TEST(PanelDotTest, KernelsMatchFloat64Dots) {
+  const int64_t cols = 269, x_stride = 300, y_stride = 6;
+  const std::vector<float> w = random_floats(static_cast<size_t>(4 * cols), 9);
+  const std::vector<float> x = random_floats(static_cast<size_t>(7 * x_stride), 10);
+  using Kernel = void (*)(const cpu::Panel&, const float*, int64_t, int64_t, float*, int64_t);
+  for (const Kernel kernel : {&cpu::accumulate_panel_portable, &cpu::accumulate_panel_avx2}) {
+    for (int64_t n_rows = 1; n_rows <= 4; ++n_rows) {
+      for (int64_t tokens = 1; tokens <= 7; ++tokens) {
+        cpu::Panel panel;
+        panel.n_rows = n_rows;
+        panel.cols = cols;
+        for (int64_t r = 0; r < n_rows; ++r) panel.rows[r] = w.data() + r * cols;
+        std::vector<float> y(static_cast<size_t>(tokens * y_stride), 1.0f);  // accumulates onto 1.0
+        kernel(panel, x.data(), x_stride, tokens, y.data(), y_stride);
+        for (int64_t t = 0; t < tokens; ++t) {
+          for (int64_t r = 0; r < y_stride; ++r) {
+            double expected = 1.0;
+            if (r < n_rows)
+              for (int64_t k = 0; k < cols; ++k) expected += static_cast<double>(w[r * cols + k]) * x[t * x_stride + k];
+            EXPECT_NEAR(y[t * y_stride + r], expected, 1e-4) << "rows " << n_rows << " tokens " << tokens;
+          }
+          // Bit for bit what the token gets when it is the whole batch.
+          std::vector<float> alone(static_cast<size_t>(y_stride), 1.0f);
+          kernel(panel, x.data() + t * x_stride, x_stride, 1, alone.data(), y_stride);
+          for (int64_t r = 0; r < y_stride; ++r)
+            EXPECT_EQ(alone[r], y[t * y_stride + r]) << "token " << t << " of " << tokens << " row " << r;
+        }
       }
     }
   }

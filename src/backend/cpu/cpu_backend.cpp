@@ -11,9 +11,8 @@
 namespace keel {
 
 CpuBackend::CpuBackend(const BackendLimits& limits)
-    : limits_(limits),
-      tasks_(ThreadPool::global().size()),
-      tile_buffers_(static_cast<size_t>(tasks_ * kTileRows * limits.max_row_elems)) {
+    : tasks_(ThreadPool::global().size()),
+      panel_buffers_(static_cast<size_t>(tasks_ * kPanelFloats)) {
   KEEL_CHECK(limits.max_row_elems > 0, "BackendLimits::max_row_elems must be positive");
 }
 

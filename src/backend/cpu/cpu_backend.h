@@ -1,9 +1,12 @@
 // CpuBackend: the reference implementation of Backend.
 //
 // Float32 arithmetic throughout; weights are decoded from their stored
-// dtype a few rows at a time into a small per-task buffer, and each decoded
-// tile is used against every token of the batch before the next is read, so a forward call reads each weight byte once however many tokens
-// it carries. Work is spread over ThreadPool::global().
+// dtype a panel (4 rows × kPanelCols columns) at a time into a small
+// per-task buffer, and each panel is used against every token of the batch
+// before the next is decoded, so a forward call reads and decodes each
+// weight byte once however many tokens it carries. Work is spread over
+// ThreadPool::global(); the hot loops have AVX2 versions chosen at run time
+// (core/cpu_features.h).
 #pragma once
 
 #include <vector>
@@ -30,17 +33,18 @@ class CpuBackend final : public Backend {
   void swiglu(float* gate, const float* up, int64_t n) override;
   void add(float* dst, const float* src, int64_t n) override;
 
-  // Weight rows decoded together and dotted with each token row in turn.
-  static constexpr int64_t kTileRows = 4;
+  // Columns of a decoded weight panel: 4 rows × 256 floats = 4 KiB, small
+  // enough to stay in L1 next to the token rows' slices.
+  static constexpr int64_t kPanelCols = 256;
 
  private:
+  static constexpr int64_t kPanelFloats = 4 * kPanelCols;
 
-  // One decode buffer of kTileRows x max_row_elems floats per parallel task.
-  float* tile_buffer(int64_t task) { return tile_buffers_.data() + task * kTileRows * limits_.max_row_elems; }
+  // One panel buffer per parallel task.
+  float* panel_buffer(int64_t task) { return panel_buffers_.data() + task * kPanelFloats; }
 
-  BackendLimits limits_;
   int64_t tasks_;                   // parallel tasks per op: the pool's thread count
-  std::vector<float> tile_buffers_;  // [tasks_, kTileRows, max_row_elems]
+  std::vector<float> panel_buffers_;  // [tasks_, 4, kPanelCols]
 };
 
 }  // namespace keel

@@ -1,72 +1,95 @@
 // CpuBackend::matmul: y[n_tokens, out] = x[n_tokens, in] · w[out, in]ᵀ (+ bias).
 //
 // The output rows (weight rows) are split into one contiguous range per
-// task. A task decodes a tile of kTileRows weight rows into its buffer and
-// then runs every token row against the whole tile, so:
-//  - the weight is streamed from memory exactly once per call, however
-//    many tokens the batch holds (what makes batched decode cheap), and
-//  - each token row is loaded once per tile rather than once per weight row.
+// task. A task walks its rows four at a time; for each group it decodes a
+// panel of kPanelCols columns of those four rows into a small buffer that
+// stays in L1, and runs every token row of the batch against the panel
+// (accumulate_panel) before decoding the next one. So:
+//  - the weight is streamed from memory exactly once per call, and decoded
+//    once, however many tokens the batch holds — what makes batched decode
+//    cheap: eight sequences cost little more than one, and
+//  - the token rows' slice of kPanelCols floats is reused by four weight
+//    rows while it is in cache.
+// Float32 weights that are suitably aligned are read in place, not copied.
 #include <algorithm>
 #include <cstdint>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/dot.h"
+#include "backend/cpu/panel_dot.h"
 #include "backend/cpu/parallel.h"
 #include "core/check.h"
 #include "core/dequantize.h"
-#include "core/multiversion.h"
 
 namespace keel {
 
 namespace {
 
-// One task's share of the matmul: weight rows [row_begin, row_end), decoded
-// kTileRows at a time into `buffer`, each tile dotted with every token row.
-// Compiled for AVX2 and for the baseline (KEEL_MULTIVERSION).
-KEEL_MULTIVERSION void matmul_rows(const float* x, int64_t n_tokens, const TensorView& w, const float* bias,
-                                   bool read_in_place, int64_t row_begin, int64_t row_end, float* buffer,
-                                   float* y) {
-  constexpr int64_t kTileRows = CpuBackend::kTileRows;
-  const int64_t in = w.cols();
-  const int64_t out = w.rows();
-  for (int64_t tile = row_begin; tile < row_end; tile += kTileRows) {
-    const int64_t rows = std::min<int64_t>(kTileRows, row_end - tile);
-    const float* weight_rows[kTileRows];
-    for (int64_t i = 0; i < rows; ++i) {
-      if (read_in_place) {
-        weight_rows[i] = reinterpret_cast<const float*>(w.row(tile + i));
-      } else {
-        dequantize_row(w.dtype, w.row(tile + i), buffer + i * in, in);
-        weight_rows[i] = buffer + i * in;
+void prefetch(const std::byte* begin, int64_t bytes) {
+  for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(begin + offset);
+}
+
+// What every task needs to know of the weight, looked up once per call.
+struct WeightLayout {
+  const std::byte* data;
+  int64_t in, out;
+  int64_t row_bytes;
+  int64_t block_elems, block_bytes;
+  RowDecoder decode;   // null: float32 rows read in place
+  // Byte offset of column `col` (a multiple of the block size) in a row.
+  int64_t column_offset(int64_t col) const { return col / block_elems * block_bytes; }
+};
+
+// One task's share of the matmul: weight rows [row_begin, row_end).
+void matmul_rows(const float* x, int64_t n_tokens, const WeightLayout& w, const float* bias, int64_t row_begin,
+                 int64_t row_end, float* panel_buffer, float* y) {
+  constexpr int64_t kPanelRows = cpu::Panel::kMaxRows;
+  constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t r = row_begin; r < row_end; ++r) y[t * w.out + r] = bias ? bias[r] : 0.0f;
+
+  for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
+    cpu::Panel panel;
+    panel.n_rows = std::min(kPanelRows, row_end - first_row);
+    const bool prefetch_next_group = first_row + kPanelRows < row_end;
+    for (int64_t col = 0; col < w.in; col += kPanelCols) {
+      panel.cols = std::min(kPanelCols, w.in - col);
+      const int64_t panel_bytes = w.column_offset(panel.cols);
+      for (int64_t i = 0; i < panel.n_rows; ++i) {
+        const std::byte* stored = w.data + (first_row + i) * w.row_bytes + w.column_offset(col);
+        // The same columns of the next group of rows are fetched while this
+        // panel computes, so the weight stream does not wait on memory.
+        if (prefetch_next_group) prefetch(stored + kPanelRows * w.row_bytes, panel_bytes);
+        if (w.decode == nullptr) {
+          panel.rows[i] = reinterpret_cast<const float*>(stored);
+        } else {
+          float* decoded = panel_buffer + i * kPanelCols;
+          w.decode(stored, decoded, panel.cols);
+          panel.rows[i] = decoded;
+        }
       }
-    }
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      const float* token = x + t * in;
-      float* y_row = y + t * out + tile;
-      for (int64_t i = 0; i < rows; ++i) y_row[i] = cpu::dot(weight_rows[i], token, in) + (bias ? bias[tile + i] : 0.0f);
+      cpu::accumulate_panel(panel, x + col, w.in, n_tokens, y + first_row, w.out);
     }
   }
 }
 
 }  // namespace
 
-
-void CpuBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias,
-                        float* y) {
+void CpuBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
   KEEL_CHECK(w.rank == 2, "matmul weight must be a matrix: " + w.describe());
-  const int64_t in = w.cols();
-  const int64_t out = w.rows();
-  KEEL_CHECK(in <= limits_.max_row_elems, "matmul row longer than the backend's scratch: " + w.describe());
-
-  // Float32 rows that are suitably aligned are read in place, not copied.
-  const bool read_in_place =
-      w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+  // Panels start at multiples of kPanelCols, which must start a block of
+  // every type (256 is the K-quants' block).
+  static_assert(kPanelCols % 256 == 0, "panel columns must be whole blocks of every type");
+  const DTypeInfo& info = dtype_info(w.dtype);
+  const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+  const WeightLayout layout{w.data,           w.cols(),         w.rows(),
+                            static_cast<int64_t>(w.row_bytes()), info.block_elems, info.block_bytes,
+                            read_in_place ? nullptr : row_decoder(w.dtype)};
 
   const auto run_task = [&](int64_t first_task, int64_t end_task) {
     for (int64_t task = first_task; task < end_task; ++task) {
-      const int64_t row_begin = out * task / tasks_;
-      const int64_t row_end = out * (task + 1) / tasks_;
-      matmul_rows(x, n_tokens, w, bias, read_in_place, row_begin, row_end, tile_buffer(task), y);
+      const int64_t row_begin = layout.out * task / tasks_;
+      const int64_t row_end = layout.out * (task + 1) / tasks_;
+      matmul_rows(x, n_tokens, layout, bias, row_begin, row_end, panel_buffer(task), y);
     }
   };
   cpu::parallel_for(tasks_, run_task);
