@@ -1,13 +1,17 @@
 // Guarantee 8 (measured, not run in CI): aggregate decode throughput grows
 // with the number of concurrent sequences, because a step reads every
 // weight once for all of them. Writes a llama-shaped Q8_0 model with random
-// weights (~190 MB, memory-bound on the CPU) to /tmp, then decodes with
-// 1, 2, 4, 8 and 16 sequences.
+// weights (~190 MB; KEEL_BENCH_DTYPE=f16 or f32 for 2x and 4x the bytes)
+// to the temporary directory, then decodes with
+// 1, 2, 4, 8 and 16 sequences, reporting the median of repeated runs.
 //
 //   engine_bench --gtest_also_run_disabled_tests
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/dequantize.h"
 #include "engine_test_support.h"
@@ -18,16 +22,25 @@ namespace {
 
 constexpr int64_t kHidden = 1024, kLayers = 16, kHeads = 16, kKvHeads = 4, kFfn = 2816, kVocab = 497;
 
-void add_q8_tensor(GgufWriter& writer, const std::string& name, int64_t rows, int64_t cols, std::mt19937& rng) {
+// KEEL_BENCH_DTYPE: the weights' type, q8_0 (default), f16 or f32.
+DType bench_dtype() {
+  const char* env = std::getenv("KEEL_BENCH_DTYPE");
+  const std::optional<DType> parsed = env != nullptr ? dtype_from_name(env) : std::optional<DType>(DType::Q8_0);
+  KEEL_CHECK(parsed.has_value(), "KEEL_BENCH_DTYPE: unknown type");
+  return *parsed;
+}
+
+void add_weight(GgufWriter& writer, const std::string& name, int64_t rows, int64_t cols, DType type,
+                std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 0.02f);
   std::vector<float> row(static_cast<size_t>(cols));
-  const size_t row_bytes = dtype_row_bytes(DType::Q8_0, cols);
+  const size_t row_bytes = dtype_row_bytes(type, cols);
   std::vector<std::byte> data(row_bytes * static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
     for (float& v : row) v = normal(rng);
-    quantize_row(DType::Q8_0, row.data(), data.data() + r * row_bytes, cols);
+    KEEL_CHECK(quantize_row(type, row.data(), data.data() + r * row_bytes, cols), "KEEL_BENCH_DTYPE: cannot encode");
   }
-  writer.add_tensor(name, DType::Q8_0, {rows, cols}, data);
+  writer.add_tensor(name, type, {rows, cols}, data);
 }
 
 void add_norm(GgufWriter& writer, const std::string& name) {
@@ -35,8 +48,9 @@ void add_norm(GgufWriter& writer, const std::string& name) {
   writer.add_tensor(name, DType::F32, {kHidden}, std::as_bytes(std::span(ones)));
 }
 
-std::filesystem::path write_bench_model() {
-  const std::filesystem::path path = "/tmp/keel-bench-llama-q8_0.gguf";
+std::filesystem::path write_bench_model(DType type) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("keel-bench-llama-" + std::string(dtype_info(type).name) + ".gguf");
   if (std::filesystem::exists(path)) return path;
   GgufWriter w;
   w.add_string("general.architecture", "llama");
@@ -50,54 +64,86 @@ std::filesystem::path write_bench_model() {
   w.add_float32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.add_uint32("llama.vocab_size", kVocab);
   std::mt19937 rng(42);
-  add_q8_tensor(w, "token_embd.weight", kVocab, kHidden, rng);
+  add_weight(w, "token_embd.weight", kVocab, kHidden, type, rng);
   add_norm(w, "output_norm.weight");
-  add_q8_tensor(w, "output.weight", kVocab, kHidden, rng);
+  add_weight(w, "output.weight", kVocab, kHidden, type, rng);
   const int64_t head_dim = kHidden / kHeads;
   for (int64_t l = 0; l < kLayers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     add_norm(w, p + "attn_norm.weight");
-    add_q8_tensor(w, p + "attn_q.weight", kHidden, kHidden, rng);
-    add_q8_tensor(w, p + "attn_k.weight", kKvHeads * head_dim, kHidden, rng);
-    add_q8_tensor(w, p + "attn_v.weight", kKvHeads * head_dim, kHidden, rng);
-    add_q8_tensor(w, p + "attn_output.weight", kHidden, kHidden, rng);
+    add_weight(w, p + "attn_q.weight", kHidden, kHidden, type, rng);
+    add_weight(w, p + "attn_k.weight", kKvHeads * head_dim, kHidden, type, rng);
+    add_weight(w, p + "attn_v.weight", kKvHeads * head_dim, kHidden, type, rng);
+    add_weight(w, p + "attn_output.weight", kHidden, kHidden, type, rng);
     add_norm(w, p + "ffn_norm.weight");
-    add_q8_tensor(w, p + "ffn_gate.weight", kFfn, kHidden, rng);
-    add_q8_tensor(w, p + "ffn_up.weight", kFfn, kHidden, rng);
-    add_q8_tensor(w, p + "ffn_down.weight", kHidden, kFfn, rng);
+    add_weight(w, p + "ffn_gate.weight", kFfn, kHidden, type, rng);
+    add_weight(w, p + "ffn_up.weight", kFfn, kHidden, type, rng);
+    add_weight(w, p + "ffn_down.weight", kHidden, kFfn, type, rng);
   }
   KEEL_CHECK(w.write(path).ok(), "cannot write the bench model");
   return path;
 }
 
+// Decode tokens per second of `sequences` concurrent greedy requests (4
+// prompt tokens, 40 generated), prefill excluded.
+double decode_rate(Model& model, const Tokenizer& tokenizer, int32_t sequences) {
+  EngineOptions options;
+  options.max_seqs = 16;
+  options.max_batch_tokens = 64;
+  options.max_context = 256;
+  auto engine = Engine::create(model, tokenizer, options).value();
+  std::mt19937 rng(1);
+  std::vector<RequestHandle> handles;
+  for (int32_t i = 0; i < sequences; ++i)
+    handles.push_back(engine->submit(greedy_request(random_prompt(rng, 4), 40)).value());
+  engine->step_for_test();  // prefill all prompts (one step), not timed
+  const uint64_t generated_before = engine->stats().tokens_generated;
+  const auto start = std::chrono::steady_clock::now();
+  run_to_completion(*engine, handles);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(engine->stats().tokens_generated - generated_before) / seconds;
+}
+
+// KEEL_BENCH_SEQUENCES="1,8" picks the concurrencies (default 1,2,4,8,16);
+// KEEL_BENCH_REPEATS the runs per concurrency (default 5, median reported).
+std::vector<int32_t> bench_sequences() {
+  const char* env = std::getenv("KEEL_BENCH_SEQUENCES");
+  if (env == nullptr) return {1, 2, 4, 8, 16};
+  std::vector<int32_t> out;
+  for (const char* p = env; *p != '\0';) {
+    char* end = nullptr;
+    const long value = std::strtol(p, &end, 10);
+    if (end == p) break;
+    if (value > 0 && value <= 16) out.push_back(static_cast<int32_t>(value));
+    p = *end == ',' ? end + 1 : end;
+  }
+  return out;
+}
+
 TEST(EngineThroughput, DISABLED_DecodeScalesWithConcurrency) {
-  const std::filesystem::path path = write_bench_model();
+  const DType type = bench_dtype();
+  const std::filesystem::path path = write_bench_model(type);
   auto model = load_model(path, LoadOptions{64}).value();
   // The tiny llama fixture supplies a tokenizer of the same vocabulary size.
   const std::string tokenizer_path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/llama/model-f32.gguf";
   const ModelFiles files = load_model_files(tokenizer_path).value();
-  std::printf("model: llama-shaped, hidden %lld, %lld layers, ffn %lld, Q8_0, %.0f MB\n",
+  const char* repeats_env = std::getenv("KEEL_BENCH_REPEATS");
+  const int repeats = repeats_env != nullptr ? std::max(1, std::atoi(repeats_env)) : 5;
+  std::printf("model: llama-shaped, hidden %lld, %lld layers, ffn %lld, %s, %.0f MB; median of %d runs\n",
               static_cast<long long>(kHidden), static_cast<long long>(kLayers), static_cast<long long>(kFfn),
-              static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+              std::string(dtype_info(type).name).c_str(),
+              static_cast<double>(std::filesystem::file_size(path)) / 1e6, repeats);
   double single = 0.0;
-  for (int32_t sequences : {1, 2, 4, 8, 16}) {
-    EngineOptions options;
-    options.max_seqs = 16;
-    options.max_batch_tokens = 64;
-    options.max_context = 256;
-    auto engine = Engine::create(*model, files.tokenizer, options).value();
-    std::mt19937 rng(1);
-    std::vector<RequestHandle> handles;
-    for (int32_t i = 0; i < sequences; ++i)
-      handles.push_back(engine->submit(greedy_request(random_prompt(rng, 4), 40)).value());
-    engine->step_for_test();  // prefill all prompts (one step), not timed
-    const uint64_t generated_before = engine->stats().tokens_generated;
-    const auto start = std::chrono::steady_clock::now();
-    run_to_completion(*engine, handles);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double rate = static_cast<double>(engine->stats().tokens_generated - generated_before) / seconds;
-    if (sequences == 1) single = rate;
-    std::printf("%2d sequences: %8.1f decode tokens/s  (%.2fx one sequence)\n", sequences, rate, rate / single);
+  for (const int32_t sequences : bench_sequences()) {
+    std::vector<double> rates;
+    for (int run = 0; run < repeats; ++run) rates.push_back(decode_rate(*model, files.tokenizer, sequences));
+    std::sort(rates.begin(), rates.end());
+    const double median = rates[rates.size() / 2];
+    if (sequences == 1) single = median;
+    std::printf("%2d sequences: %8.1f decode tokens/s (min %.1f, max %.1f)", sequences, median, rates.front(),
+                rates.back());
+    if (single > 0.0) std::printf("  %.2fx one sequence", median / single);
+    std::printf("\n");
   }
 }
 
