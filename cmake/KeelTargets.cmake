@@ -15,22 +15,22 @@ endif()
 # keel_library(NAME SOURCES a.cpp b.cpp DEPS other_targets...)
 # One static library per src/ folder; headers are included as "folder/file.h".
 function(keel_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(${name} PRIVATE ${KEEL_WARNINGS})
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# keel_test(NAME SOURCES a_test.cpp DEPS libs...) registers a GoogleTest binary
-# with CTest. Tests find shared fixtures through the KEEL_SOURCE_DIR definition.
+# keel_test(NAME SOURCES a_test.cpp DEPS libs... [PROPERTIES ctest properties...])
+# registers a GoogleTest binary with CTest. Tests find shared fixtures through the KEEL_SOURCE_DIR definition.
 function(keel_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${KEEL_WARNINGS})
   target_compile_definitions(${name} PRIVATE
     KEEL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     KEEL_BINARY_DIR="${PROJECT_BINARY_DIR}")
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 ${ARG_PROPERTIES})
 endfunction()
