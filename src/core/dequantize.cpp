@@ -23,6 +23,7 @@
 #include "core/cpu_features.h"
 #include "core/dequantize_avx2.h"
 #include "core/half.h"
+#include "core/k_quant_scales.h"
 #include "core/multiversion.h"
 
 namespace keel {
@@ -85,20 +86,6 @@ void dequantize_q5_0(const Byte* block, float* y) {
 }
 
 // ---- 256-element K-quant super-blocks ----------------------------------
-
-// Q4_K and Q5_K pack eight 6-bit scales and eight 6-bit mins into 12 bytes:
-// sub-blocks 0..3 use the low 6 bits of bytes 0..3 (scales) and 4..7
-// (mins); sub-blocks 4..7 take their low 4 bits from bytes 8..11 and their
-// top 2 bits from the spare high bits of bytes 0..7.
-void unpack_scale_min(const Byte* scales, int s, int* scale, int* min) {
-  if (s < 4) {
-    *scale = scales[s] & 63;
-    *min = scales[s + 4] & 63;
-  } else {
-    *scale = (scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4);
-    *min = (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4);
-  }
-}
 
 // Q4_K: d:f16, dmin:f16, scales:u8[12], qs:u8[128]. Each 64-element chunk
 // c uses 32 bytes of qs: low nibbles for sub-block 2c, high for 2c+1.

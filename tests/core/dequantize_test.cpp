@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -275,9 +276,9 @@ TEST_F(DequantizeTest, PlainRoundTripsAndZeroBlocks) {
 }
 
 // The AVX2 decoders write exactly what the portable ones write: every f16
-// and bf16 bit pattern, and random Q8_0 / Q4_0 blocks with finite scales,
-// in rows whose lengths leave vector tails and at odd byte offsets (rows
-// in a memory-mapped file are not aligned).
+// and bf16 bit pattern, and random Q8_0 / Q4_0 / Q4_K / Q5_K / Q6_K blocks
+// with finite scales, in rows whose lengths leave vector tails and at odd
+// byte offsets (rows in a memory-mapped file are not aligned).
 TEST_F(DequantizeTest, VectorDecodersMatchPortableBitForBit) {
   if (!cpu_features().avx2) GTEST_SKIP() << "this CPU has no AVX2/FMA/F16C";
   const auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b) {
@@ -308,13 +309,19 @@ TEST_F(DequantizeTest, VectorDecodersMatchPortableBitForBit) {
   }
   compare(DType::F16, halves, 65536 + 7);
   compare(DType::BF16, halves, 65536 + 7);
-  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+  // Random bytes, with finite f16 values where each layout keeps its
+  // scales (d, and dmin for Q4_K/Q5_K; d is last in Q6_K).
+  const std::vector<std::pair<DType, std::vector<int>>> blocks_and_scales = {
+      {DType::Q8_0, {0}}, {DType::Q4_0, {0}}, {DType::Q4_K, {0, 2}}, {DType::Q5_K, {0, 2}}, {DType::Q6_K, {208}}};
+  for (const auto& [type, scale_offsets] : blocks_and_scales) {
     const DTypeInfo& info = dtype_info(type);
     const int64_t blocks = 67;
     std::vector<uint8_t> row(static_cast<size_t>(blocks) * info.block_bytes);
     for (uint8_t& byte : row) byte = static_cast<uint8_t>(random_int(0, 255));
     for (int64_t b = 0; b < blocks; ++b)
-      put_f16(&row[static_cast<size_t>(b) * info.block_bytes], std::ldexp(static_cast<float>(random_int(-1000, 1000)), random_int(-20, 4)));
+      for (const int offset : scale_offsets)
+        put_f16(&row[static_cast<size_t>(b) * info.block_bytes + offset],
+                std::ldexp(static_cast<float>(random_int(-1000, 1000)), random_int(-20, 4)));
     compare(type, row, blocks * info.block_elems);
   }
 }
