@@ -18,7 +18,9 @@ TEST(BenchLiveKeel, ServeResultAndCompareGate) {
   std::string base = write_temp_file("live-base.json", ""), again = write_temp_file("live-again.json", ""),
               tiny = write_temp_file("live-tiny.json", "");
   {
-    BackgroundProcess server(keel_serve({}, kDemoModel));
+    // Without the prefix cache: the second run would otherwise find every
+    // prompt of the first cached, a different workload (no prefill).
+    BackgroundProcess server(keel_serve({"--no-prefix-cache"}, kDemoModel));
     ASSERT_TRUE(server.ready());
     const Outcome first = bench_serve(server.url(), base);
     ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
@@ -31,7 +33,8 @@ TEST(BenchLiveKeel, ServeResultAndCompareGate) {
   EXPECT_EQ(result["metrics"]["total_output_tokens"], 32 * 32);
   EXPECT_GT(result["metrics"]["total_input_tokens"].get<int>(), 32 * 32);
   {
-    BackgroundProcess server(keel_serve({"--max-seqs", "1", "--max-batch-tokens", "16"}, kDemoModel));
+    BackgroundProcess server(
+        keel_serve({"--no-prefix-cache", "--max-seqs", "1", "--max-batch-tokens", "16"}, kDemoModel));
     ASSERT_TRUE(server.ready());
     ASSERT_EQ(bench_serve(server.url(), tiny).exit_code, 0);
   }
