@@ -12,29 +12,35 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${repo}/build/fuzz"
 
 cmake --preset fuzz -S "${repo}" >/dev/null
-cmake --build "${build}" -j2 --target fuzz_gguf fuzz_safetensors
+cmake --build "${build}" -j2 --target fuzz_gguf fuzz_safetensors fuzz_tokenizer_json fuzz_chat_template
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "${scratch}"' EXIT
 
 status=0
-for format in gguf safetensors; do
-  corpus="${scratch}/corpus_${format}"
-  mkdir -p "${corpus}" "${scratch}/artifacts_${format}"
-  cp "${repo}/tests/fuzz/corpus/${format}/"* "${corpus}/"
-  echo "== fuzz_${format}: ${seconds}s"
-  if ! "${build}/tests/fuzz/fuzz_${format}" "${corpus}" \
+for target in gguf safetensors tokenizer_json chat_template; do
+  corpus="${scratch}/corpus_${target}"
+  mkdir -p "${corpus}" "${scratch}/artifacts_${target}"
+  cp "${repo}/tests/fuzz/corpus/${target}/"* "${corpus}/"
+  if [[ "${target}" == chat_template ]]; then
+    # The real templates of the team's test data (not copied into this
+    # repository) and the project's own feature templates seed it too.
+    cp "${repo}/../shared/testdata/templates/"*.jinja "${corpus}/" 2>/dev/null || true
+    cp "${repo}/tests/golden/templates/extra/"*.jinja "${corpus}/" 2>/dev/null || true
+  fi
+  echo "== fuzz_${target}: ${seconds}s"
+  if ! "${build}/tests/fuzz/fuzz_${target}" "${corpus}" \
       -max_total_time="${seconds}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-      -artifact_prefix="${scratch}/artifacts_${format}/" 2>"${scratch}/log_${format}"; then
+      -artifact_prefix="${scratch}/artifacts_${target}/" 2>"${scratch}/log_${target}"; then
     status=1
-    tail -n 60 "${scratch}/log_${format}"
+    tail -n 60 "${scratch}/log_${target}"
     # Keep the reproducer where it survives the scratch directory.
     mkdir -p "${build}/crashes"
-    cp "${scratch}/artifacts_${format}/"* "${build}/crashes/" 2>/dev/null || true
-    echo "fuzz_${format} FAILED; reproducers in ${build}/crashes" >&2
+    cp "${scratch}/artifacts_${target}/"* "${build}/crashes/" 2>/dev/null || true
+    echo "fuzz_${target} FAILED; reproducers in ${build}/crashes" >&2
   else
-    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "${scratch}/log_${format}" || true
-    echo "fuzz_${format}: no crash"
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "${scratch}/log_${target}" || true
+    echo "fuzz_${target}: no crash"
   fi
 done
 exit "${status}"

@@ -20,10 +20,11 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
   return ChatTemplate(std::move(source), std::move(program));
 }
 
-Result<std::string> ChatTemplate::render(const nlohmann::ordered_json& variables) const {
+Result<std::string> ChatTemplate::render(const nlohmann::ordered_json& variables,
+                                         const jinja::RenderLimits& limits) const {
   if (!variables.is_object()) return Error{"chat template: variables must be a JSON object"};
   jinja::Value converted = jinja::Value::from_json(variables);
-  return jinja::render_program(program_->statements, converted.as_dict());
+  return jinja::render_program(program_->statements, converted.as_dict(), limits);
 }
 
 Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordered_json& messages,
@@ -38,7 +39,7 @@ Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordere
   if (!variables.contains("tools")) variables["tools"] = nullptr;
   variables["documents"] = options.extra_variables.value("documents", nlohmann::ordered_json());
   variables["add_generation_prompt"] = options.add_generation_prompt;
-  return tmpl.render(variables);
+  return tmpl.render(variables, options.limits);
 }
 
 }  // namespace keel

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/result.h"
+#include "tokenizer/jinja_render_limits.h"
 
 namespace keel {
 
@@ -21,8 +22,9 @@ class ChatTemplate {
 
   // Renders with `variables` (a JSON object) as the template's variables,
   // plus the globals raise_exception, strftime_now, namespace and range.
-  // raise_exception(msg) makes this return an Error whose message is msg.
-  Result<std::string> render(const nlohmann::ordered_json& variables) const;
+  // raise_exception(msg) makes this return an Error whose message is msg,
+  // and so does a template that exceeds `limits`.
+  Result<std::string> render(const nlohmann::ordered_json& variables, const jinja::RenderLimits& limits = {}) const;
 
   const std::string& source() const { return source_; }
 
@@ -39,6 +41,7 @@ struct ChatRenderOptions {
   std::string bos_token, eos_token;
   // Extra template variables (tools, enable_thinking, date_string, ...).
   nlohmann::ordered_json extra_variables = nlohmann::ordered_json::object();
+  jinja::RenderLimits limits;
 };
 
 // HF apply_chat_template semantics: `messages` (OpenAI shape), `tools` taken

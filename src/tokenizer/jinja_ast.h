@@ -43,6 +43,7 @@ struct Expression {
                TestExpr, UnaryExpr, BinaryExpr, ConditionalExpr>
       node;
   int line = 0;
+  int height = 1;  // nodes on the longest path down from here; evaluation recurses this deep
 };
 
 struct Statement;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 
+#include "tokenizer/checked_int64.h"
 #include "tokenizer/jinja_builtins.h"
 
 namespace keel::jinja {
@@ -28,6 +30,12 @@ struct Scope {
 using ScopePtr = std::shared_ptr<Scope>;
 
 enum class Flow { kNormal, kBreak, kContinue };
+
+// The code point of `text` that starts at offsets[index] (code_point_offsets).
+std::string code_point_at_offset(const std::string& text, const std::vector<size_t>& offsets, size_t index) {
+  const size_t end = index + 1 < offsets.size() ? offsets[index + 1] : text.size();
+  return text.substr(offsets[index], end - offsets[index]);
+}
 
 Error at_line(int line, const std::string& message) {
   if (message.rfind(kRaisedErrorPrefix, 0) == 0) return Error{message};  // raise_exception: keep as is
@@ -56,7 +64,37 @@ class Evaluator {
     return ok_status();
   }
 
+  // Building, searching or comparing values costs work in proportion to
+  // their bytes; `bytes` of it are spent here.
+  Status charge(size_t bytes, int line) {
+    work_bytes_ = bytes > SIZE_MAX - work_bytes_ ? SIZE_MAX : work_bytes_ + bytes;
+    if (work_bytes_ > limits_.max_work_bytes) {
+      return at_line(line, "template exceeded the work limit of " + std::to_string(limits_.max_work_bytes) + " bytes");
+    }
+    return ok_status();
+  }
+
+  // Holds a value the template has built to the limits of jinja_value.h.
+  Status check_value_limits(const Value& value, int line) {
+    if (value.footprint() > kMaxValueFootprint) {
+      return at_line(line, "template value larger than " + std::to_string(kMaxValueFootprint) + " bytes");
+    }
+    if (value.depth() > kMaxValueDepth) {
+      return at_line(line, "template value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
+    }
+    return ok_status();
+  }
+
+  // A value an expression has just built: its construction is charged.
+  Status accept_built(const Value& value, int line) {
+    KEEL_TRY(charge(value.own_footprint(), line));
+    return check_value_limits(value, line);
+  }
+
+  // Writes rendered text; macro calls and {% set %} / {% filter %} blocks
+  // each write into their own string, so the bytes written are work too.
   Status append(std::string& out, const std::string& text, int line) {
+    KEEL_TRY(charge(text.size(), line));
     if (out.size() + text.size() > limits_.max_output_bytes) {
       return at_line(line, "template output exceeds " + std::to_string(limits_.max_output_bytes) + " bytes");
     }
@@ -66,7 +104,30 @@ class Evaluator {
 
   // ----- statements -----
 
+  // Blocks inside blocks, expressions inside expressions and macro calls
+  // inside both recurse on the C++ stack; this counts how deeply.
+  class NestingGuard {
+   public:
+    explicit NestingGuard(int& nesting) : nesting_(nesting) { ++nesting_; }
+    ~NestingGuard() { --nesting_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+
+   private:
+    int& nesting_;
+  };
+
+  Status check_nesting(int line) const {
+    if (nesting_ > limits_.max_nesting_depth) {
+      return at_line(line, "template nested deeper than " + std::to_string(limits_.max_nesting_depth) +
+                               " levels of blocks, expressions and macro calls");
+    }
+    return ok_status();
+  }
+
   Result<Flow> execute(const StatementList& statements, const ScopePtr& scope, std::string& out) {
+    NestingGuard guard(nesting_);
+    if (!statements.empty()) KEEL_TRY(check_nesting(statements.front()->line));
     for (const auto& statement : statements) {
       KEEL_TRY(count_step(statement->line));
       KEEL_ASSIGN_OR_RETURN(Flow flow, execute_one(*statement, scope, out));
@@ -102,7 +163,9 @@ class Evaluator {
       std::string body;
       KEEL_ASSIGN_OR_RETURN(Flow flow, execute(filter_block->body, scope, body));
       (void)flow;
-      auto filtered = apply_filter(filter_block->filter, Value(std::move(body)), CallArguments{});
+      Value rendered(std::move(body));
+      KEEL_TRY(check_value_limits(rendered, line));  // its bytes were charged as they were written
+      auto filtered = apply_filter(filter_block->filter, rendered, CallArguments{});
       if (!filtered.ok()) return at_line(line, filtered.error().message);
       KEEL_TRY(append(out, filtered->to_str(), line));
     } else if (const auto* generation = std::get_if<GenerationStmt>(&statement.node)) {
@@ -138,6 +201,9 @@ class Evaluator {
 
   Status execute_for(const ForStmt& loop, const ScopePtr& scope, std::string& out, int line) {
     KEEL_ASSIGN_OR_RETURN(Value iterable, evaluate(*loop.iterable, scope));
+    // The items are copied (a string's code points made) before the first
+    // iteration, just as the list filter does.
+    KEEL_TRY(charge(filter_work("list", iterable), line));
     KEEL_ASSIGN_OR_RETURN(auto all_items, iterable_items(iterable, line));
     // A filtered loop first selects its items, so loop.* counts kept items only.
     std::vector<Value> items;
@@ -202,11 +268,18 @@ class Evaluator {
       KEEL_ASSIGN_OR_RETURN(Flow flow, execute(set.body, scope, captured));
       (void)flow;
       value = Value(std::move(captured));
+      KEEL_TRY(check_value_limits(value, line));  // its bytes were charged as they were written
     }
     if (!set.namespace_attribute.empty()) {
       const Value* target = scope->lookup(set.targets[0]);
       if (target == nullptr || !target->is_namespace()) {
         return at_line(line, "cannot assign attribute on non-namespace object '" + set.targets[0] + "'");
+      }
+      // A namespace inside a namespace could be the namespace itself: a
+      // reference cycle that is never freed (and never needed by a template).
+      if (value.holds_namespace()) {
+        return at_line(line, "cannot store a namespace in the namespace attribute '" + set.targets[0] + "." +
+                                 set.namespace_attribute + "'");
       }
       target->as_namespace().attributes.set(set.namespace_attribute, std::move(value));
       return ok_status();
@@ -270,7 +343,36 @@ class Evaluator {
 
   // ----- expressions -----
 
+  // Every expression is evaluated here. Literals, names, attribute and item
+  // lookups and conditionals hand back values that already exist; every
+  // other expression builds a new value, which is charged and checked.
   Result<Value> evaluate(const Expression& expression, const ScopePtr& scope) {
+    NestingGuard guard(nesting_);
+    KEEL_TRY(check_nesting(expression.line));
+    KEEL_ASSIGN_OR_RETURN(Value value, evaluate_node(expression, scope));
+    const auto& node = expression.node;
+    const bool existing = std::holds_alternative<LiteralExpr>(node) || std::holds_alternative<NameExpr>(node) ||
+                          std::holds_alternative<AttributeExpr>(node) || std::holds_alternative<ItemExpr>(node) ||
+                          std::holds_alternative<ConditionalExpr>(node);
+    if (!existing) KEEL_TRY(accept_built(value, expression.line));
+    return value;
+  }
+
+  // Looking into a string (by code point) or a dict (by key) is linear in
+  // its size; a list is indexed directly.
+  Status charge_lookup(const Value& object, int line) {
+    return object.is_list() ? ok_status() : charge(object.own_footprint(), line);
+  }
+
+  // Arguments are charged by their own size; a callee that walks into them
+  // (comparisons, tests) is charged their whole footprint by its caller.
+  Status charge_arguments(const CallArguments& arguments, bool walked, int line) {
+    for (const Value& value : arguments.positional) KEEL_TRY(charge(walked ? value.footprint() : value.own_footprint(), line));
+    for (const auto& [name, value] : arguments.keyword) KEEL_TRY(charge(walked ? value.footprint() : value.own_footprint(), line));
+    return ok_status();
+  }
+
+  Result<Value> evaluate_node(const Expression& expression, const ScopePtr& scope) {
     int line = expression.line;
     const auto& node = expression.node;
     if (const auto* literal = std::get_if<LiteralExpr>(&node)) return literal->value;
@@ -298,11 +400,13 @@ class Evaluator {
     }
     if (const auto* attribute = std::get_if<AttributeExpr>(&node)) {
       KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*attribute->object, scope));
+      KEEL_TRY(charge_lookup(object, line));
       return get_attribute(object, attribute->name, line);
     }
     if (const auto* item = std::get_if<ItemExpr>(&node)) {
       KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*item->object, scope));
       KEEL_ASSIGN_OR_RETURN(Value key, evaluate(*item->key, scope));
+      KEEL_TRY(charge_lookup(object, line));
       return get_item(object, key, line);
     }
     if (const auto* slice = std::get_if<SliceExpr>(&node)) return evaluate_slice(*slice, scope, line);
@@ -310,6 +414,8 @@ class Evaluator {
     if (const auto* filter = std::get_if<FilterExpr>(&node)) {
       KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*filter->value, scope));
       KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(filter->positional, filter->keyword, scope));
+      KEEL_TRY(charge(filter_work(filter->name, value), line));
+      KEEL_TRY(charge_arguments(arguments, /*walked=*/false, line));
       auto result = apply_filter(filter->name, value, arguments);
       if (!result.ok()) return at_line(line, result.error().message);
       return result;
@@ -317,6 +423,8 @@ class Evaluator {
     if (const auto* test = std::get_if<TestExpr>(&node)) {
       KEEL_ASSIGN_OR_RETURN(Value value, evaluate(*test->value, scope));
       KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(test->arguments, {}, scope));
+      KEEL_TRY(charge(value.footprint(), line));  // tests such as equalto and in compare whole values
+      KEEL_TRY(charge_arguments(arguments, /*walked=*/true, line));
       auto passed = apply_test(test->name, value, arguments);
       if (!passed.ok()) return at_line(line, passed.error().message);
       return Value(*passed != test->negated);
@@ -324,7 +432,12 @@ class Evaluator {
     if (const auto* unary = std::get_if<UnaryExpr>(&node)) {
       KEEL_ASSIGN_OR_RETURN(Value operand, evaluate(*unary->operand, scope));
       if (unary->op == "not") return Value(!operand.truthy());
-      if (operand.is_int()) return Value(unary->op == "-" ? -operand.as_int() : operand.as_int());
+      if (operand.is_int()) {
+        if (unary->op != "-") return operand;
+        std::optional<int64_t> negated = checked_negate(operand.as_int());
+        if (!negated) return at_line(line, "integer overflow in unary -");
+        return Value(*negated);
+      }
       if (operand.is_float() || operand.is_bool()) return Value(unary->op == "-" ? -operand.as_double() : operand.as_double());
       return at_line(line, "bad operand type for unary " + unary->op + ": '" + operand.type_name() + "'");
     }
@@ -354,18 +467,16 @@ class Evaluator {
   Result<Value> get_item(const Value& object, const Value& key, int line) {
     if (object.is_undefined()) return undefined_error(object, line);
     if (key.is_int() && (object.is_list() || object.is_string())) {
-      std::vector<Value> code_points;
-      const std::vector<Value>* items = nullptr;
-      if (object.is_list()) {
-        items = &object.as_list().items;
-      } else {
-        for (auto& point : split_code_points(object.as_string())) code_points.emplace_back(std::move(point));
-        items = &code_points;
+      const Value missing =
+          Value::undefined("'" + object.type_name() + " object' has no element " + std::to_string(key.as_int()));
+      if (object.is_string()) {  // indexed by code point
+        std::optional<std::string> point = code_point_at(object.as_string(), key.as_int());
+        return point ? Value(std::move(*point)) : missing;
       }
-      int64_t size = static_cast<int64_t>(items->size());
-      int64_t index = key.as_int() < 0 ? key.as_int() + size : key.as_int();
-      if (index >= 0 && index < size) return (*items)[static_cast<size_t>(index)];
-      return Value::undefined("'" + object.type_name() + " object' has no element " + std::to_string(key.as_int()));
+      const int64_t size = static_cast<int64_t>(object.as_list().items.size());
+      const int64_t index = key.as_int() < 0 ? key.as_int() + size : key.as_int();
+      if (index < 0 || index >= size) return missing;
+      return object.as_list().items[static_cast<size_t>(index)];
     }
     if (key.is_string()) return get_attribute(object, key.as_string(), line);
     return Value::undefined("'" + object.type_name() + " object' has no element " + key.repr());
@@ -374,13 +485,13 @@ class Evaluator {
   Result<Value> evaluate_slice(const SliceExpr& slice, const ScopePtr& scope, int line) {
     KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*slice.object, scope));
     if (object.is_undefined()) return undefined_error(object, line);
-    std::vector<Value> items;
-    if (object.is_list()) {
-      items = object.as_list().items;
-    } else if (object.is_string()) {
-      for (auto& point : split_code_points(object.as_string())) items.emplace_back(std::move(point));
-    } else {
+    if (!object.is_list() && !object.is_string()) {
       return at_line(line, "'" + object.type_name() + "' object is not subscriptable");
+    }
+    std::vector<size_t> offsets;  // a string is sliced by code point: first find where each one starts
+    if (object.is_string()) {
+      KEEL_TRY(charge(object.own_footprint() + object.as_string().size() * sizeof(size_t), line));
+      offsets = code_point_offsets(object.as_string());
     }
     std::optional<int64_t> bounds[3];
     const Expression* parts[3] = {slice.start.get(), slice.stop.get(), slice.step.get()};
@@ -392,7 +503,7 @@ class Evaluator {
       bounds[i] = bound.as_int();
     }
     // Python's slice.indices(): clamp, with defaults depending on the step sign.
-    const int64_t size = static_cast<int64_t>(items.size());
+    const int64_t size = static_cast<int64_t>(object.is_list() ? object.as_list().items.size() : offsets.size());
     const int64_t step = bounds[2].value_or(1);
     if (step == 0) return at_line(line, "slice step cannot be zero");
     auto clamp_bound = [&](std::optional<int64_t> bound, int64_t fallback) {
@@ -404,10 +515,17 @@ class Evaluator {
     int64_t start = clamp_bound(bounds[0], step > 0 ? 0 : size - 1);
     int64_t stop = clamp_bound(bounds[1], step > 0 ? size : -1);
     std::vector<Value> selected;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) selected.push_back(items[static_cast<size_t>(i)]);
-    if (object.is_list()) return Value::list(std::move(selected));
     std::string text;
-    for (const Value& point : selected) text += point.as_string();
+    // A step that would overflow has passed `stop` (which fits in int64_t).
+    for (std::optional<int64_t> i = start; i && (step > 0 ? *i < stop : *i > stop); i = checked_add(*i, step)) {
+      const size_t index = static_cast<size_t>(*i);
+      if (object.is_list()) {
+        selected.push_back(object.as_list().items[index]);
+      } else {
+        text += code_point_at_offset(object.as_string(), offsets, index);
+      }
+    }
+    if (object.is_list()) return Value::list(std::move(selected));
     return Value(std::move(text));
   }
 
@@ -428,10 +546,12 @@ class Evaluator {
   Result<Value> evaluate_call(const CallExpr& call, const ScopePtr& scope, int line) {
     KEEL_TRY(count_step(line));
     KEEL_ASSIGN_OR_RETURN(CallArguments arguments, evaluate_arguments(call.positional, call.keyword, scope));
+    KEEL_TRY(charge_arguments(arguments, /*walked=*/false, line));
     // obj.method(...): Python methods of str and dict win over keys, as getattr does.
     if (const auto* attribute = std::get_if<AttributeExpr>(&call.callee->node)) {
       KEEL_ASSIGN_OR_RETURN(Value object, evaluate(*attribute->object, scope));
       if (object.is_undefined()) return undefined_error(object, line);
+      KEEL_TRY(charge_lookup(object, line));
       if (has_method(object, attribute->name)) {
         auto result = call_method(object, attribute->name, arguments);
         if (!result.ok()) return at_line(line, result.error().message);
@@ -458,6 +578,11 @@ class Evaluator {
     if (op == "and") return left.truthy() ? evaluate(*binary.right, scope) : Result<Value>(left);
     if (op == "or") return left.truthy() ? Result<Value>(left) : evaluate(*binary.right, scope);
     KEEL_ASSIGN_OR_RETURN(Value right, evaluate(*binary.right, scope));
+    // Comparisons walk both operands; the other operators read their top level.
+    const bool compares = op == "==" || op == "!=" || op == "in" || op == "not in" || op == "<" || op == ">" ||
+                          op == "<=" || op == ">=";
+    KEEL_TRY(charge(compares ? left.footprint() : left.own_footprint(), line));
+    KEEL_TRY(charge(compares ? right.footprint() : right.own_footprint(), line));
     if (op == "~") return Value(left.to_str() + right.to_str());
     if (op == "==") return Value(values_equal(left, right));
     if (op == "!=") return Value(!values_equal(left, right));
@@ -498,13 +623,14 @@ class Evaluator {
     if (integers && op != "/" && op != "**") {
       int64_t x = left.is_bool() ? int64_t{left.as_bool()} : left.as_int();
       int64_t y = right.is_bool() ? int64_t{right.as_bool()} : right.as_int();
-      if (op == "+") return Value(x + y);
-      if (op == "-") return Value(x - y);
-      if (op == "*") return Value(x * y);
-      int64_t quotient = x / y;
-      if ((x % y != 0) && ((x < 0) != (y < 0))) --quotient;  // Python floors
-      if (op == "//") return Value(quotient);
-      return Value(x - quotient * y);
+      std::optional<int64_t> result;
+      if (op == "+") result = checked_add(x, y);
+      if (op == "-") result = checked_subtract(x, y);
+      if (op == "*") result = checked_multiply(x, y);
+      if (op == "//") result = floor_divide(x, y);
+      if (op == "%") result = floor_modulo(x, y);
+      if (!result) return at_line(line, "integer overflow in " + op);
+      return Value(*result);
     }
     if (op == "+") return Value(a + b);
     if (op == "-") return Value(a - b);
@@ -518,8 +644,12 @@ class Evaluator {
   }
 
   Result<Value> repeat(const Value& sequence, int64_t times, int line) {
-    size_t unit = sequence.is_string() ? sequence.as_string().size() : sequence.as_list().items.size();
-    if (times > 0 && unit * static_cast<size_t>(times) > limits_.max_output_bytes) {
+    // Python: a count of zero or less, or an empty sequence, gives an empty one.
+    const size_t length = sequence.is_string() ? sequence.as_string().size() : sequence.as_list().items.size();
+    if (times <= 0 || length == 0) return sequence.is_string() ? Value("") : Value::list({});
+    // Checked before building, by division so that the product cannot wrap.
+    const size_t unit = sequence.is_string() ? length : sequence.footprint();
+    if (static_cast<uint64_t>(times) > kMaxValueFootprint / unit) {
       return at_line(line, "sequence repetition too large");
     }
     if (sequence.is_string()) {
@@ -534,7 +664,9 @@ class Evaluator {
 
   const RenderLimits& limits_;
   int64_t steps_ = 0;
+  size_t work_bytes_ = 0;
   int call_depth_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tokenizer/jinja_expression_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -32,7 +33,7 @@ Result<ExpressionPtr> ExpressionParser::parse_expression() {
       KEEL_ASSIGN_OR_RETURN(conditional.if_false, parse_expression());
     }
     conditional.if_true = std::move(value);
-    value = make_expression(std::move(conditional), line);
+    KEEL_ASSIGN_OR_RETURN(value, make_expression(std::move(conditional), line));
   }
   return value;
 }
@@ -42,7 +43,7 @@ Result<ExpressionPtr> ExpressionParser::parse_or() {
   while (at_name("or")) {
     int line = next().line;
     KEEL_ASSIGN_OR_RETURN(auto right, parse_and());
-    left = make_expression(BinaryExpr{"or", std::move(left), std::move(right)}, line);
+    KEEL_ASSIGN_OR_RETURN(left, make_expression(BinaryExpr{"or", std::move(left), std::move(right)}, line));
   }
   return left;
 }
@@ -52,7 +53,7 @@ Result<ExpressionPtr> ExpressionParser::parse_and() {
   while (at_name("and")) {
     int line = next().line;
     KEEL_ASSIGN_OR_RETURN(auto right, parse_not());
-    left = make_expression(BinaryExpr{"and", std::move(left), std::move(right)}, line);
+    KEEL_ASSIGN_OR_RETURN(left, make_expression(BinaryExpr{"and", std::move(left), std::move(right)}, line));
   }
   return left;
 }
@@ -95,8 +96,12 @@ Result<ExpressionPtr> ExpressionParser::parse_compare() {
     // re-evaluating b, which is side-effect free here.
     ExpressionPtr right_copy = clone_simple(*right);
     if (right_copy == nullptr) return error_here("unsupported comparison chain");
-    auto pair = make_expression(BinaryExpr{op, std::move(left), std::move(right)}, line);
-    chain = chain ? make_expression(BinaryExpr{"and", std::move(chain), std::move(pair)}, line) : std::move(pair);
+    KEEL_ASSIGN_OR_RETURN(auto pair, make_expression(BinaryExpr{op, std::move(left), std::move(right)}, line));
+    if (chain) {
+      KEEL_ASSIGN_OR_RETURN(chain, make_expression(BinaryExpr{"and", std::move(chain), std::move(pair)}, line));
+    } else {
+      chain = std::move(pair);
+    }
     left = std::move(right_copy);
   }
   return chain ? std::move(chain) : std::move(left);
@@ -110,9 +115,16 @@ bool ExpressionParser::at_comparison() const {
 
 // Copies literals and names (enough for comparison chains).
 ExpressionPtr ExpressionParser::clone_simple(const Expression& expression) {
-  if (const auto* literal = std::get_if<LiteralExpr>(&expression.node)) return make_expression(*literal, expression.line);
-  if (const auto* name = std::get_if<NameExpr>(&expression.node)) return make_expression(*name, expression.line);
-  return nullptr;
+  auto copy = std::make_unique<Expression>();
+  if (const auto* literal = std::get_if<LiteralExpr>(&expression.node)) {
+    copy->node = *literal;
+  } else if (const auto* name = std::get_if<NameExpr>(&expression.node)) {
+    copy->node = *name;
+  } else {
+    return nullptr;
+  }
+  copy->line = expression.line;  // a leaf, so its height stays 1
+  return copy;
 }
 
 // Binary arithmetic by precedence level: ~ ; + - ; * / // % ; **.
@@ -123,7 +135,7 @@ Result<ExpressionPtr> ExpressionParser::parse_math(int level) {
   while (peek().type == TokenType::kOperator && kLevels[static_cast<size_t>(level)].count(peek().text) != 0) {
     const Token& op = next();
     KEEL_ASSIGN_OR_RETURN(auto right, parse_math(level + 1));
-    left = make_expression(BinaryExpr{op.text, std::move(left), std::move(right)}, op.line);
+    KEEL_ASSIGN_OR_RETURN(left, make_expression(BinaryExpr{op.text, std::move(left), std::move(right)}, op.line));
   }
   return left;
 }
@@ -136,7 +148,7 @@ Result<ExpressionPtr> ExpressionParser::parse_unary(bool with_filters) {
   if (at_operator("-") || at_operator("+")) {
     const Token& op = next();
     KEEL_ASSIGN_OR_RETURN(auto operand, parse_unary(false));
-    node = make_expression(UnaryExpr{op.text, std::move(operand)}, op.line);
+    KEEL_ASSIGN_OR_RETURN(node, make_expression(UnaryExpr{op.text, std::move(operand)}, op.line));
   } else {
     KEEL_ASSIGN_OR_RETURN(node, parse_primary());
   }
@@ -164,12 +176,7 @@ Result<ExpressionPtr> ExpressionParser::parse_primary() {
       return make_expression(LiteralExpr{Value(std::move(text))}, line);
     }
     case TokenType::kInteger: {
-      const std::string& text = next().text;
-      int64_t number = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-      if (ec != std::errc() || end != text.data() + text.size()) {
-        return Error{"integer literal out of range at line " + std::to_string(line)};
-      }
+      KEEL_ASSIGN_OR_RETURN(int64_t number, integer_value(next()));
       return make_expression(LiteralExpr{Value(number)}, line);
     }
     case TokenType::kFloat: {
@@ -186,6 +193,71 @@ Result<ExpressionPtr> ExpressionParser::parse_primary() {
     default: break;
   }
   return error_here("expected an expression");
+}
+
+namespace {
+
+int height(const ExpressionPtr& expression) { return expression ? expression->height : 0; }
+
+int tallest(const std::vector<ExpressionPtr>& expressions) {
+  int tallest_height = 0;
+  for (const auto& expression : expressions) tallest_height = std::max(tallest_height, height(expression));
+  return tallest_height;
+}
+
+int tallest(const std::vector<KeywordArgument>& arguments) {
+  int tallest_height = 0;
+  for (const auto& argument : arguments) tallest_height = std::max(tallest_height, height(argument.value));
+  return tallest_height;
+}
+
+// The height of the tallest child of each kind of node.
+struct TallestChild {
+  int operator()(const LiteralExpr&) const { return 0; }
+  int operator()(const NameExpr&) const { return 0; }
+  int operator()(const ListExpr& node) const { return tallest(node.items); }
+  int operator()(const DictExpr& node) const {
+    int tallest_height = 0;
+    for (const auto& [key, value] : node.entries) tallest_height = std::max({tallest_height, height(key), height(value)});
+    return tallest_height;
+  }
+  int operator()(const AttributeExpr& node) const { return height(node.object); }
+  int operator()(const ItemExpr& node) const { return std::max(height(node.object), height(node.key)); }
+  int operator()(const SliceExpr& node) const {
+    return std::max({height(node.object), height(node.start), height(node.stop), height(node.step)});
+  }
+  int operator()(const CallExpr& node) const {
+    return std::max({height(node.callee), tallest(node.positional), tallest(node.keyword)});
+  }
+  int operator()(const FilterExpr& node) const {
+    return std::max({height(node.value), tallest(node.positional), tallest(node.keyword)});
+  }
+  int operator()(const TestExpr& node) const { return std::max(height(node.value), tallest(node.arguments)); }
+  int operator()(const UnaryExpr& node) const { return height(node.operand); }
+  int operator()(const BinaryExpr& node) const { return std::max(height(node.left), height(node.right)); }
+  int operator()(const ConditionalExpr& node) const {
+    return std::max({height(node.condition), height(node.if_true), height(node.if_false)});
+  }
+};
+
+}  // namespace
+
+Result<ExpressionPtr> ExpressionParser::with_height(ExpressionPtr expression) const {
+  expression->height = 1 + std::visit(TallestChild{}, expression->node);
+  if (expression->height > kMaxNestingDepth) {
+    return Error{"template syntax error at line " + std::to_string(expression->line) + ": expression nested too deeply"};
+  }
+  return expression;
+}
+
+Result<int64_t> ExpressionParser::integer_value(const Token& token) {
+  const std::string& text = token.text;
+  int64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error{"integer literal out of range at line " + std::to_string(token.line)};
+  }
+  return number;
 }
 
 Result<ExpressionPtr> ExpressionParser::parse_parenthesized() {
@@ -235,12 +307,13 @@ Result<ExpressionPtr> ExpressionParser::parse_postfix(ExpressionPtr node) {
     int line = peek().line;
     if (accept_operator(".")) {
       if (peek().type == TokenType::kInteger) {  // a.0 is a[0]
-        auto key = make_expression(LiteralExpr{Value(static_cast<int64_t>(std::stoll(next().text)))}, line);
-        node = make_expression(ItemExpr{std::move(node), std::move(key)}, line);
+        KEEL_ASSIGN_OR_RETURN(int64_t index, integer_value(next()));
+        KEEL_ASSIGN_OR_RETURN(auto key, make_expression(LiteralExpr{Value(index)}, line));
+        KEEL_ASSIGN_OR_RETURN(node, make_expression(ItemExpr{std::move(node), std::move(key)}, line));
         continue;
       }
       KEEL_ASSIGN_OR_RETURN(auto name, expect_name());
-      node = make_expression(AttributeExpr{std::move(node), std::move(name)}, line);
+      KEEL_ASSIGN_OR_RETURN(node, make_expression(AttributeExpr{std::move(node), std::move(name)}, line));
     } else if (at_operator("[")) {
       KEEL_ASSIGN_OR_RETURN(node, parse_subscript(std::move(node)));
     } else if (at_operator("(")) {
@@ -307,7 +380,7 @@ Result<ExpressionPtr> ExpressionParser::parse_filters_and_tests(ExpressionPtr no
       KEEL_ASSIGN_OR_RETURN(filter.name, expect_name());
       if (at_operator("(")) KEEL_TRY(parse_arguments(filter.positional, filter.keyword));
       filter.value = std::move(node);
-      node = make_expression(std::move(filter), line);
+      KEEL_ASSIGN_OR_RETURN(node, make_expression(std::move(filter), line));
     } else if (accept_name("is")) {
       TestExpr test;
       test.negated = accept_name("not");
@@ -322,7 +395,7 @@ Result<ExpressionPtr> ExpressionParser::parse_filters_and_tests(ExpressionPtr no
         test.arguments.push_back(std::move(argument));
       }
       test.value = std::move(node);
-      node = make_expression(std::move(test), line);
+      KEEL_ASSIGN_OR_RETURN(node, make_expression(std::move(test), line));
     } else if (at_operator("(")) {
       KEEL_ASSIGN_OR_RETURN(node, parse_call(std::move(node)));
     } else {

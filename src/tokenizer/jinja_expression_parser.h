@@ -15,7 +15,10 @@
 
 namespace keel::jinja {
 
-// Deeply nested input ((((...)))) must fail cleanly, not overflow the stack.
+// Deeply nested input ((((...)))) must fail cleanly, not overflow the stack:
+// this bounds the parser's recursion and the height of every expression tree,
+// which is how deep evaluating or destroying the tree recurses. A chain such
+// as 1 + 1 + ... + 1 is parsed by a loop but still builds a tall tree.
 constexpr int kMaxNestingDepth = 200;
 
 class ExpressionParser {
@@ -80,12 +83,15 @@ class ExpressionParser {
   }
 
   template <class Node>
-  ExpressionPtr make_expression(Node node, int line) {
+  Result<ExpressionPtr> make_expression(Node node, int line) {
     auto expression = std::make_unique<Expression>();
     expression->node = std::move(node);
     expression->line = line;
-    return expression;
+    return with_height(std::move(expression));
   }
+  // Sets the node's height from its children's; a tree taller than
+  // kMaxNestingDepth is an Error.
+  Result<ExpressionPtr> with_height(ExpressionPtr expression) const;
 
   // ----- expressions (lowest to highest precedence) -----
 
@@ -104,6 +110,8 @@ class ExpressionParser {
   // Jinja: unary minus applies before postfix filters: -x|abs == abs(-x).
   Result<ExpressionPtr> parse_unary(bool with_filters = true);
   Result<ExpressionPtr> parse_primary();
+  // An integer token's value; one too large for int64_t is an Error.
+  static Result<int64_t> integer_value(const Token& token);
   Result<ExpressionPtr> parse_parenthesized();
   Result<ExpressionPtr> parse_list();
   Result<ExpressionPtr> parse_dict();

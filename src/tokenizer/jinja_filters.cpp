@@ -1,9 +1,15 @@
 // Filters and tests. Each takes the value on the left plus call arguments.
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
+#include <unordered_set>
 
+#include "tokenizer/checked_int64.h"
 #include "tokenizer/jinja_builtins.h"
 
 namespace keel::jinja {
@@ -20,6 +26,10 @@ Value argument(const CallArguments& arguments, size_t index, const char* name, V
 
 Error filter_error(const std::string& filter, const std::string& message) {
   return Error{"filter '" + filter + "': " + message};
+}
+
+Error too_large(const std::string& filter) {
+  return filter_error(filter, "result larger than " + std::to_string(kMaxValueFootprint) + " bytes");
 }
 
 // Items a filter iterates: list items, dict keys, string code points.
@@ -117,11 +127,21 @@ Result<Value> to_json_filter(const Value& value, const CallArguments& arguments)
   return Value(std::move(text));
 }
 
+// int() of a float truncates toward zero. NaN gives the default, as Jinja's
+// int filter does; a float outside int64_t (infinity included) is an Error,
+// where Python would raise OverflowError or grow its integer.
+Result<Value> float_to_int(double real, const Value& fallback) {
+  if (std::isnan(real)) return fallback;
+  std::optional<int64_t> whole = truncate_to_int64(real);
+  if (!whole) return filter_error("int", format_python_float(real) + " does not fit in a 64-bit integer");
+  return Value(*whole);
+}
+
 Result<Value> int_filter(const Value& value, const CallArguments& arguments) {
   Value fallback = argument(arguments, 0, "default", Value(0));
   if (value.is_int()) return value;
   if (value.is_bool()) return Value(int64_t{value.as_bool()});
-  if (value.is_float()) return Value(static_cast<int64_t>(value.as_double()));
+  if (value.is_float()) return float_to_int(value.as_double(), fallback);
   if (value.is_string()) {
     try {
       size_t used = 0;
@@ -129,7 +149,7 @@ Result<Value> int_filter(const Value& value, const CallArguments& arguments) {
       int64_t number = std::stoll(text, &used);
       if (used == text.size()) return Value(number);
       double real = std::stod(text, &used);
-      if (used == text.size()) return Value(static_cast<int64_t>(real));
+      if (used == text.size()) return float_to_int(real, fallback);
     } catch (...) {  // std::stoll/stod report bad input by throwing
     }
   }
@@ -151,8 +171,23 @@ Result<Value> float_filter(const Value& value, const CallArguments& arguments) {
   return fallback;
 }
 
-std::string replace_all(const std::string& text, const std::string& old_text, const std::string& new_text, int64_t count) {
+// str.replace. The matches are counted first: a short text with many
+// matches and a long replacement must not build a string past the limit.
+Result<std::string> replace_all(const std::string& text, const std::string& old_text, const std::string& new_text,
+                                int64_t count) {
   if (old_text.empty()) return text;
+  uint64_t matches = 0;
+  const uint64_t most = count < 0 ? UINT64_MAX : static_cast<uint64_t>(count);
+  for (size_t found = text.find(old_text); found != std::string::npos && matches < most;
+       found = text.find(old_text, found + old_text.size())) {
+    ++matches;
+  }
+  if (new_text.size() > old_text.size() && matches > 0) {
+    const uint64_t growth = new_text.size() - old_text.size();
+    if (growth > kMaxValueFootprint / matches || text.size() + growth * matches > kMaxValueFootprint) {
+      return too_large("replace");
+    }
+  }
   std::string out;
   size_t start = 0;
   for (int64_t done = 0; count < 0 || done < count; ++done) {
@@ -166,15 +201,48 @@ std::string replace_all(const std::string& text, const std::string& old_text, co
   return out;
 }
 
-std::string indent_filter(const std::string& text, int64_t width, bool first) {
+Result<std::string> indent_filter(const std::string& text, int64_t width, bool first) {
   std::string pad(static_cast<size_t>(std::clamp<int64_t>(width, 0, 256)), ' ');
   std::string out = first ? pad : "";
   for (size_t i = 0; i < text.size(); ++i) {
     out += text[i];
     // Jinja indents every following line except blank ones.
-    if (text[i] == '\n' && i + 1 < text.size() && text[i + 1] != '\n') out += pad;
+    if (text[i] == '\n' && i + 1 < text.size() && text[i + 1] != '\n') {
+      out += pad;
+      if (out.size() > kMaxValueFootprint) return too_large("indent");
+    }
   }
   return out;
+}
+
+// The identity of a hashable value as Python's set sees it: equal values
+// (1 == 1.0 == True) get equal keys. Lists and dicts are unhashable.
+std::optional<std::string> hash_key(const Value& value) {
+  if (value.is_bool()) return "i" + std::to_string(int{value.as_bool()});
+  if (value.is_int()) return "i" + std::to_string(value.as_int());
+  if (value.is_float()) {
+    std::optional<int64_t> whole = truncate_to_int64(value.as_double());
+    if (whole && static_cast<double>(*whole) == value.as_double()) return "i" + std::to_string(*whole);
+    return "f" + format_python_float(value.as_double());
+  }
+  if (value.is_string()) return "s" + value.as_string();
+  if (value.is_none()) return std::string("n");
+  if (value.is_undefined()) return std::string("u");
+  return std::nullopt;
+}
+
+// Jinja's unique keeps the first of equal items, finding them with a set
+// (linear time; comparing each item with every kept one would be quadratic).
+Result<Value> unique_filter(const Value& value) {
+  KEEL_ASSIGN_OR_RETURN(auto items, iterate(value, "unique"));
+  std::unordered_set<std::string> seen;
+  std::vector<Value> unique;
+  for (const Value& item : items) {
+    std::optional<std::string> key = hash_key(item);
+    if (!key) return filter_error("unique", "unhashable type: '" + item.type_name() + "'");
+    if (seen.insert(std::move(*key)).second) unique.push_back(item);
+  }
+  return Value::list(std::move(unique));
 }
 
 }  // namespace
@@ -191,7 +259,7 @@ Result<Value> apply_filter(const std::string& name, const Value& value, const Ca
     return call_method(Value(value.to_str()), name, CallArguments{});
   }
   if (name == "length" || name == "count") {
-    if (value.is_string()) return Value(static_cast<int64_t>(split_code_points(value.as_string()).size()));
+    if (value.is_string()) return Value(static_cast<int64_t>(count_code_points(value.as_string())));
     if (value.is_list()) return Value(static_cast<int64_t>(value.as_list().items.size()));
     if (value.is_dict()) return Value(static_cast<int64_t>(value.as_dict().entries.size()));
     if (value.is_undefined()) return Value(0);
@@ -214,6 +282,7 @@ Result<Value> apply_filter(const std::string& name, const Value& value, const Ca
     for (size_t i = 0; i < items.size(); ++i) {
       if (i > 0) out += separator;
       out += attribute.is_string() ? attribute_of(items[i], attribute.as_string()).to_str() : items[i].to_str();
+      if (out.size() > kMaxValueFootprint) return too_large(name);
     }
     return Value(std::move(out));
   }
@@ -267,27 +336,25 @@ Result<Value> apply_filter(const std::string& name, const Value& value, const Ca
     for (const auto& [key, element] : value.as_dict().entries) pairs.push_back(Value::list({Value(key), element}, true));
     return sort_values(std::move(pairs), argument(arguments, 2, "reverse", Value(false)).truthy());
   }
-  if (name == "unique") {
-    KEEL_ASSIGN_OR_RETURN(auto items, iterate(value, name));
-    std::vector<Value> unique;
-    for (const Value& item : items) {
-      bool seen = std::any_of(unique.begin(), unique.end(), [&](const Value& u) { return values_equal(u, item); });
-      if (!seen) unique.push_back(item);
-    }
-    return Value::list(std::move(unique));
-  }
+  if (name == "unique") return unique_filter(value);
   if (name == "min" || name == "max" || name == "sum") {
     KEEL_ASSIGN_OR_RETURN(auto items, iterate(value, name));
     if (name == "sum") {
-      bool any_float = std::any_of(items.begin(), items.end(), [](const Value& v) { return v.is_float(); });
-      double real = 0;
-      int64_t whole = 0;
       for (const Value& item : items) {
         if (!item.is_number() && !item.is_bool()) return filter_error(name, "unsupported item type " + item.type_name());
-        real += item.as_double();
-        whole += item.is_int() ? item.as_int() : static_cast<int64_t>(item.as_double());
       }
-      return any_float ? Value(real) : Value(whole);
+      if (std::any_of(items.begin(), items.end(), [](const Value& v) { return v.is_float(); })) {
+        double real = 0;
+        for (const Value& item : items) real += item.as_double();
+        return Value(real);
+      }
+      int64_t whole = 0;
+      for (const Value& item : items) {
+        std::optional<int64_t> total = checked_add(whole, item.is_bool() ? int64_t{item.as_bool()} : item.as_int());
+        if (!total) return filter_error(name, "integer overflow");
+        whole = *total;
+      }
+      return Value(whole);
     }
     if (items.empty()) return Value::undefined("empty sequence");
     KEEL_ASSIGN_OR_RETURN(auto sorted, sort_values(std::move(items), false));
@@ -300,7 +367,11 @@ Result<Value> apply_filter(const std::string& name, const Value& value, const Ca
   if (name == "int") return int_filter(value, arguments);
   if (name == "float") return float_filter(value, arguments);
   if (name == "abs") {
-    if (value.is_int()) return Value(value.as_int() < 0 ? -value.as_int() : value.as_int());
+    if (value.is_int()) {
+      std::optional<int64_t> magnitude = value.as_int() < 0 ? checked_negate(value.as_int()) : value.as_int();
+      if (!magnitude) return filter_error(name, "integer overflow");
+      return Value(*magnitude);
+    }
     if (value.is_float()) return Value(std::fabs(value.as_double()));
     return filter_error(name, "bad operand type " + value.type_name());
   }
@@ -312,13 +383,37 @@ Result<Value> apply_filter(const std::string& name, const Value& value, const Ca
   }
   if (name == "replace") {
     int64_t count = argument(arguments, 2, "count", Value(-1)).is_int() ? argument(arguments, 2, "count", Value(-1)).as_int() : -1;
-    return Value(replace_all(value.to_str(), argument(arguments, 0, "old").to_str(), argument(arguments, 1, "new").to_str(), count));
+    KEEL_ASSIGN_OR_RETURN(std::string replaced, replace_all(value.to_str(), argument(arguments, 0, "old").to_str(),
+                                                            argument(arguments, 1, "new").to_str(), count));
+    return Value(std::move(replaced));
   }
   if (name == "indent") {
     Value width = argument(arguments, 0, "width", Value(4));
-    return Value(indent_filter(value.to_str(), width.is_int() ? width.as_int() : 4, argument(arguments, 1, "first", Value(false)).truthy()));
+    KEEL_ASSIGN_OR_RETURN(std::string indented, indent_filter(value.to_str(), width.is_int() ? width.as_int() : 4,
+                                                              argument(arguments, 1, "first", Value(false)).truthy()));
+    return Value(std::move(indented));
   }
   return Error{"unsupported filter '" + name + "'"};
+}
+
+size_t filter_work(const std::string& name, const Value& value) {
+  static const std::set<std::string> kWalking = {"join", "select", "reject", "selectattr", "rejectattr", "map",
+                                                 "sort", "dictsort", "unique", "min", "max"};
+  static const std::set<std::string> kIterating = {"list", "first", "last", "reverse", "sum"};
+  static const std::set<std::string> kSorting = {"sort", "dictsort", "min", "max"};
+  // A list or dict knows its length; a string's code points are counted.
+  if ((name == "length" || name == "count") && !value.is_string()) return sizeof(Value);
+  const size_t items = value.is_string() ? value.as_string().size()  // at most one code point per byte
+                       : value.is_list() ? value.as_list().items.size()
+                       : value.is_dict() ? value.as_dict().entries.size()
+                                         : 0;
+  size_t work = value.own_footprint();
+  if (kWalking.count(name) != 0 || kIterating.count(name) != 0) work += items * sizeof(Value);
+  if (kWalking.count(name) != 0) {
+    const size_t passes = kSorting.count(name) != 0 ? std::max<size_t>(1, std::bit_width(items)) : 1;
+    work += value.footprint() > SIZE_MAX / passes ? SIZE_MAX : value.footprint() * passes;
+  }
+  return work;
 }
 
 Result<bool> apply_test(const std::string& name, const Value& value, const CallArguments& arguments) {
@@ -358,7 +453,7 @@ Result<bool> apply_test(const std::string& name, const Value& value, const CallA
     if (name == "even") return value.as_int() % 2 == 0;
     KEEL_ASSIGN_OR_RETURN(auto divisor, operand());
     if (!divisor.is_int() || divisor.as_int() == 0) return Error{"test 'divisibleby' needs a non-zero integer"};
-    return value.as_int() % divisor.as_int() == 0;
+    return floor_modulo(value.as_int(), divisor.as_int()) == 0;  // INT64_MIN % -1 must not trap
   }
   if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") {
     KEEL_ASSIGN_OR_RETURN(auto other, operand());

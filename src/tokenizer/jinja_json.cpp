@@ -75,6 +75,10 @@ class JsonWriter {
 
   Status write(const Value& value, int depth) {
     if (depth > kMaxDepth) return Error{"tojson: nesting deeper than " + std::to_string(kMaxDepth)};
+    // Indentation grows with depth, so the text can far outgrow the value.
+    if (out_.size() > kMaxValueFootprint) {
+      return Error{"tojson: result larger than " + std::to_string(kMaxValueFootprint) + " bytes"};
+    }
     switch (value.kind()) {
       case Value::Kind::kNone: out_ += "null"; return ok_status();
       case Value::Kind::kBool: out_ += value.as_bool() ? "true" : "false"; return ok_status();

@@ -2,9 +2,12 @@
 // global functions. The sandbox is immutable, so no list/dict mutators.
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <ctime>
+#include <optional>
 #include <set>
 
+#include "tokenizer/checked_int64.h"
 #include "tokenizer/jinja_builtins.h"
 
 namespace keel::jinja {
@@ -130,9 +133,9 @@ Result<Value> call_string_method(const std::string& text, const std::string& nam
     if (name == "find") {
       size_t found = text.find(part);
       if (found == std::string::npos) return Value(-1);
-      return Value(static_cast<int64_t>(split_code_points(text.substr(0, found)).size()));
+      return Value(static_cast<int64_t>(count_code_points(text.substr(0, found))));
     }
-    if (part.empty()) return Value(static_cast<int64_t>(split_code_points(text).size() + 1));
+    if (part.empty()) return Value(static_cast<int64_t>(count_code_points(text) + 1));
     int64_t count = 0;
     for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++count;
     return Value(count);
@@ -146,6 +149,9 @@ Result<Value> call_string_method(const std::string& text, const std::string& nam
       if (!item.is_string()) return method_error("str", name, "sequence item " + std::to_string(i) + ": expected str");
       if (i > 0) out += text;
       out += item.as_string();
+      if (out.size() > kMaxValueFootprint) {
+        return method_error("str", name, "result larger than " + std::to_string(kMaxValueFootprint) + " bytes");
+      }
     }
     return Value(std::move(out));
   }
@@ -183,25 +189,50 @@ Result<Value> range_function(const CallArguments& arguments) {
   // Same bound as Jinja's sandbox (MAX_RANGE): no template builds a giant list.
   constexpr int64_t kMaxRange = 100000;
   std::vector<Value> items;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+  // A step that would overflow has passed `stop` (which fits in int64_t).
+  for (std::optional<int64_t> i = start; i && (step > 0 ? *i < stop : *i > stop); i = checked_add(*i, step)) {
     if (static_cast<int64_t>(items.size()) >= kMaxRange) return Error{"range(): range too big (limit 100000)"};
-    items.emplace_back(i);
+    items.emplace_back(*i);
   }
   return Value::list(std::move(items));
+}
+
+// Bytes of the code point starting at text[i], judged by its lead byte.
+size_t code_point_length(const std::string& text, size_t i) {
+  unsigned char lead = static_cast<unsigned char>(text[i]);
+  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+  return std::min(length, text.size() - i);
 }
 
 }  // namespace
 
 std::vector<std::string> split_code_points(const std::string& text) {
   std::vector<std::string> points;
-  for (size_t i = 0; i < text.size();) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-    length = std::min(length, text.size() - i);
-    points.push_back(text.substr(i, length));
-    i += length;
+  for (size_t i = 0; i < text.size(); i += code_point_length(text, i)) {
+    points.push_back(text.substr(i, code_point_length(text, i)));
   }
   return points;
+}
+
+std::vector<size_t> code_point_offsets(const std::string& text) {
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < text.size(); i += code_point_length(text, i)) offsets.push_back(i);
+  return offsets;
+}
+
+size_t count_code_points(const std::string& text) {
+  size_t count = 0;
+  for (size_t i = 0; i < text.size(); i += code_point_length(text, i)) ++count;
+  return count;
+}
+
+std::optional<std::string> code_point_at(const std::string& text, int64_t index) {
+  if (index < 0) index += static_cast<int64_t>(count_code_points(text));
+  int64_t position = 0;
+  for (size_t i = 0; i < text.size(); i += code_point_length(text, i), ++position) {
+    if (position == index) return text.substr(i, code_point_length(text, i));
+  }
+  return std::nullopt;
 }
 
 bool has_method(const Value& object, const std::string& name) {

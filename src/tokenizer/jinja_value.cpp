@@ -1,7 +1,9 @@
 #include "tokenizer/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace keel::jinja {
@@ -23,14 +25,32 @@ void ValueDict::set(const std::string& key, Value value) {
   entries.emplace_back(key, std::move(value));
 }
 
+namespace {
+
+size_t saturating_add(size_t a, size_t b) { return b > SIZE_MAX - a ? SIZE_MAX : a + b; }
+
+// Folds one member (item, or dict key plus value) into a container's shape.
+void add_member(ContainerShape& shape, const Value& member, size_t key_bytes) {
+  shape.footprint = saturating_add(shape.footprint, saturating_add(member.footprint(), key_bytes));
+  shape.depth = std::max(shape.depth, member.depth() + 1);
+  shape.holds_namespace = shape.holds_namespace || member.holds_namespace();
+}
+
+}  // namespace
+
 Value Value::list(std::vector<Value> items, bool is_tuple) {
   auto list = std::make_shared<ValueList>();
   list->items = std::move(items);
   list->is_tuple = is_tuple;
+  list->shape.footprint = sizeof(Value);
+  for (const Value& item : list->items) add_member(list->shape, item, 0);
   return Value(Data(std::shared_ptr<const ValueList>(std::move(list))));
 }
 
 Value Value::dict(ValueDict dict) {
+  dict.shape = ContainerShape{};
+  dict.shape.footprint = sizeof(Value);
+  for (const auto& [key, element] : dict.entries) add_member(dict.shape, element, sizeof(std::string) + key.size());
   return Value(Data(std::shared_ptr<const ValueDict>(std::make_shared<ValueDict>(std::move(dict)))));
 }
 
@@ -220,6 +240,36 @@ std::string Value::type_name() const {
     case Kind::kCallable: return "function";
   }
   return "object";
+}
+
+size_t Value::footprint() const {
+  if (is_list()) return as_list().shape.footprint;
+  if (is_dict()) return as_dict().shape.footprint;
+  return own_footprint();
+}
+
+size_t Value::own_footprint() const {
+  if (is_string()) return sizeof(Value) + as_string().size();
+  if (is_list()) return sizeof(Value) * (1 + as_list().items.size());
+  if (is_dict()) {
+    size_t bytes = sizeof(Value);
+    for (const auto& [key, element] : as_dict().entries) bytes += sizeof(Value) + sizeof(std::string) + key.size();
+    return bytes;
+  }
+  return sizeof(Value);  // scalars; namespaces and callables are opaque handles
+}
+
+int Value::depth() const {
+  if (is_list()) return as_list().shape.depth;
+  if (is_dict()) return as_dict().shape.depth;
+  return 0;
+}
+
+bool Value::holds_namespace() const {
+  if (is_namespace()) return true;
+  if (is_list()) return as_list().shape.holds_namespace;
+  if (is_dict()) return as_dict().shape.holds_namespace;
+  return false;
 }
 
 bool values_equal(const Value& a, const Value& b) {

@@ -5,6 +5,7 @@
 // a Value is cheap; only a namespace's attributes can change.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,10 +23,33 @@ namespace keel::jinja {
 
 class Value;
 
+// Limits on any one value a template builds. Lists and dicts share their
+// items, so a few statements can make a list that holds itself twice, then
+// four times, ...: small in memory, but exponentially large once printed,
+// compared or serialised. A value's footprint counts every shared part where
+// it appears, so it bounds the work of every walk over the value; the depth
+// bounds the recursion of those walks and of its destruction. The footprint
+// limit is well below the output limit because per-character work (iterating
+// a string, splitting it) needs tens of bytes per byte of text.
+inline constexpr size_t kMaxValueFootprint = size_t{8} << 20;
+inline constexpr int kMaxValueDepth = 256;
+
+// What a walk over a container would meet, computed once when the container
+// is built (its items are immutable, so it never changes).
+struct ContainerShape {
+  size_t footprint = 0;          // bytes, shared parts counted each time (saturates)
+  int depth = 1;                 // 1 for a container of scalars
+  bool holds_namespace = false;  // a namespace object sits somewhere inside
+};
+
 // Dict entries keep insertion order (Python dicts do; tojson must too).
 // Lookup is linear: template data has few keys per object.
 struct ValueDict {
   std::vector<std::pair<std::string, Value>> entries;
+  // Filled in by Value::dict. A namespace's attributes, which can change,
+  // have none: namespaces are opaque (they print as <Namespace>, compare by
+  // identity and are never walked).
+  ContainerShape shape;
   const Value* find(std::string_view key) const;
   void set(const std::string& key, Value value);
 };
@@ -33,6 +57,7 @@ struct ValueDict {
 struct ValueList {
   std::vector<Value> items;
   bool is_tuple = false;  // prints as (a, b) instead of [a, b]
+  ContainerShape shape;   // filled in by Value::list
 };
 
 // Arguments of a call: positional values and keyword=value pairs.
@@ -107,6 +132,17 @@ class Value {
   std::string repr() const;
   // Python's type name, for error messages.
   std::string type_name() const;
+
+  // Bytes this value stands for when every shared part is counted where it
+  // appears: what printing, comparing or copying it all may cost.
+  size_t footprint() const;
+  // Bytes of this value itself, items counted as one Value each: what
+  // building it, or searching or indexing it once, costs.
+  size_t own_footprint() const;
+  // Container nesting: 0 for a scalar, 1 for a list of scalars, ...
+  int depth() const;
+  // True when a namespace object is this value or sits inside it.
+  bool holds_namespace() const;
 
  private:
   using Data = std::variant<Undefined, std::nullptr_t, bool, int64_t, double, std::string,
