@@ -62,7 +62,11 @@ INSTANTIATE_TEST_SUITE_P(
 class TinyQwen2 : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto dir = tiny_dir("qwen2_cache");
+    // One directory per test: CTest runs this fixture's tests as parallel
+    // processes, and one rewriting a file another has memory-mapped kills
+    // the reader with SIGBUS.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const auto dir = tiny_dir("qwen2_" + test);
     ASSERT_TRUE(write_tiny_model({Family::kQwen2}, dir).ok());
     auto loaded = load_model(dir / "hf", LoadOptions{16});
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
