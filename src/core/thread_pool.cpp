@@ -26,7 +26,7 @@ inline void cpu_relax() {
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -47,11 +47,21 @@ ThreadPool& ThreadPool::global() {
   return pool;
 }
 
-void ThreadPool::run_chunk(unsigned index) {
+void ThreadPool::run_chunks(uint64_t generation) {
+  const uint64_t tag = generation & 0xFFFFFFFFu;
   const int64_t parts = size();
-  const int64_t begin = job_size_ * index / parts;
-  const int64_t end = job_size_ * (index + 1) / parts;
-  if (begin < end) (*job_)(begin, end);
+  uint64_t claim = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((claim >> 32) != tag) return;  // a later job: this thread has not seen it yet
+    const int64_t index = static_cast<int64_t>(claim & 0xFFFFFFFFu);
+    if (index >= parts) return;        // every chunk is taken
+    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel)) continue;
+    const int64_t begin = job_size_ * index / parts;
+    const int64_t end = job_size_ * (index + 1) / parts;
+    if (begin < end) (*job_)(begin, end);
+    chunks_done_.fetch_add(1, std::memory_order_release);
+    claim = claim_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -62,16 +72,20 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   job_ = &fn;
   job_size_ = n;
-  pending_.store(static_cast<unsigned>(workers_.size()));
+  chunks_done_.store(0, std::memory_order_relaxed);
+  const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  claim_.store((generation & 0xFFFFFFFFu) << 32, std::memory_order_release);
   // Sequentially consistent: either a worker about to sleep sees the new
   // generation, or this thread sees it sleeping and wakes it.
-  generation_.fetch_add(1);
+  generation_.store(generation);
   if (sleeping_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     work_ready_.notify_all();
   }
-  run_chunk(0);
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+  run_chunks(generation);
+  // Every chunk is claimed; wait for those other threads are still running.
+  const int64_t parts = size();
+  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != parts; ++spins) {
     if (spins < kSpinIterations) cpu_relax();
     else std::this_thread::yield();
   }
@@ -91,12 +105,11 @@ bool ThreadPool::wait_for_job(uint64_t seen) {
   return !stopping_.load();
 }
 
-void ThreadPool::worker_loop(unsigned index) {
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   while (wait_for_job(seen)) {
     seen = generation_.load(std::memory_order_acquire);
-    run_chunk(index);
-    pending_.fetch_sub(1, std::memory_order_release);
+    run_chunks(seen);
   }
 }
 

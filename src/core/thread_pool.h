@@ -5,6 +5,13 @@
 // the hand-off must cost microseconds: workers spin for a short while
 // after each job, watching for the next one, and only then sleep on a
 // condition variable (so an idle server uses no CPU).
+//
+// Chunks are claimed, not assigned: the caller and each worker take the
+// next unclaimed chunk until none is left. On a machine whose cores are
+// shared with other processes a worker may not get scheduled for
+// milliseconds; the caller then runs that worker's chunks itself instead of
+// waiting for it, so a step slows down by the lost core, not by a
+// scheduler time slice per parallel_for.
 #pragma once
 
 #include <atomic>
@@ -37,8 +44,9 @@ class ThreadPool {
   static ThreadPool& global();
 
  private:
-  void worker_loop(unsigned index);
-  void run_chunk(unsigned index);
+  void worker_loop();
+  // Claims and runs chunks of job `generation` until none is left.
+  void run_chunks(uint64_t generation);
   // Waits until generation_ differs from `seen` (returns true) or the pool
   // stops (returns false): spins first, then sleeps.
   bool wait_for_job(uint64_t seen);
@@ -48,7 +56,11 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_size_ = 0;
   std::atomic<uint64_t> generation_{0};  // bumped once per job
-  std::atomic<unsigned> pending_{0};     // workers still running the job
+  // The job's generation (high 32 bits) and its next unclaimed chunk (low
+  // 32 bits), in one word so that a thread still holding an older job's
+  // generation cannot claim a chunk of the new one.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> chunks_done_{0};  // chunks of the current job finished
   std::atomic<unsigned> sleeping_{0};    // workers blocked on work_ready_
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
