@@ -10,6 +10,7 @@
 #include "tokenizer/checked_int64.h"
 #include "tokenizer/jinja_arithmetic.h"
 #include "tokenizer/jinja_builtins.h"
+#include "tokenizer/jinja_depth_guard.h"
 
 namespace keel::jinja {
 namespace {
@@ -105,19 +106,6 @@ class Evaluator {
 
   // ----- statements -----
 
-  // Blocks inside blocks, expressions inside expressions and macro calls
-  // inside both recurse on the C++ stack; this counts how deeply.
-  class NestingGuard {
-   public:
-    explicit NestingGuard(int& nesting) : nesting_(nesting) { ++nesting_; }
-    ~NestingGuard() { --nesting_; }
-    NestingGuard(const NestingGuard&) = delete;
-    NestingGuard& operator=(const NestingGuard&) = delete;
-
-   private:
-    int& nesting_;
-  };
-
   Status check_nesting(int line) const {
     if (nesting_ > limits_.max_nesting_depth) {
       return at_line(line, "template nested deeper than " + std::to_string(limits_.max_nesting_depth) +
@@ -127,7 +115,7 @@ class Evaluator {
   }
 
   Result<Flow> execute(const StatementList& statements, const ScopePtr& scope, std::string& out) {
-    NestingGuard guard(nesting_);
+    DepthGuard guard(nesting_);
     if (!statements.empty()) KEEL_TRY(check_nesting(statements.front()->line));
     for (const auto& statement : statements) {
       KEEL_TRY(count_step(statement->line));
@@ -348,7 +336,7 @@ class Evaluator {
   // lookups and conditionals hand back values that already exist; every
   // other expression builds a new value, which is charged and checked.
   Result<Value> evaluate(const Expression& expression, const ScopePtr& scope) {
-    NestingGuard guard(nesting_);
+    DepthGuard guard(nesting_);
     KEEL_TRY(check_nesting(expression.line));
     KEEL_ASSIGN_OR_RETURN(Value value, evaluate_node(expression, scope));
     const auto& node = expression.node;

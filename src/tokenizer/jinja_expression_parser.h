@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "tokenizer/jinja_ast.h"
+#include "tokenizer/jinja_depth_guard.h"
 #include "tokenizer/jinja_lexer.h"
 
 namespace keel::jinja {
@@ -26,19 +27,6 @@ class ExpressionParser {
   explicit ExpressionParser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
  protected:
-
-  // Guards recursion depth across nested blocks and nested expressions.
-  class DepthGuard {
-   public:
-    explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
-    ~DepthGuard() { --depth_; }
-    DepthGuard(const DepthGuard&) = delete;
-    DepthGuard& operator=(const DepthGuard&) = delete;
-
-   private:
-    int& depth_;
-  };
-
   const Token& peek(size_t ahead = 0) const {
     size_t index = std::min(pos_ + ahead, tokens_.size() - 1);
     return tokens_[index];
