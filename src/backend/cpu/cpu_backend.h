@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/panel_dot.h"
 
 namespace keel {
 
@@ -38,7 +39,7 @@ class CpuBackend final : public Backend {
   static constexpr int64_t kPanelCols = 256;
 
  private:
-  static constexpr int64_t kPanelFloats = 4 * kPanelCols;
+  static constexpr int64_t kPanelFloats = cpu::Panel::kMaxRows * kPanelCols;
 
   // One panel buffer per parallel task.
   float* panel_buffer(int64_t task) { return panel_buffers_.data() + task * kPanelFloats; }
