@@ -24,12 +24,25 @@ class EngineFailure(unittest.TestCase):
             [stream(server.port, "/v1/completions", dict(long_body, stream=True), timeout=60) for _ in range(4)])))
         plain_load = [threading.Thread(target=lambda: answers.append(
             server.post("/v1/completions", long_body, timeout=60))) for _ in range(4)]
+        # The engine is held still while the load arrives (on a fast machine
+        # eight requests of 200 tokens could otherwise finish before all
+        # eight are in flight at once), then runs a few steps, so that the
+        # first streams are under way when the failure comes.
+        self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
         stream_load.start()
         for thread in plain_load:
             thread.start()
         try:
             server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 8, timeout=20,
                               what="the load to be in flight")
+            steps = server.metrics()["keel:engine_steps_total"]
+            self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
+            # Polled without pause: a pair of these requests takes only tens
+            # of milliseconds on the tiny model. Two steps (a prefill and a
+            # decode) put the first streams under way.
+            deadline = time.monotonic() + 20
+            while server.metrics()["keel:engine_steps_total"] < steps + 2:
+                self.assertLess(time.monotonic(), deadline, "the engine ran no step after the stall")
             self.assertEqual(server.post("/debug/fail-forward", {})[0], 200)
             stream_load.join(timeout=30)
             for thread in plain_load:
