@@ -14,6 +14,21 @@ void add_engine_flags(CLI::App* app, EngineFlags& flags) {
   app->add_option("--prefix-cache-policy", flags.prefix_cache_policy, "eviction policy: slru (scan resistant) or lru")
       ->capture_default_str();
   app->add_flag("--no-prefix-cache", flags.no_prefix_cache, "never reuse KV blocks across requests");
+  add_device_flags(app, flags, "f16");
+}
+
+void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& default_kv_dtype) {
+  flags.kv_cache_dtype = default_kv_dtype;
+  app->add_option("--kv-cache-dtype", flags.kv_cache_dtype, "how the KV cache stores K and V: f16, bf16 or f32")
+      ->capture_default_str();
+  app->add_option("--device", flags.device, "where the model runs: auto (a GPU when built and present), cpu, ...")
+      ->capture_default_str();
+}
+
+LoadOptions to_load_options(const EngineFlags& flags) {
+  LoadOptions options;
+  options.device = flags.device;
+  return options;
 }
 
 Result<int64_t> parse_byte_size(const std::string& text) {
@@ -44,6 +59,9 @@ Result<EngineOptions> to_engine_options(const EngineFlags& flags) {
   if (!policy) return Error{"--prefix-cache-policy: expected slru or lru, got '" + flags.prefix_cache_policy + "'"};
   options.prefix_cache_policy = *policy;
   options.prefix_cache = !flags.no_prefix_cache;
+  auto dtype = parse_kv_dtype(flags.kv_cache_dtype);
+  if (!dtype.ok()) return Error{"--kv-cache-dtype: " + dtype.error().message};
+  options.kv_cache_dtype = *dtype;
   return options;
 }
 

@@ -4,12 +4,14 @@
 //
 //   --kv-cache-memory BYTES     KV pool size (suffixes K, M, G = KiB, MiB, GiB);
 //                               default: --max-context × --max-seqs worth of blocks
+//   --kv-cache-dtype T          f16 (default) | bf16 | f32: how K and V are stored
 //   --kv-block-size N           tokens per KV block (16)
 //   --max-batch-tokens N        token rows per step (512)
 //   --max-seqs N                running sequences at most (16)
 //   --max-context N             positions per sequence (the model's context length)
 //   --prefix-cache-policy P     slru (scan resistant, default) | lru
 //   --no-prefix-cache           never reuse KV across requests
+//   --device D                  auto (default) | cpu | reference | cuda (where built)
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 
 #include "core/result.h"
 #include "engine/engine_options.h"
+#include "model/model.h"
 
 namespace keel::cli {
 
@@ -30,12 +33,20 @@ struct EngineFlags {
   int32_t max_context = 0;
   std::string prefix_cache_policy = "slru";
   bool no_prefix_cache = false;
+  std::string kv_cache_dtype = "f16";
+  std::string device = "auto";
 };
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
+// --device and --kv-cache-dtype alone, for the commands that run one
+// request through the engine (`keel run`, `keel logits`, `bench quality`);
+// `default_kv_dtype` is that command's default.
+void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& default_kv_dtype);
 
 // Errors name the flag at fault.
 Result<EngineOptions> to_engine_options(const EngineFlags& flags);
+// The model's load options: the --device.
+LoadOptions to_load_options(const EngineFlags& flags);
 
 // "1048576", "512M", "2G" -> bytes. Errors on anything else.
 Result<int64_t> parse_byte_size(const std::string& text);

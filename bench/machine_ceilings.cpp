@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "core/multiversion.h"
-#include "core/thread_pool.h"
+#include "backend/cpu/multiversion.h"
+#include "backend/cpu/thread_pool.h"
 
 namespace keel::bench {
 

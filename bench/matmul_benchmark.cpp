@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "backend/backend.h"
+#include "backend/cpu/cpu_backend.h"
 #include "core/dequantize.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
@@ -60,7 +60,7 @@ Weight make_weight(DType type) {
 void matmul(benchmark::State& state, DType type) {
   const int64_t tokens = state.range(0);
   const Weight weight = make_weight(type);
-  auto backend = make_cpu_backend(BackendLimits{kIn});
+  auto backend = make_cpu_backend();
   std::vector<float> x(static_cast<size_t>(tokens * kIn), 0.5f), y(static_cast<size_t>(tokens * kOut));
   for (auto _ : state) {
     backend->matmul(x.data(), tokens, weight.view, nullptr, y.data());

@@ -107,7 +107,7 @@ int run_batch(const BatchOptions& options) {
   const auto path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
   auto files = load_model_files(path);
   if (!files.ok()) return fail(files.error());
-  auto model = load_model(path, LoadOptions{engine_options->max_batch_tokens});
+  auto model = load_model(path, to_load_options(options.engine));
   if (!model.ok()) return fail(model.error());
 
   std::ifstream input(options.input);

@@ -153,6 +153,7 @@ Command add_compare(CLI::App* bench_app) {
 Command add_quality(CLI::App* bench_app) {
   struct Options {
     std::vector<std::string> models;
+    std::vector<std::string> kv_dtypes;
     bench::QualityOptions quality;
   };
   auto o = std::make_shared<Options>();
@@ -160,8 +161,18 @@ Command add_quality(CLI::App* bench_app) {
   app->add_option("--model", o->models, "give twice: the reference model A, then model B")->required()->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("--dataset", o->quality.dataset, "a UTF-8 text file (default: a built-in passage)");
   app->add_option("--ctx", o->quality.context, "tokens per window")->capture_default_str();
+  app->add_option("--kv-cache-dtype", o->kv_dtypes,
+                  "KV dtype of both models (f32, the default, f16 or bf16), or give twice: A's, then B's")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--device", o->quality.device, "where both models run")->capture_default_str();
   return {app, [o]() -> int {
             if (o->models.size() != 2) return fail("bench quality needs --model exactly twice");
+            if (o->kv_dtypes.size() > 2) return fail("bench quality takes --kv-cache-dtype once or twice");
+            if (!o->kv_dtypes.empty()) {
+              o->quality.kv_cache_dtype_a = o->kv_dtypes.front();
+              o->quality.kv_cache_dtype_b = o->kv_dtypes.back();
+            }
             o->quality.model_a = o->models[0];
             o->quality.model_b = o->models[1];
             auto report = bench::run_quality(o->quality);

@@ -1,4 +1,5 @@
-// keel run: generate text (or ids) from a prompt on the CPU.
+// keel run: generate text (or ids) from a prompt, as one request through the
+// serving engine stepped on this thread.
 #include "commands/commands.h"
 
 #include <cstdio>
@@ -6,8 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/generator.h"
 #include "engine/model_files.h"
+#include "engine/single_request.h"
+#include "engine_flags.h"
 #include "tokenizer/chat_template.h"
 
 namespace keel::cli {
@@ -21,7 +23,18 @@ struct RunOptions {
   float top_p = 0.95f;
   uint64_t seed = 0;
   bool ignore_eos = false, print_ids = false;
+  EngineFlags engine;  // --device, --kv-cache-dtype
 };
+
+// The finish as `keel run` has always named it: stop, length, or
+// context_length when the model's context ran out first.
+const char* finish_name(FinishCause cause, bool context_bound) {
+  switch (cause) {
+    case FinishCause::kMaxTokens: return context_bound ? "context_length" : "length";
+    case FinishCause::kContextFull: return "context_length";
+    default: return std::string(finish_reason(cause)) == "stop" ? "stop" : "abort";
+  }
+}
 
 // The prompt ids for whichever of --prompt, --prompt-ids or --chat was given.
 Result<std::vector<int32_t>> prompt_ids(const RunOptions& options, const ModelFiles& files, int64_t vocab) {
@@ -47,26 +60,44 @@ int run_generation(const RunOptions& options) {
   const auto path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
   auto files = load_model_files(path);
   if (!files.ok()) return fail(files.error());
-  auto model = load_model(path);
+  auto model = load_model(path, to_load_options(options.engine));
   if (!model.ok()) return fail(model.error());
   auto ids = prompt_ids(options, files.value(), (*model)->config().vocab);
   if (!ids.ok()) return fail(ids.error());
+  auto engine_options = to_engine_options(options.engine);
+  if (!engine_options.ok()) return fail(engine_options.error());
 
-  GenerationOptions generation;
-  generation.max_tokens = options.max_tokens;
-  generation.ignore_eos = options.ignore_eos;
-  generation.sampling.temperature = options.temperature;
-  generation.sampling.top_k = options.top_k;
-  generation.sampling.top_p = options.top_p;
-  generation.sampling.seed = options.seed;
+  // Generation ends where the model's context does.
+  const int64_t prompt_length = static_cast<int64_t>(ids->size());
+  const int64_t context = (*model)->config().context_length > 0 ? (*model)->config().context_length : INT32_MAX;
+  if (prompt_length >= context)
+    return fail("the prompt has " + std::to_string(prompt_length) + " tokens; the model's context length is " +
+                std::to_string(context));
+  const int64_t max_tokens = std::min<int64_t>(options.max_tokens, context - prompt_length);
+  const bool context_bound = max_tokens < options.max_tokens;
+  if (max_tokens == 0) {
+    std::printf("\n");
+    std::fprintf(stderr, "[%zu prompt tokens, 0 generated, finish: length]\n", ids->size());
+    return 0;
+  }
 
-  Generator generator(**model, files->tokenizer);
-  auto on_text = [&](std::string_view text) {
-    if (options.print_ids) return;
-    std::fwrite(text.data(), 1, text.size(), stdout);
+  Request request;
+  request.prompt = std::move(ids).value();
+  request.max_tokens = static_cast<int32_t>(max_tokens);
+  request.ignore_eos = options.ignore_eos;
+  request.sampling.temperature = options.temperature;
+  request.sampling.top_k = options.top_k;
+  request.sampling.top_p = options.top_p;
+  request.sampling.seed = options.seed;
+  auto engine = Engine::create(**model, files->tokenizer,
+                               single_request_options(**model, prompt_length, max_tokens, *engine_options));
+  if (!engine.ok()) return fail(engine.error());
+  auto on_update = [&](const StreamUpdate& update) {
+    if (options.print_ids || update.text.empty()) return;
+    std::fwrite(update.text.data(), 1, update.text.size(), stdout);
     std::fflush(stdout);
   };
-  auto result = generator.generate(ids.value(), generation, on_text);
+  auto result = run_single_request(**engine, std::move(request), on_update);
   if (!result.ok()) return fail(result.error());
   if (options.print_ids) {
     std::string line;
@@ -75,8 +106,8 @@ int run_generation(const RunOptions& options) {
   } else {
     std::printf("\n");
   }
-  std::fprintf(stderr, "[%zu prompt tokens, %zu generated, finish: %s]\n", ids->size(), result->tokens.size(),
-               std::string(finish_reason_name(result->finish)).c_str());
+  std::fprintf(stderr, "[%lld prompt tokens, %zu generated, finish: %s]\n", static_cast<long long>(prompt_length),
+               result->tokens.size(), finish_name(result->finish.cause, context_bound));
   return 0;
 }
 
@@ -98,6 +129,7 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--seed", options->seed, "random seed (same seed, same output)");
   app->add_flag("--ignore-eos", options->ignore_eos, "do not stop at end-of-generation tokens");
   app->add_flag("--print-ids", options->print_ids, "print the generated ids on one line instead of text");
+  add_device_flags(app, options->engine, "f16");
 
   return {app, [options, prompt, ids, chat]() -> int {
             if (!*prompt && !*ids && !*chat) return fail("run needs --prompt, --prompt-ids or --chat");
@@ -107,6 +139,7 @@ Command add_run_command(CLI::App& root) {
 
 int run_default() {
   RunOptions options;
+  options.engine.kv_cache_dtype = "f16";
   // A question the shipped demo model was trained to answer (models/README.md).
   options.chat = "What is the capital of Japan?";
   options.temperature = 0.0f;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "backend/fault_injecting_backend.h"
 #include "engine/model_files.h"
 #include "engine_flags.h"
 #include "model/model.h"
@@ -124,7 +125,15 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   if (!files.ok()) return fail(files.error());
   // /ready stays 503 ("the model is loading") until set_engine below.
   server::LoadProgressDisplay progress(stderr, isatty(fileno(stderr)) == 1);
-  auto model = load_model(path, LoadOptions{engine_options->max_batch_tokens},
+  LoadOptions load = to_load_options(options.engine);
+  FaultInjectingBackend* faults = nullptr;  // --enable-test-hooks: the hooks' device
+  if (options.server.enable_test_hooks)
+    load.wrap_backend = [&faults](std::unique_ptr<Backend> real) -> std::unique_ptr<Backend> {
+      auto wrapped = std::make_unique<FaultInjectingBackend>(std::move(real));
+      faults = wrapped.get();
+      return wrapped;
+    };
+  auto model = load_model(path, load,
                           [&progress](double fraction, std::string_view message) { progress.update(fraction, message); });
   progress.finish();
   if (!model.ok()) return fail(model.error());
@@ -139,7 +148,12 @@ int run_serve(CLI::App* app, ServeOptions& options) {
                                   : static_cast<int32_t>((*model)->config().context_length);
   std::string name = options.server.served_model_name.empty() ? path.filename().string()
                                                              : options.server.served_model_name;
-  (*server)->set_engine(engine->get(), &files.value(), max_context, name);
+  server::TestHooks hooks;
+  if (faults != nullptr) {
+    hooks.stall_engine = [faults](bool stalled) { faults->stall(stalled); };
+    hooks.fail_next_step = [faults](std::string cause) { faults->fail_next(std::move(cause)); };
+  }
+  (*server)->set_engine(engine->get(), &files.value(), max_context, name, std::move(hooks));
   print_configuration(options, *engine_options, (*server)->port(), max_context);
   int status = (*server)->wait_for_shutdown();
   server->reset();  // connections close before the engine goes away

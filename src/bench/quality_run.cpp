@@ -5,8 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/generator.h"
+#include "backend/kv_storage.h"
 #include "engine/model_files.h"
+#include "engine/prompt_logits.h"
 #include "model/model.h"
 
 namespace keel::bench {
@@ -46,9 +47,14 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
   if (!text.ok()) return text.error();
   auto files = load_model_files(options.model_a);
   if (!files.ok()) return files.error();
-  auto model_a = load_model(options.model_a);
+  LoadOptions load;
+  load.device = options.device;
+  EngineOptions engine_a, engine_b;
+  KEEL_ASSIGN_OR_RETURN(engine_a.kv_cache_dtype, parse_kv_dtype(options.kv_cache_dtype_a));
+  KEEL_ASSIGN_OR_RETURN(engine_b.kv_cache_dtype, parse_kv_dtype(options.kv_cache_dtype_b));
+  auto model_a = load_model(options.model_a, load);
   if (!model_a.ok()) return model_a.error();
-  auto model_b = load_model(options.model_b);
+  auto model_b = load_model(options.model_b, load);
   if (!model_b.ok()) return model_b.error();
   const int64_t vocab = (*model_a)->config().vocab;
   if ((*model_b)->config().vocab != vocab)
@@ -61,15 +67,13 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
     if (model->config().context_length > 1) context_limit = std::min(context_limit, model->config().context_length);
   const auto context = static_cast<size_t>(context_limit);
 
-  Generator generator_a(**model_a, files->tokenizer);
-  Generator generator_b(**model_b, files->tokenizer);
   QualityAccumulator accumulator;
   for (size_t begin = 0; begin + 1 < ids.size(); begin += context) {
     const std::span<const int32_t> window(ids.data() + begin, std::min(context, ids.size() - begin));
     if (window.size() < 2) break;
-    auto logits_a = generator_a.prompt_logits(window);
+    auto logits_a = prompt_logits(**model_a, files->tokenizer, window, engine_a);
     if (!logits_a.ok()) return logits_a.error();
-    auto logits_b = generator_b.prompt_logits(window);
+    auto logits_b = prompt_logits(**model_b, files->tokenizer, window, engine_b);
     if (!logits_b.ok()) return logits_b.error();
     const auto row = static_cast<size_t>(vocab);
     for (size_t position = 0; position + 1 < window.size(); ++position)
@@ -82,7 +86,7 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
 std::string format_quality_report(const QualityOptions& options, const QualityReport& report) {
   char buffer[1024];
   std::snprintf(buffer, sizeof buffer,
-                "A: %s\nB: %s\n"
+                "A: %s (KV %s)\nB: %s (KV %s)\n"
                 "positions            %zu\n"
                 "top-1 agreement      %.4f\n"
                 "KL(A||B) mean        %.6f\n"
@@ -90,7 +94,8 @@ std::string format_quality_report(const QualityOptions& options, const QualityRe
                 "KL(A||B) max         %.6f\n"
                 "perplexity A         %.4f\n"
                 "perplexity B         %.4f\n",
-                options.model_a.c_str(), options.model_b.c_str(), report.positions, report.top1_agreement,
+                options.model_a.c_str(), options.kv_cache_dtype_a.c_str(), options.model_b.c_str(),
+                options.kv_cache_dtype_b.c_str(), report.positions, report.top1_agreement,
                 report.mean_kl, report.p99_kl, report.max_kl, report.perplexity_a, report.perplexity_b);
   return buffer;
 }

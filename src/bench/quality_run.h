@@ -15,6 +15,9 @@ struct QualityOptions {
   std::string model_b;
   std::string dataset;  // a UTF-8 text file; empty: a built-in English passage
   int32_t context = 512;  // tokens per window; the text is cut into windows of this many
+  std::string kv_cache_dtype_a = "f32";  // how each model's engine stores K and V
+  std::string kv_cache_dtype_b = "f32";
+  std::string device = "cpu";            // where both models run
 };
 
 Result<QualityReport> run_quality(const QualityOptions& options);

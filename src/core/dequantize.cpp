@@ -20,11 +20,8 @@
 #include <cstring>
 
 #include "core/check.h"
-#include "core/cpu_features.h"
-#include "core/dequantize_avx2.h"
 #include "core/half.h"
 #include "core/k_quant_scales.h"
-#include "core/multiversion.h"
 
 namespace keel {
 namespace {
@@ -220,11 +217,11 @@ void quantize_q5_0(const float* x, Byte* block) {
 using BlockEncoder = void (*)(const float*, Byte*);
 
 // One function per type decodes a whole row (n elements), so that the
-// block decoder is inlined into its loop and both are compiled for AVX2
-// where the CPU has it (KEEL_MULTIVERSION). The hand-written AVX2 decoders
-// of core/dequantize_avx2.cpp replace some of these at run time.
+// block decoder is inlined into its loop. This is the portable reference
+// codec: plain C++ for the baseline ISA. The CPU backend's hand-written
+// AVX2 decoders (backend/cpu/dequantize_avx2.cpp) are tested against it.
 #define KEEL_ROW_DECODER(row_function, block_function, block_elems, block_bytes)                 \
-  KEEL_MULTIVERSION void row_function(const void* src, float* dst, int64_t n) {                 \
+  void row_function(const void* src, float* dst, int64_t n) {                 \
     const auto* bytes = static_cast<const Byte*>(src);                                           \
     for (int64_t b = 0; b < n / (block_elems); ++b)                                              \
       block_function(bytes + b * (block_bytes), dst + b * (block_elems));                        \
@@ -246,7 +243,7 @@ void dequantize_row_f16(const void* src, float* dst, int64_t n) {
   for (int64_t k = 0; k < n; ++k) dst[k] = load_f16(static_cast<const Byte*>(src) + 2 * k);
 }
 
-KEEL_MULTIVERSION void dequantize_row_bf16(const void* src, float* dst, int64_t n) {
+void dequantize_row_bf16(const void* src, float* dst, int64_t n) {
   for (int64_t k = 0; k < n; ++k) {
     uint16_t bits;
     std::memcpy(&bits, static_cast<const Byte*>(src) + 2 * k, sizeof(bits));
@@ -283,16 +280,10 @@ RowDecoder portable_row_decoder(DType type) {
   return nullptr;
 }
 
-RowDecoder row_decoder(DType type) {
-  if (cpu_features().avx2)
-    if (const RowDecoder vector = avx2_row_decoder(type)) return vector;
-  return portable_row_decoder(type);
-}
-
 void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
   KEEL_CHECK(n >= 0 && n % dtype_info(type).block_elems == 0,
              "dequantize_row: length not a multiple of the block size");
-  row_decoder(type)(src, dst, n);
+  portable_row_decoder(type)(src, dst, n);
 }
 
 bool quantize_row(DType type, const float* src, void* dst, int64_t n) {

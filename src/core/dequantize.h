@@ -17,13 +17,9 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 // unchecked) from `src`. Hot loops look it up once rather than per row.
 using RowDecoder = void (*)(const void* src, float* dst, int64_t n);
 
-// The fastest decoder for this CPU: the AVX2 one where the type has one
-// and the CPU has AVX2 (bit-identical to the portable decoder), else the
-// portable one.
-RowDecoder row_decoder(DType type);
-
-// The portable decoder, plain C++: the reference the vector decoders are
-// tested against.
+// The portable decoder, plain C++: the reference codec that loading,
+// conversion and tests use, and that the CPU backend's vector decoders
+// (backend/cpu/row_decoder.h) are tested against bit for bit.
 RowDecoder portable_row_decoder(DType type);
 
 // Encodes `n` floats as `type` (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0 are

@@ -1,50 +1,53 @@
 // BatchBuilder: turns a step's chunks into the ForwardBatch the model runs —
-// flat token ids, positions, slots and which rows want logits — in buffers
-// sized once for max_batch_tokens. No padding: row count == scheduled tokens.
+// flat token ids, positions, KV slots, block tables and the rows that want
+// logits — in one buffer sized once (no padding: rows == scheduled tokens).
+// It remembers which logit rows belong to which chunk, so the engine can
+// hand each request its rows.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "backend/forward_batch_builder.h"
 #include "engine/sequence.h"
-#include "model/forward_batch.h"
 
 namespace keel {
 
 class BatchBuilder {
  public:
-  explicit BatchBuilder(int32_t max_batch_tokens);
-
-  // Builds the batch for `plan`; `sequence_tokens(slot)` gives a slot's
-  // token ids. Returns the batch (views into this builder's buffers) and
-  // sets *logit_rows to the number of rows that want logits.
-  template <class TokensOf>
-  ForwardBatch build(std::span<const ScheduledChunk> plan, TokensOf sequence_tokens, int32_t* logit_rows) {
-    size_t n = 0;
-    *logit_rows = 0;
-    for (const ScheduledChunk& chunk : plan) {
-      const std::span<const int32_t> ids = sequence_tokens(chunk.slot);
-      for (int32_t i = 0; i < chunk.count; ++i, ++n) {
-        tokens_[n] = ids[static_cast<size_t>(chunk.start + i)];
-        positions_[n] = chunk.start + i;
-        slots_[n] = chunk.slot;
-        wants_logits_[n] = 0;
-      }
-      if (chunk.samples) {
-        wants_logits_[n - 1] = 1;
-        ++*logit_rows;
-      }
-    }
-    return ForwardBatch{std::span(tokens_).first(n), std::span(positions_).first(n), std::span(slots_).first(n),
-                        std::span(wants_logits_).first(n)};
+  BatchBuilder(const ForwardBatchLimits& limits) : builder_(limits) {
+    first_logit_row_.reserve(static_cast<size_t>(limits.max_seqs));
   }
 
+  // Builds the batch for `plan`; `sequence_of(slot)` gives a slot's
+  // Sequence. The batch views this builder's buffer until the next build.
+  template <class SequenceOf>
+  ForwardBatch build(std::span<const ScheduledChunk> plan, SequenceOf sequence_of) {
+    builder_.clear();
+    first_logit_row_.clear();
+    int32_t logit_rows = 0;
+    for (const ScheduledChunk& chunk : plan) {
+      const Sequence& seq = sequence_of(chunk.slot);
+      const RequestState& request = *seq.request;
+      // Prompt logits: every row of a chunk that still holds prompt positions.
+      const bool all = request.wants_prompt_logits() && chunk.start < request.prompt_length;
+      const LogitRows rows = all ? LogitRows::kAll : chunk.samples ? LogitRows::kLast : LogitRows::kNone;
+      first_logit_row_.push_back(logit_rows);
+      logit_rows += rows == LogitRows::kAll ? chunk.count : rows == LogitRows::kLast ? 1 : 0;
+      builder_.add_sequence(std::span(request.tokens).subspan(static_cast<size_t>(chunk.start),
+                                                              static_cast<size_t>(chunk.count)),
+                            chunk.start, seq.table.blocks(), rows);
+    }
+    return builder_.finish();
+  }
+
+  // Index, in the batch's logit rows, of the first row of plan[i].
+  int32_t first_logit_row(size_t i) const { return first_logit_row_[i]; }
+
  private:
-  std::vector<int32_t> tokens_;        // [max_batch_tokens]
-  std::vector<int32_t> positions_;     // [max_batch_tokens]
-  std::vector<int32_t> slots_;         // [max_batch_tokens]
-  std::vector<uint8_t> wants_logits_;  // [max_batch_tokens]
+  ForwardBatchBuilder builder_;
+  std::vector<int32_t> first_logit_row_;  // [plan size], capacity max_seqs
 };
 
 }  // namespace keel

@@ -10,7 +10,8 @@
 #include "engine/token_texts.h"
 #include "engine/token_output.h"
 #include "kv/block_manager.h"
-#include "kv/paged_kv_cache.h"
+#include "model/model.h"
+#include "model/model_runner.h"
 
 namespace keel {
 namespace {
@@ -46,36 +47,45 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   if (o.max_seqs <= 0) return Error{"--max-seqs must be positive"};
   if (o.max_waiting < 0) return Error{"--max-waiting must not be negative"};
   if (o.max_batch_tokens <= 0) return Error{"--max-batch-tokens must be positive"};
-  if (o.max_batch_tokens > model.max_batch_tokens())
-    return Error{"--max-batch-tokens " + std::to_string(o.max_batch_tokens) + " exceeds the model's workspace (" +
-                 std::to_string(model.max_batch_tokens()) + " tokens, set at load)"};
   if (o.kv_cache_memory < 0) return Error{"--kv-cache-memory must not be negative"};
+  if (!is_kv_dtype(o.kv_cache_dtype)) return Error{"--kv-cache-dtype must be f32, f16 or bf16"};
 
-  BlockPoolShape shape;
-  shape.layers = static_cast<int32_t>(config.layers);
-  shape.block_size = o.kv_block_size;
-  shape.row_width = config.kv_heads * config.head_dim;
+  KvStorageShape kv_shape{static_cast<int32_t>(config.layers), 0, o.kv_block_size,
+                          static_cast<int32_t>(config.kv_heads), static_cast<int32_t>(config.head_dim),
+                          o.kv_cache_dtype};
   const int64_t blocks_per_sequence = (o.max_context + o.kv_block_size - 1) / o.kv_block_size;
-  const int64_t blocks = o.kv_cache_memory > 0 ? o.kv_cache_memory / shape.bytes_per_block()
+  const int64_t blocks = o.kv_cache_memory > 0 ? o.kv_cache_memory / kv_shape.bytes_per_block()
                                                : blocks_per_sequence * o.max_seqs;
   if (blocks < 1)
     return Error{"--kv-cache-memory " + std::to_string(o.kv_cache_memory) + " holds no block of " +
-                 std::to_string(shape.bytes_per_block()) + " bytes"};
+                 std::to_string(kv_shape.bytes_per_block()) + " bytes"};
   if (blocks > INT32_MAX / 4) return Error{"--kv-cache-memory asks for too many blocks"};
-  shape.blocks = static_cast<int32_t>(blocks);
+  const auto max_logit_rows = o.prompt_logits ? o.max_batch_tokens : o.max_seqs;
+  const int32_t max_seqs_per_step = std::min(o.max_seqs, o.max_batch_tokens);
+  RunnerLimits limits;
+  limits.max_batch_tokens = o.max_batch_tokens;
+  limits.max_seqs = max_seqs_per_step;
+  limits.max_logit_rows = std::min(max_logit_rows, o.max_batch_tokens);
+  limits.max_blocks_per_seq = static_cast<int32_t>(blocks_per_sequence);
+  limits.kv_blocks = static_cast<int32_t>(blocks);
+  limits.kv_block_size = o.kv_block_size;
+  limits.kv_dtype = o.kv_cache_dtype;
+  KEEL_ASSIGN_OR_RETURN(std::unique_ptr<ModelRunner> runner, ModelRunner::create(model, limits));
 
   std::unique_ptr<Engine> engine(new Engine(model, tokenizer, o));
   engine->max_context_ = o.max_context;
   engine->vocab_ = static_cast<int32_t>(config.vocab);
   engine->token_texts_ = std::make_unique<TokenTexts>(tokenizer, engine->vocab_);
-  engine->blocks_ = std::make_unique<BlockManager>(shape, o.prefix_cache_policy, o.prefix_cache);
-  engine->cache_ = std::make_unique<PagedKvCache>(engine->blocks_->pool(), o.max_seqs, o.max_context);
+  engine->runner_ = std::move(runner);
+  engine->blocks_ = std::make_unique<BlockManager>(BlockPoolShape{static_cast<int32_t>(blocks), o.kv_block_size},
+                                                   o.prefix_cache_policy, o.prefix_cache);
   const int32_t max_queued = o.max_waiting + o.max_seqs;
   engine->scheduler_ = std::make_unique<Scheduler>(
-      SchedulerLimits{o.max_batch_tokens, o.max_seqs, o.max_context, max_queued}, *engine->blocks_, *engine->cache_);
-  engine->batch_builder_ = std::make_unique<BatchBuilder>(o.max_batch_tokens);
+      SchedulerLimits{o.max_batch_tokens, o.max_seqs, o.max_context, max_queued}, *engine->blocks_);
+  engine->batch_builder_ = std::make_unique<BatchBuilder>(ForwardBatchLimits{
+      o.max_batch_tokens, max_seqs_per_step, static_cast<int32_t>(blocks_per_sequence), o.kv_block_size});
   engine->plan_.reserve(static_cast<size_t>(o.max_seqs));
-  engine->logits_.resize(static_cast<size_t>(o.max_seqs) * engine->vocab_);
+  engine->logits_.resize(static_cast<size_t>(limits.max_logit_rows) * engine->vocab_);
   engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
   engine->publish_stats(0.0, 0, 0);
@@ -104,7 +114,10 @@ SubmitResult Engine::submit(Request request) {
     if (id < 0 || id >= vocab_)
       return reject(invalid, "prompt token id " + std::to_string(id) + " is outside the vocabulary of " +
                                  std::to_string(vocab_));
-  if (request.max_tokens < 1) return reject(invalid, "max_tokens must be at least 1");
+  if (request.on_prompt_logits && !options_.prompt_logits)
+    return reject(invalid, "this engine was not created to return prompt logits (EngineOptions::prompt_logits)");
+  // Only a request that wants its prompt's logits may generate nothing.
+  if (request.max_tokens < (request.on_prompt_logits ? 0 : 1)) return reject(invalid, "max_tokens must be at least 1");
   if (request.min_tokens < 0 || request.min_tokens > request.max_tokens)
     return reject(invalid, "min_tokens must be between 0 and max_tokens");
   if (Status s = check_sampling(request.sampling); !s.ok()) return reject(invalid, s.error().message);
@@ -150,24 +163,12 @@ EngineStats Engine::stats() const {
   return copy;
 }
 
-void Engine::set_stalled_for_test(bool stalled) { stalled_.store(stalled); }
-
-void Engine::fail_next_forward_for_test(std::string cause) {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    injected_failure_ = std::move(cause);
-  }
-  forward_failure_injected_.store(true);
-  work_pending_.store(true);
-  inbox_ready_.notify_one();
-}
-
-bool Engine::step_for_test() {
-  KEEL_CHECK(!thread_.joinable(), "step_for_test is for an engine without a loop thread");
+bool Engine::step_once() {
+  KEEL_CHECK(!thread_.joinable(), "step_once is for an engine without a loop thread");
   return step();
 }
 
-Status Engine::check_invariants_for_test() const { return scheduler_->check_invariants(); }
+Status Engine::check_invariants() const { return scheduler_->check_invariants(); }
 
 void Engine::shutdown(Clock::time_point deadline) {
   {
@@ -194,10 +195,6 @@ void Engine::loop() {
         inbox_ready_.wait_for(lock, std::chrono::milliseconds(20), [&] { return draining_.load(); });
       }
       break;
-    }
-    if (stalled_.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
     }
     const bool worked = step();
     if (draining_.load() && unfinished_.load() == 0) break;
@@ -306,17 +303,12 @@ bool Engine::step() {
     return false;
   }
   mark_first_scheduled(start);
-  int32_t logit_rows = 0;
-  const ForwardBatch batch = batch_builder_->build(
-      plan_, [&](int32_t slot) { return std::span<const int32_t>(scheduler_->sequence(slot).request->tokens); },
-      &logit_rows);
-  Status forwarded = ok_status();
-  if (forward_failure_injected_.exchange(false)) {
-    std::lock_guard lock(inbox_mutex_);
-    forwarded = Error{injected_failure_};
-  } else {
-    forwarded = model_.forward(batch, *cache_, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
-  }
+  const ForwardBatch batch = batch_builder_->build(plan_, [&](int32_t slot) -> const Sequence& {
+    return scheduler_->sequence(slot);
+  });
+  const int32_t logit_rows = batch.n_logit_rows();
+  const Status forwarded =
+      runner_->forward(batch, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
   if (!forwarded.ok()) {
     fail("the model's forward step failed: " + forwarded.error().message);
     return true;
@@ -338,13 +330,25 @@ bool Engine::step() {
 // Every token of the step is stamped with the same emission time.
 Status Engine::forward_and_sample(int32_t logit_rows) {
   const Clock::time_point emitted = Clock::now();
-  int32_t row = 0;
-  for (const ScheduledChunk& chunk : plan_) {
+  for (size_t i = 0; i < plan_.size(); ++i) {
+    const ScheduledChunk& chunk = plan_[i];
     scheduler_->complete_chunk(chunk);
-    if (!chunk.samples) continue;
-    if (row >= logit_rows) return Error{"more sampling chunks than logits rows"};
     RequestState& request = *scheduler_->sequence(chunk.slot).request;
-    const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row++) * vocab_, vocab_);
+    const int32_t first_row = batch_builder_->first_logit_row(i);
+    if (request.wants_prompt_logits() && chunk.start < request.prompt_length)
+      deliver_prompt_logits(request, chunk, first_row);
+    if (!chunk.samples) continue;
+    if (request.request.max_tokens == 0) {  // prompt logits only: nothing to sample
+      finish(request, FinishCause::kMaxTokens);
+      scheduler_->retire(chunk.slot);
+      continue;
+    }
+    // The sampling row is the chunk's last logit row.
+    const int32_t row = request.wants_prompt_logits() && chunk.start < request.prompt_length
+                            ? first_row + chunk.count - 1
+                            : first_row;
+    if (row >= logit_rows) return Error{"more sampling chunks than logits rows"};
+    const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row) * vocab_, vocab_);
     std::span<const TokenLogprob> logprobs;
     if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());
     const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
@@ -363,6 +367,17 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     request.stream.notify();
   }
   return ok_status();
+}
+
+void Engine::deliver_prompt_logits(RequestState& request, const ScheduledChunk& chunk, int32_t first_row) {
+  for (int32_t i = 0; i < chunk.count; ++i) {
+    const int32_t position = chunk.start + i;
+    // Each prompt position once: a recompute after preemption repeats none.
+    if (position != request.prompt_logits_delivered || position >= request.prompt_length) continue;
+    request.request.on_prompt_logits(
+        position, std::span<const float>(logits_).subspan(static_cast<size_t>(first_row + i) * vocab_, vocab_));
+    ++request.prompt_logits_delivered;
+  }
 }
 
 void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences) {

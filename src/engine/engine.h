@@ -22,7 +22,7 @@
 // submit() on the caller's thread (the request's sampler, detokenizer and
 // output stream). A steady-state step allocates nothing.
 //
-// Failure: if a step fails (Model::forward returns an error, or an
+// Failure: if a step fails (ModelRunner::forward returns an error, or an
 // internal check of the loop does), the engine stops stepping for good. It
 // ends every running, waiting and newly submitted request with
 // FinishCause::kEngineError, refuses submit() with RefusalReason::kFailed,
@@ -49,24 +49,25 @@
 #include "engine/request_handle.h"
 #include "engine/request_stream.h"
 #include "engine/submit_result.h"
-#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace keel {
 
+class Model;
+class ModelRunner;
 class Scheduler;
 class BlockManager;
-class PagedKvCache;
 class BatchBuilder;
 class TokenTexts;
 struct ScheduledChunk;
 
 class Engine {
  public:
-  // Reserves the KV pool and every per-step buffer. Errors: options that do
-  // not fit the model (max_batch_tokens over the model's workspace,
-  // max_context over the model's context, a pool smaller than one
-  // sequence's worth of blocks, non-positive sizes).
+  // Reserves the KV pool (its accounting here, its bytes on the model's
+  // backend through a ModelRunner) and every per-step buffer. Errors:
+  // options that do not fit the model (max_context over the model's
+  // context, a pool smaller than one block, non-positive sizes), the
+  // device out of memory.
   static Result<std::unique_ptr<Engine>> create(Model& model, const Tokenizer& tokenizer,
                                                 const EngineOptions& options);
   ~Engine();  // shutdown(now) if still running
@@ -96,20 +97,14 @@ class Engine {
   // join the loop. Idempotent.
   void shutdown(std::chrono::steady_clock::time_point deadline);
 
-  // Test hook: while stalled, the loop runs no steps (its heartbeat stops),
-  // as if a forward hung. The server's readiness test uses it.
-  void set_stalled_for_test(bool stalled);
-  // Test hook: the next step's forward fails with `cause` as if the
-  // backend had returned it, which fails the engine (see "Failure" above).
-  void fail_next_forward_for_test(std::string cause);
-
-  // Synchronous stepping for tests, without start(): runs one step (ingest,
-  // schedule, forward, sample, publish stats). Returns false when there was
-  // nothing to do.
-  bool step_for_test();
-  // Test hook: checks the KV accounting (free + used + cached == total,
-  // refcounts == holders). Only between steps (after step_for_test).
-  Status check_invariants_for_test() const;
+  // Synchronous stepping, for a caller that drives the engine on its own
+  // thread instead of start()ing the loop (`keel run`, `keel logits`,
+  // tests): runs one step (ingest, schedule, forward, sample, publish
+  // stats). Returns false when there was nothing to do.
+  bool step_once();
+  // Checks the KV accounting (free + used + cached == total, refcounts ==
+  // holders). Only between steps of a synchronously driven engine.
+  Status check_invariants() const;
 
   const EngineOptions& options() const { return options_; }
 
@@ -120,6 +115,8 @@ class Engine {
   void ingest_submitted();
   void end_cancelled_and_expired(bool shutting_down);
   Status forward_and_sample(int32_t logit_rows);
+  // Hands a prompt-logits request the rows of its chunk that are prompt positions.
+  void deliver_prompt_logits(RequestState& request, const ScheduledChunk& chunk, int32_t first_row);
   void mark_first_scheduled(std::chrono::steady_clock::time_point when);
   void finish(RequestState& request, FinishCause cause, std::string_view error = {});
   // Ends everything with FinishCause::kEngineError and stops the loop for good.
@@ -132,12 +129,12 @@ class Engine {
   int32_t max_context_ = 0;
   int32_t vocab_ = 0;
   std::unique_ptr<TokenTexts> token_texts_;
+  std::unique_ptr<ModelRunner> runner_;
   std::unique_ptr<BlockManager> blocks_;
-  std::unique_ptr<PagedKvCache> cache_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<BatchBuilder> batch_builder_;
   std::vector<ScheduledChunk> plan_;  // reserved max_seqs
-  std::vector<float> logits_;         // [max_seqs × vocab]
+  std::vector<float> logits_;         // [max logit rows × vocab]
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t tokens_computed_ = 0, tokens_generated_ = 0;
@@ -163,10 +160,7 @@ class Engine {
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> stalled_{false};
   std::atomic<bool> failed_{false};
-  std::atomic<bool> forward_failure_injected_{false};
-  std::string injected_failure_;  // written before forward_failure_injected_ is set
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> drain_deadline_ns_{0};  // steady_clock nanoseconds since epoch
 };

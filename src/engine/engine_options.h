@@ -1,11 +1,12 @@
 // EngineOptions: the sizes the engine reserves once at start. The CLI flags
-// (--kv-cache-memory, --kv-block-size, --max-batch-tokens, --max-seqs,
-// --max-context, --prefix-cache-policy, --no-prefix-cache) map onto these
+// (--kv-cache-memory, --kv-cache-dtype, --kv-block-size, --max-batch-tokens,
+// --max-seqs, --max-context, --prefix-cache-policy, --no-prefix-cache) map onto these
 // fields one to one (apps/engine_flags.h).
 #pragma once
 
 #include <cstdint>
 
+#include "core/dtype.h"
 #include "kv/eviction_policy.h"
 
 namespace keel {
@@ -21,6 +22,13 @@ struct EngineOptions {
   int32_t max_waiting = 1024;       // submitted but not yet running; submit() refuses beyond
   EvictionPolicyKind prefix_cache_policy = EvictionPolicyKind::kSlru;
   bool prefix_cache = true;         // false: no reuse (blocks are freed, never cached)
+  // --kv-cache-dtype: f32, f16 or bf16. The library default is f32 (exact
+  // against transformers); the serving commands default to f16.
+  DType kv_cache_dtype = DType::F32;
+  // Requests may ask for every prompt position's logits
+  // (Request::on_prompt_logits); the logits buffer then holds a row per
+  // batch token instead of one per sequence.
+  bool prompt_logits = false;
 };
 
 }  // namespace keel

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,7 @@ namespace keel {
 
 struct Request {
   std::vector<int32_t> prompt;         // token ids; must not be empty
-  int32_t max_tokens = 16;             // most tokens to generate (>= 1)
+  int32_t max_tokens = 16;             // most tokens to generate (>= 1; 0 allowed with on_prompt_logits)
   int32_t min_tokens = 0;              // end-of-generation ids and stops are ignored before this many
   SamplingParams sampling;             // temperature, top-k/p, seed, top_logprobs ...
   bool logprobs = false;               // report the chosen token's logprob (+ sampling.top_logprobs alternatives)
@@ -30,6 +31,11 @@ struct Request {
   // block and must not call into the engine (typically: post to an event
   // loop, or set an eventfd). May be empty.
   std::function<void()> on_events;
+  // When set, the engine (created with EngineOptions::prompt_logits) calls
+  // it on its thread with the logits row [vocab] of every prompt position,
+  // in position order, once each: what `keel logits` and `keel bench
+  // quality` read. The span is valid only during the call.
+  std::function<void(int32_t position, std::span<const float> logits)> on_prompt_logits;
 };
 
 // Why a request ended. finish_reason() folds it into the OpenAI vocabulary.

@@ -42,6 +42,7 @@ struct RequestState {
   int32_t generated() const { return static_cast<int32_t>(tokens.size()) - prompt_length; }
   std::span<const int32_t> prompt() const { return std::span(tokens).first(static_cast<size_t>(prompt_length)); }
   std::span<const int32_t> output() const { return std::span(tokens).subspan(static_cast<size_t>(prompt_length)); }
+  bool wants_prompt_logits() const { return static_cast<bool>(request.on_prompt_logits); }
 
   const uint64_t id;
   const Request request;
@@ -59,6 +60,7 @@ struct RequestState {
   int32_t cached_tokens = -1;           // prefix-cache hit at first admission (-1: not admitted yet)
   bool done = false;
   bool scheduled = false;               // put into a step at least once (its stream knows when)
+  int32_t prompt_logits_delivered = 0;  // prompt positions whose logits on_prompt_logits has seen
 };
 
 }  // namespace keel

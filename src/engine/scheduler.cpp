@@ -4,8 +4,8 @@
 
 namespace keel {
 
-Scheduler::Scheduler(const SchedulerLimits& limits, BlockManager& blocks, PagedKvCache& cache)
-    : limits_(limits), blocks_(blocks), cache_(cache), waiting_(static_cast<size_t>(limits.max_queued)) {
+Scheduler::Scheduler(const SchedulerLimits& limits, BlockManager& blocks)
+    : limits_(limits), blocks_(blocks), waiting_(static_cast<size_t>(limits.max_queued)) {
   const int32_t max_blocks = blocks.blocks_for(limits.max_context);
   slots_.reserve(static_cast<size_t>(limits.max_seqs));
   for (int32_t i = 0; i < limits.max_seqs; ++i) slots_.emplace_back(max_blocks);
@@ -57,8 +57,10 @@ int32_t Scheduler::admit_front(int32_t budget, std::vector<ScheduledChunk>& plan
   const std::span<const int32_t> tokens = request.tokens;
   const int32_t length = static_cast<int32_t>(tokens.size());
 
-  // Reuse whole cached blocks, but leave at least one token to compute.
-  const int32_t hit_blocks = blocks_.match_prefix(tokens, (length - 1) / blocks_.block_size(), seq.table);
+  // Reuse whole cached blocks, but leave at least one token to compute. A
+  // request that wants every prompt position's logits computes them all.
+  const int32_t reusable = request.wants_prompt_logits() ? 0 : (length - 1) / blocks_.block_size();
+  const int32_t hit_blocks = blocks_.match_prefix(tokens, reusable, seq.table);
   const int32_t cached = hit_blocks * blocks_.block_size();
   const int32_t count = std::min(length - cached, budget);
   if (!blocks_.grow(seq.table, cached + count)) {
@@ -75,7 +77,6 @@ int32_t Scheduler::admit_front(int32_t budget, std::vector<ScheduledChunk>& plan
   seq.computed = cached;
   free_slots_.pop_back();
   running_.push_back(slot);
-  cache_.bind(slot, &seq.table);
   plan.push_back(ScheduledChunk{slot, cached, count, cached + count == length});
   return count;
 }
@@ -86,7 +87,6 @@ void Scheduler::preempt_newest() {
   blocks_.release(seq.table);
   waiting_.push_front(std::move(seq.request));
   seq.computed = 0;
-  cache_.bind(slot, nullptr);
   running_.pop_back();
   free_slots_.push_back(slot);
   ++counters_.preemptions;
@@ -103,7 +103,6 @@ void Scheduler::retire(int32_t slot) {
   blocks_.release(seq.table);
   seq.request.reset();
   seq.computed = 0;
-  cache_.bind(slot, nullptr);
   running_.erase(std::find(running_.begin(), running_.end(), slot));
   free_slots_.push_back(slot);
 }

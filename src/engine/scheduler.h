@@ -27,7 +27,6 @@
 #include "engine/request.h"
 #include "engine/sequence.h"
 #include "kv/block_manager.h"
-#include "kv/paged_kv_cache.h"
 
 namespace keel {
 
@@ -46,7 +45,7 @@ struct SchedulerCounters {
 
 class Scheduler {
  public:
-  Scheduler(const SchedulerLimits& limits, BlockManager& blocks, PagedKvCache& cache);
+  Scheduler(const SchedulerLimits& limits, BlockManager& blocks);
 
   // Appends a newly submitted request to the waiting queue.
   void enqueue(std::shared_ptr<RequestState> request);
@@ -89,7 +88,6 @@ class Scheduler {
 
   SchedulerLimits limits_;
   BlockManager& blocks_;
-  PagedKvCache& cache_;
   std::vector<Sequence> slots_;                           // [max_seqs]
   std::vector<int32_t> free_slots_;                       // stack, capacity max_seqs
   std::vector<int32_t> running_;                          // admission order, capacity max_seqs

@@ -3,12 +3,8 @@
 namespace keel {
 
 BlockPool::BlockPool(const BlockPoolShape& shape)
-    : shape_(shape),
-      keys_(static_cast<size_t>(shape.blocks) * shape.layers * shape.block_size * shape.row_width),
-      values_(keys_.size()),
-      refcount_(static_cast<size_t>(shape.blocks), 0) {
-  KEEL_CHECK(shape.blocks > 0 && shape.layers > 0 && shape.block_size > 0 && shape.row_width > 0,
-             "empty KV block pool");
+    : shape_(shape), refcount_(static_cast<size_t>(shape.blocks), 0) {
+  KEEL_CHECK(shape.blocks > 0 && shape.block_size > 0, "empty KV block pool");
   free_.reserve(static_cast<size_t>(shape.blocks));
   // Highest id at the bottom so that blocks are handed out 0, 1, 2, ...
   for (int32_t b = shape.blocks - 1; b >= 0; --b) free_.push_back(b);

@@ -1,6 +1,6 @@
-// BlockPool: the KV memory, reserved once, and each block's refcount.
-//
-//   keys, values: [blocks][layers][block_size][row_width] float32
+// BlockPool: the KV blocks' ids and refcounts, reserved once. The bytes the
+// blocks stand for live in the backend (backend/kv_storage.h): kv/ only
+// decides which block holds what.
 //
 // A block is free (on the free stack), in use (refcount >= 1: that many
 // block tables hold it) or cached (refcount 0 but indexed by the prefix
@@ -18,12 +18,7 @@ namespace keel {
 
 struct BlockPoolShape {
   int32_t blocks = 0;
-  int32_t layers = 0;
   int32_t block_size = 0;  // tokens per block
-  int64_t row_width = 0;   // floats per token row: kv_heads * head_dim
-
-  // Bytes of K and V for one block (all layers).
-  int64_t bytes_per_block() const { return 2 * int64_t{layers} * block_size * row_width * int64_t{sizeof(float)}; }
 };
 
 class BlockPool {
@@ -46,18 +41,9 @@ class BlockPool {
     return --refcount_[block];
   }
 
-  // First key / value row of `block` in `layer`; rows follow contiguously.
-  float* keys(int32_t block, int32_t layer) const { return keys_.data() + offset(block, layer); }
-  float* values(int32_t block, int32_t layer) const { return values_.data() + offset(block, layer); }
 
  private:
-  size_t offset(int32_t block, int32_t layer) const {
-    return ((static_cast<size_t>(block) * shape_.layers + layer) * shape_.block_size) * shape_.row_width;
-  }
-
   BlockPoolShape shape_;
-  mutable std::vector<float> keys_;    // the model writes rows through a const cache
-  mutable std::vector<float> values_;
   std::vector<int32_t> refcount_;      // [blocks]
   std::vector<int32_t> free_;          // stack of free block ids, capacity = blocks
 };

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
+#include "core/rope_style.h"
 #include "core/result.h"
 
 namespace keel {

@@ -18,11 +18,11 @@ void attention_sublayer(const LayerContext& c, const AttentionOptions& options) 
     b.rms_norm(a.q, n * cfg.heads, cfg.head_dim, w.q_norm, cfg.rms_eps, a.q);
     b.rms_norm(a.k, n * cfg.kv_heads, cfg.head_dim, w.k_norm, cfg.rms_eps, a.k);
   }
-  b.rope(a.q, n, cfg.heads, cfg.head_dim, c.placement.positions, c.rope);
-  b.rope(a.k, n, cfg.kv_heads, cfg.head_dim, c.placement.positions, c.rope);
-  b.kv_store(a.k, a.v, c.placement, c.layer, c.cache);
+  b.rope(a.q, n, cfg.heads, cfg.head_dim, c.batch.positions.data(), c.rope);
+  b.rope(a.k, n, cfg.kv_heads, cfg.head_dim, c.batch.positions.data(), c.rope);
+  b.kv_store(a.k, a.v, n, c.batch.slot_mapping.data(), c.layer, c.kv);
   const AttentionShape shape{cfg.heads, cfg.kv_heads, cfg.head_dim};
-  b.attention(a.q, c.placement, shape, c.layer, c.cache, a.attn);  // [n, heads*hd]
+  b.attention(a.q, c.batch, shape, c.layer, c.kv, a.attn);  // [n, heads*hd]
   b.matmul(a.attn, n, w.o, w.o_bias, a.sublayer);                  // [n, H]
 }
 

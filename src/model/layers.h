@@ -33,7 +33,8 @@ struct Activations {
   float* up = nullptr;
 };
 
-// Everything one layer of one forward call needs.
+// Everything one layer of one forward call needs. `batch` is the step's
+// ForwardBatch as the backend sees it (its arrays in device memory).
 struct LayerContext {
   Backend& backend;
   const ModelConfig& config;
@@ -41,8 +42,8 @@ struct LayerContext {
   const RopeParams& rope;
   int32_t layer;
   int64_t n_tokens;
-  TokenPlacement placement;
-  KvCache& cache;
+  const ForwardBatch& batch;
+  KvStorage& kv;
   const Activations& act;
 };
 
@@ -51,7 +52,7 @@ struct AttentionOptions {
 };
 
 // act.sublayer = Attention(RMSNorm(x; attn_norm)), storing this batch's
-// K/V in the cache on the way.
+// K/V in the KV storage on the way.
 void attention_sublayer(const LayerContext& c, const AttentionOptions& options);
 
 // act.sublayer = down(silu(gate(h)) * up(h)), h = RMSNorm(x; ffn_norm).

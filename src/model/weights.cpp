@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/check.h"
 #include "core/dequantize.h"
 #include "model/tensor_names.h"
 
@@ -161,6 +162,49 @@ Result<Weights> Weights::load(const TensorLookup& lookup, const ModelConfig& con
   WeightsLoader loader(lookup, config, weights);
   KEEL_TRY(loader.load());
   return weights;
+}
+
+Status Weights::make_resident(Backend& backend) {
+  // Host address -> device address of every block made resident, so that a
+  // tensor seen twice (tied embeddings) is uploaded once.
+  std::map<const void*, const std::byte*> resident;
+  auto place = [&](const void* host, size_t bytes) -> Result<const std::byte*> {
+    if (auto found = resident.find(host); found != resident.end()) return found->second;
+    KEEL_ASSIGN_OR_RETURN(const std::byte* device,
+                          backend.make_resident({static_cast<const std::byte*>(host), bytes}));
+    resident.emplace(host, device);
+    return device;
+  };
+  // A pointer may point into a decoded vector (GLM's fused qkv bias is one
+  // vector, its q/k/v parts pointers into it): the whole vector moves.
+  std::map<const float*, size_t> vector_floats;  // start -> length
+  for (const std::vector<float>& v : decoded_vectors_) vector_floats[v.data()] = v.size();
+  auto move_vector = [&](const float*& pointer) -> Status {
+    if (pointer == nullptr) return ok_status();
+    auto owner = vector_floats.upper_bound(pointer);
+    KEEL_CHECK(owner != vector_floats.begin(), "a weight vector the loader did not decode");
+    --owner;
+    KEEL_CHECK(pointer < owner->first + owner->second, "a weight vector the loader did not decode");
+    KEEL_ASSIGN_OR_RETURN(const std::byte* device, place(owner->first, owner->second * sizeof(float)));
+    pointer = reinterpret_cast<const float*>(device) + (pointer - owner->first);
+    return ok_status();
+  };
+  auto move_view = [&](TensorView& view) -> Status {
+    if (view.data == nullptr) return ok_status();
+    KEEL_ASSIGN_OR_RETURN(view.data, place(view.data, view.nbytes));
+    return ok_status();
+  };
+  KEEL_TRY(move_view(token_embedding));
+  KEEL_TRY(move_view(output));
+  KEEL_TRY(move_vector(output_norm));
+  for (LayerWeights& w : layers) {
+    for (TensorView* view : {&w.q, &w.k, &w.v, &w.o, &w.gate, &w.up, &w.down}) KEEL_TRY(move_view(*view));
+    for (const float** vector : {&w.attn_norm, &w.q_bias, &w.k_bias, &w.v_bias, &w.q_norm, &w.k_norm, &w.o_bias,
+                                 &w.post_attn_norm, &w.ffn_norm, &w.gate_bias, &w.up_bias, &w.down_bias,
+                                 &w.post_ffn_norm})
+      KEEL_TRY(move_vector(*vector));
+  }
+  return ok_status();
 }
 
 int64_t Weights::parameter_count() const {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/backend.h"
 #include "core/result.h"
 #include "core/tensor.h"
 #include "model/config.h"
@@ -50,6 +51,12 @@ using TensorLookup = std::function<const TensorView*(std::string_view name)>;
 class Weights {
  public:
   static Result<Weights> load(const TensorLookup& lookup, const ModelConfig& config);
+
+  // Points every tensor and vector the forward reads at its copy on
+  // `backend`'s device, made once (CPU backends keep the file's mapping:
+  // nothing moves). rope_divisors stay on the host: they are read only to
+  // build the inverse frequencies. Call once.
+  Status make_resident(Backend& backend);
 
   TensorView token_embedding;          // [vocab, H]
   TensorView output;                   // [vocab, H]; the embedding when tied

@@ -230,14 +230,6 @@ std::string readiness_problem(const ServerState& state) {
   return {};
 }
 
-void set_engine_stalled_for_test(ServerState& state, bool stalled) {
-  if (state.engine) state.engine->set_stalled_for_test(stalled);
-}
-
-void fail_engine_for_test(ServerState& state, std::string cause) {
-  if (state.engine) state.engine->fail_next_forward_for_test(std::move(cause));
-}
-
 HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   const std::string request_id = request_id_for(state, request);
   const std::string_view path = request.path();
@@ -264,14 +256,14 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
     if (auto wrong = only("GET")) return *wrong;
     return handle_metrics(state);
   }
-  if (path == "/debug/stall" && state.config.enable_test_hooks) {
+  if (path == "/debug/stall" && state.config.enable_test_hooks && state.test_hooks.stall_engine) {
     if (auto wrong = only("POST")) return *wrong;
-    set_engine_stalled_for_test(state, request.body.find("true") != std::string::npos);
+    state.test_hooks.stall_engine(request.body.find("true") != std::string::npos);
     return json_response(200, {{"status", "ok"}}, request_id);
   }
-  if (path == "/debug/fail-forward" && state.config.enable_test_hooks) {
+  if (path == "/debug/fail-forward" && state.config.enable_test_hooks && state.test_hooks.fail_next_step) {
     if (auto wrong = only("POST")) return *wrong;
-    fail_engine_for_test(state, "injected backend error (POST /debug/fail-forward)");
+    state.test_hooks.fail_next_step("injected backend error (POST /debug/fail-forward)");
     return json_response(200, {{"status", "ok"}}, request_id);
   }
 

@@ -19,10 +19,9 @@ std::string readiness_problem(const ServerState& state);
 // The OpenAI-shaped error response for `error`.
 HttpResponse error_response(const ApiError& error, const std::string& request_id);
 
-// Optional test hooks (--enable-test-hooks): POST /debug/stall stalls the
-// engine's loop; POST /debug/fail-forward makes its next forward step fail
-// with `cause`, as a backend error would, which fails the engine for good.
-void set_engine_stalled_for_test(ServerState& state, bool stalled);
-void fail_engine_for_test(ServerState& state, std::string cause);
+// Optional test hooks (--enable-test-hooks, ServerState::test_hooks): POST
+// /debug/stall stalls the device under the engine; POST /debug/fail-forward
+// makes its next step fail as a backend error would, which fails the
+// engine for good.
 
 }  // namespace keel::server

@@ -94,8 +94,10 @@ Server::~Server() {
 
 uint16_t Server::port() const { return http_->port(); }
 
-void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name) {
+void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name,
+                        TestHooks test_hooks) {
   ServerState& state = *state_;
+  state.test_hooks = std::move(test_hooks);
   state.files = files;
   state.max_context = max_context;
   state.model_name = std::move(model_name);

@@ -29,7 +29,8 @@ class Server {
   ServerState& state() { return *state_; }
 
   // The model is loaded and the engine runs: start serving.
-  void set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name);
+  void set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name,
+                  TestHooks test_hooks = {});
   // Marks the server failed: logs `why` once, and readiness reports it.
   void set_failed(std::string why);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -23,6 +24,14 @@ class Engine;
 
 namespace keel::server {
 
+// --enable-test-hooks: what POST /debug/stall and /debug/fail-forward do.
+// The app wires them to a fault-injecting backend under the engine, so
+// that neither the server nor the engine carries test code.
+struct TestHooks {
+  std::function<void(bool stalled)> stall_engine;
+  std::function<void(std::string cause)> fail_next_step;
+};
+
 // Where the server is in its life; /ready is 200 only in kServing.
 enum class Phase : int { kLoading, kServing, kDraining, kFailed };
 
@@ -32,6 +41,7 @@ struct ServerState {
   std::string model_name;               // what /v1/models lists and responses echo
   Engine* engine = nullptr;             // null while loading
   const ModelFiles* files = nullptr;
+  TestHooks test_hooks;                 // set with the engine
   std::optional<ChatTemplate> chat_template;
   int32_t max_context = 0;
   ApiKeys keys;

@@ -52,13 +52,9 @@ std::vector<float> prompt_logits(const std::filesystem::path& model_path, const 
     return {};
   }
   const size_t n = prompt.size();
-  auto cache = (*model)->make_kv_cache(1, static_cast<int32_t>(n));
-  std::vector<int32_t> positions(n), slots(n, 0);
-  for (size_t i = 0; i < n; ++i) positions[i] = static_cast<int32_t>(i);
-  std::vector<uint8_t> wants(n, 1);
-  std::vector<float> logits(n * static_cast<size_t>((*model)->config().vocab));
-  const Status status = (*model)->forward({prompt, positions, slots, wants}, *cache, logits);
-  EXPECT_TRUE(status.ok()) << status.error().message;
+  auto cache = make_test_runner(**model, 1, static_cast<int32_t>(n));
+  std::vector<float> logits = prefill_all_logits(**model, *cache, prompt);
+  EXPECT_EQ(logits.size(), n * static_cast<size_t>((*model)->config().vocab)) << "the forward step failed";
   return logits;
 }
 

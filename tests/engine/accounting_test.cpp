@@ -39,14 +39,14 @@ TEST(EngineAccounting, RandomTracesKeepEveryBlockAccountedFor) {
         engine->cancel(handles[victim]);
         cancelled[victim] = 1;
       }
-      engine->step_for_test();
-      const Status invariants = engine->check_invariants_for_test();
+      engine->step_once();
+      const Status invariants = engine->check_invariants();
       ASSERT_TRUE(invariants.ok()) << invariants.error().message;
       const EngineStats s = engine->stats();
       ASSERT_EQ(s.blocks_free + s.blocks_used + s.blocks_cached, s.blocks_total);
     }
     outcomes = run_to_completion(*engine, handles);
-    ASSERT_TRUE(engine->check_invariants_for_test().ok());
+    ASSERT_TRUE(engine->check_invariants().ok());
     for (size_t i = 0; i < handles.size(); ++i) {
       ASSERT_TRUE(outcomes[i].finish.has_value());
       const FinishCause cause = outcomes[i].finish->cause;

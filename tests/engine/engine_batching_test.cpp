@@ -42,10 +42,10 @@ TEST(EngineBatching, StepComputesExactlyTheRealTokens) {
   std::mt19937 rng(7);
   auto a = engine->submit(greedy_request(random_prompt(rng, 3), 4)).value();
   auto b = engine->submit(greedy_request(random_prompt(rng, 200), 4)).value();
-  ASSERT_TRUE(engine->step_for_test());
+  ASSERT_TRUE(engine->step_once());
   EXPECT_EQ(engine->stats().last_step_tokens, 203);
   EXPECT_EQ(engine->stats().last_step_sequences, 2);
-  ASSERT_TRUE(engine->step_for_test());
+  ASSERT_TRUE(engine->step_once());
   EXPECT_EQ(engine->stats().last_step_tokens, 2);
   run_to_completion(*engine, {a, b});
   // Totals: every prompt token once, plus one row per fed-back token.
@@ -59,10 +59,10 @@ TEST(EngineBatching, LongPromptIsChunkedWhileOthersDecode) {
   auto engine = make_engine(options);
   std::mt19937 rng(9);
   auto shorter = engine->submit(greedy_request(random_prompt(rng, 5), 20)).value();
-  engine->step_for_test();  // shorter prefilled
+  engine->step_once();  // shorter prefilled
   auto longer = engine->submit(greedy_request(random_prompt(rng, 150), 2)).value();
   for (int i = 0; i < 4; ++i) {
-    engine->step_for_test();
+    engine->step_once();
     EXPECT_EQ(engine->stats().last_step_tokens, 32);     // 1 decode + 31 prompt tokens
     EXPECT_EQ(engine->stats().last_step_sequences, 2);
   }
@@ -127,20 +127,6 @@ TEST(EngineThreaded, StreamsNotifiesAndDrains) {
   EXPECT_GE(notifications.load(), 1);
   engine->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   EXPECT_FALSE(engine->submit(greedy_request({1, 2}, 2)).ok());
-}
-
-TEST(EngineThreaded, StallHookStopsTheHeartbeat) {
-  auto engine = make_engine(EngineOptions{});
-  engine->start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  engine->set_stalled_for_test(true);
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  const auto beat = engine->stats().heartbeat;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(engine->stats().heartbeat, beat);
-  engine->set_stalled_for_test(false);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_GT(engine->stats().heartbeat, beat);
 }
 
 }  // namespace

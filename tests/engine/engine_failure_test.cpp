@@ -1,5 +1,5 @@
-// A failing step loop (a backend error from Model::forward, injected with
-// the test hook): every request ends with FinishCause::kEngineError and the
+// A failing step loop (a backend error, injected by the fault-injecting
+// backend under the model): every request ends with FinishCause::kEngineError and the
 // cause, submit() refuses with RefusalReason::kFailed, the stats publish
 // the failure, and shutdown still returns.
 #include <gtest/gtest.h>
@@ -38,28 +38,28 @@ void expect_failed_engine(Engine& engine) {
 TEST(EngineFailure, ForwardErrorEndsRunningAndWaitingRequests) {
   EngineOptions options;
   options.max_seqs = 2;
-  auto engine = make_engine(options);
+  auto engine = make_faulty_engine(options);
   std::mt19937 rng(11);
   std::vector<RequestHandle> handles;
   for (int i = 0; i < 5; ++i) handles.push_back(engine->submit(greedy_request(random_prompt(rng, 6), 30)).value());
-  ASSERT_TRUE(engine->step_for_test());
-  ASSERT_TRUE(engine->step_for_test());
+  ASSERT_TRUE(engine->step_once());
+  ASSERT_TRUE(engine->step_once());
   EXPECT_EQ(engine->stats().running, 2);  // and three waiting
 
-  engine->fail_next_forward_for_test(kCause);
-  engine->step_for_test();
+  faulty_tiny_model().faults->fail_next(kCause);
+  engine->step_once();
   for (const auto& handle : handles) {
     Outcome outcome;
     drain(handle, outcome);
     expect_ended_by_failure(outcome);
   }
   expect_failed_engine(*engine);
-  EXPECT_FALSE(engine->step_for_test()) << "a failed engine must not step again";
+  EXPECT_FALSE(engine->step_once()) << "a failed engine must not step again";
   EXPECT_EQ(engine->stats().finished, 5u);
 }
 
 TEST(EngineFailure, LoopThreadEndsStreamsAndShutdownReturns) {
-  auto engine = make_engine(EngineOptions{});
+  auto engine = make_faulty_engine(EngineOptions{});
   engine->start();
   std::mt19937 rng(12);
   std::vector<RequestHandle> handles;
@@ -67,7 +67,7 @@ TEST(EngineFailure, LoopThreadEndsStreamsAndShutdownReturns) {
   // Wait until they are generating, then fail a forward mid-stream.
   const auto give_up = steady_clock::now() + std::chrono::seconds(20);
   while (engine->stats().tokens_generated < 6 && steady_clock::now() < give_up) std::this_thread::sleep_for(milliseconds(1));
-  engine->fail_next_forward_for_test(kCause);
+  faulty_tiny_model().faults->fail_next(kCause);
 
   for (const auto& handle : handles) {
     Outcome outcome;
@@ -88,6 +88,29 @@ TEST(EngineFailure, LoopThreadEndsStreamsAndShutdownReturns) {
   const auto before = steady_clock::now();
   engine->shutdown(steady_clock::now() + std::chrono::seconds(5));
   EXPECT_LT(steady_clock::now() - before, std::chrono::seconds(2)) << "shutdown of a failed engine must not wait";
+}
+
+// A device that hangs (the fault-injecting backend stalls in synchronize)
+// stops the step loop's heartbeat while work is pending; when it answers
+// again the loop carries on and the request completes.
+TEST(EngineFailure, StalledDeviceStopsTheHeartbeatUntilItAnswers) {
+  FaultInjectingBackend& faults = *faulty_tiny_model().faults;
+  auto engine = make_faulty_engine(EngineOptions{});
+  engine->start();
+  std::this_thread::sleep_for(milliseconds(60));
+  faults.stall(true);
+  const RequestHandle handle = engine->submit(greedy_request({1, 2, 3}, 4)).value();
+  std::this_thread::sleep_for(milliseconds(30));
+  const auto beat = engine->stats().heartbeat;
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(engine->stats().heartbeat, beat);
+  EXPECT_FALSE(handle.finished());
+  faults.stall(false);
+  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
+  while (!handle.finished() && steady_clock::now() < give_up) std::this_thread::sleep_for(milliseconds(1));
+  EXPECT_TRUE(handle.finished());
+  EXPECT_GT(engine->stats().heartbeat, beat);
+  engine->shutdown(steady_clock::now() + std::chrono::seconds(5));
 }
 
 }  // namespace

@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "../model/forward_helpers.h"
+#include "backend/fault_injecting_backend.h"
 #include "engine/engine.h"
-#include "engine/generator.h"
 #include "engine/model_files.h"
+#include "engine/sampler.h"
 #include "model/model.h"
 
 namespace keel::testing {
@@ -25,10 +27,36 @@ struct TinyModel {
 inline TinyModel& tiny_model() {
   static TinyModel* fixture = [] {
     const std::string path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/qwen2/model-q8_0.gguf";
-    auto* t = new TinyModel{load_model(path, LoadOptions{512}).value(), load_model_files(path).value()};
+    auto* t = new TinyModel{load_model(path).value(), load_model_files(path).value()};
     return t;
   }();
   return *fixture;
+}
+
+// The same model on a backend that tests can stall or fail
+// (FaultInjectingBackend), loaded once.
+struct FaultyTinyModel {
+  std::unique_ptr<Model> model;
+  FaultInjectingBackend* faults = nullptr;
+};
+
+inline FaultyTinyModel& faulty_tiny_model() {
+  static FaultyTinyModel* fixture = [] {
+    auto* f = new FaultyTinyModel;
+    LoadOptions options;
+    options.wrap_backend = [f](std::unique_ptr<Backend> real) -> std::unique_ptr<Backend> {
+      auto wrapped = std::make_unique<FaultInjectingBackend>(std::move(real));
+      f->faults = wrapped.get();
+      return wrapped;
+    };
+    f->model = load_model(std::string(KEEL_SOURCE_DIR) + "/tests/golden/qwen2/model-q8_0.gguf", options).value();
+    return f;
+  }();
+  return *fixture;
+}
+
+inline std::unique_ptr<Engine> make_faulty_engine(const EngineOptions& options) {
+  return Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, options).value();
 }
 
 inline std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
@@ -80,21 +108,34 @@ inline std::vector<Outcome> run_to_completion(Engine& engine, const std::vector<
       all_done = all_done && outcomes[i].finish.has_value();
     }
     if (all_done) return outcomes;
-    engine.step_for_test();
+    engine.step_once();
   }
   ADD_FAILURE() << "requests did not finish";
   return outcomes;
 }
 
-// The single-sequence reference: keel's Generator (the `keel run` path).
+// The single-sequence reference, a small oracle apart from the engine: the
+// prompt through a ModelRunner of its own (consecutive KV blocks), then one
+// token per forward, sampled by the request's own Sampler settings. No
+// scheduler, no block manager, no batching.
 inline std::vector<int32_t> generate_alone(const Request& request) {
   TinyModel& tiny = tiny_model();
-  Generator generator(*tiny.model, tiny.files.tokenizer);
-  GenerationOptions options;
-  options.max_tokens = request.max_tokens;
-  options.sampling = request.sampling;
-  options.ignore_eos = request.ignore_eos;
-  return generator.generate(request.prompt, options).value().tokens;
+  Model& model = *tiny.model;
+  const int64_t vocab = model.config().vocab;
+  const auto capacity = static_cast<int32_t>(request.prompt.size()) + request.max_tokens;
+  TestRunner runner(model, 1, capacity);
+  Sampler sampler(static_cast<int32_t>(vocab), request.sampling);
+  std::vector<int32_t> output;
+  std::vector<float> logits = prefill_all_logits(model, runner, request.prompt);
+  std::vector<float> last(logits.end() - vocab, logits.end());
+  for (int32_t step = 0; step < request.max_tokens; ++step) {
+    const int32_t token = sampler.sample(last, request.prompt, output);
+    output.push_back(token);
+    if (!request.ignore_eos && tiny.files.tokenizer.is_end_of_generation(token)) break;
+    if (step + 1 == request.max_tokens) break;
+    last = prefill_all_logits(model, runner, {token}, static_cast<int32_t>(request.prompt.size() + output.size() - 1));
+  }
+  return output;
 }
 
 }  // namespace keel::testing

@@ -80,7 +80,7 @@ double hot_prefix_hit_rate(EvictionPolicyKind policy) {
     hits += outcome.usage.cached_tokens;
     possible += 64;
   }
-  EXPECT_TRUE(engine->check_invariants_for_test().ok());
+  EXPECT_TRUE(engine->check_invariants().ok());
   return static_cast<double>(hits) / static_cast<double>(possible);
 }
 

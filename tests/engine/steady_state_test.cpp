@@ -36,7 +36,7 @@ class Traffic {
         ++submitted_;
       }
       if (!live_.empty() && rng_() % 16 == 0) engine_.cancel(live_[rng_() % live_.size()]);
-      engine_.step_for_test();
+      engine_.step_once();
       std::erase_if(live_, [&](const RequestHandle& handle) {
         while (handle.stream().read(update_)) {
         }
@@ -58,7 +58,7 @@ class Traffic {
 
  private:
   void run_steps_without_arrivals() {
-    engine_.step_for_test();
+    engine_.step_once();
     std::erase_if(live_, [&](const RequestHandle& handle) {
       while (handle.stream().read(update_)) {
       }

@@ -23,7 +23,7 @@ TEST(StreamTiming, FirstScheduledAndPerTokenTimes) {
   std::vector<Clock::time_point> first_times;
   std::optional<Clock::time_point> first_scheduled;
   for (int guard = 0; guard < 1000 && !first.finished(); ++guard) {
-    engine->step_for_test();
+    engine->step_once();
     if (!first.stream().read(update)) continue;
     ASSERT_EQ(update.token_times.size(), update.tokens.size());
     first_times.insert(first_times.end(), update.token_times.begin(), update.token_times.end());
@@ -39,7 +39,7 @@ TEST(StreamTiming, FirstScheduledAndPerTokenTimes) {
   // ended after the first request's last token.
   std::optional<Clock::time_point> second_scheduled;
   for (int guard = 0; guard < 1000 && !second.finished(); ++guard) {
-    engine->step_for_test();
+    engine->step_once();
     if (second.stream().read(update) && update.first_scheduled) second_scheduled = update.first_scheduled;
   }
   ASSERT_TRUE(second_scheduled.has_value());

@@ -97,7 +97,7 @@ double decode_rate(Model& model, const Tokenizer& tokenizer, int32_t sequences) 
   std::vector<RequestHandle> handles;
   for (int32_t i = 0; i < sequences; ++i)
     handles.push_back(engine->submit(greedy_request(random_prompt(rng, 4), 40)).value());
-  engine->step_for_test();  // prefill all prompts (one step), not timed
+  engine->step_once();  // prefill all prompts (one step), not timed
   const uint64_t generated_before = engine->stats().tokens_generated;
   const auto start = std::chrono::steady_clock::now();
   run_to_completion(*engine, handles);
@@ -124,7 +124,7 @@ std::vector<int32_t> bench_sequences() {
 TEST(EngineThroughput, DISABLED_DecodeScalesWithConcurrency) {
   const DType type = bench_dtype();
   const std::filesystem::path path = write_bench_model(type);
-  auto model = load_model(path, LoadOptions{64}).value();
+  auto model = load_model(path).value();
   // The tiny llama fixture supplies a tokenizer of the same vocabulary size.
   const std::string tokenizer_path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/llama/model-f32.gguf";
   const ModelFiles files = load_model_files(tokenizer_path).value();

@@ -1,25 +1,71 @@
-// Small drivers of Model::forward shared by the model tests.
+// Small drivers of ModelRunner::forward shared by the model tests: a runner
+// whose sequences each own consecutive KV blocks (sequence s, position p ->
+// block s * blocks_per_sequence + p / 16), so a test can run one sequence's
+// chunks without the engine's scheduler.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <numeric>
 #include <vector>
 
+#include "backend/forward_batch_builder.h"
 #include "model/model.h"
+#include "model/model_runner.h"
 
 namespace keel::testing {
 
-// Runs `tokens` as one prefill of slot 0 starting at `first_position`,
-// returning logits for every token ([tokens × vocab]).
-inline std::vector<float> prefill_all_logits(Model& model, KvCache& cache, const std::vector<int32_t>& tokens,
-                                             int32_t first_position = 0, int32_t slot = 0) {
-  const size_t n = tokens.size();
-  std::vector<int32_t> positions(n), slots(n, slot);
-  for (size_t i = 0; i < n; ++i) positions[i] = first_position + static_cast<int32_t>(i);
-  std::vector<uint8_t> wants(n, 1);
-  std::vector<float> logits(n * static_cast<size_t>(model.config().vocab));
-  Status status = model.forward({tokens, positions, slots, wants}, cache, logits);
-  if (!status.ok()) logits.clear();
+class TestRunner {
+ public:
+  static constexpr int32_t kBlockSize = 16;
+
+  TestRunner(Model& model, int32_t sequences, int32_t capacity, DType kv_dtype = DType::F32,
+             int32_t max_batch_tokens = 512)
+      : blocks_per_sequence_((capacity + kBlockSize - 1) / kBlockSize),
+        builder_({max_batch_tokens, sequences, blocks_per_sequence_, kBlockSize}) {
+    RunnerLimits limits;
+    limits.max_batch_tokens = max_batch_tokens;
+    limits.max_seqs = sequences;
+    limits.max_logit_rows = max_batch_tokens;
+    limits.max_blocks_per_seq = blocks_per_sequence_;
+    limits.kv_blocks = sequences * blocks_per_sequence_;
+    limits.kv_block_size = kBlockSize;
+    limits.kv_dtype = kv_dtype;
+    runner_ = ModelRunner::create(model, limits).value();
+    tables_.resize(static_cast<size_t>(sequences) * blocks_per_sequence_);
+    std::iota(tables_.begin(), tables_.end(), 0);
+  }
+
+  ModelRunner& runner() { return *runner_; }
+  ForwardBatchBuilder& builder() { return builder_; }
+  // Sequence s's block table.
+  std::span<const int32_t> blocks(int32_t s) const {
+    return std::span(tables_).subspan(static_cast<size_t>(s) * blocks_per_sequence_, blocks_per_sequence_);
+  }
+
+ private:
+  int32_t blocks_per_sequence_;
+  ForwardBatchBuilder builder_;
+  std::unique_ptr<ModelRunner> runner_;
+  std::vector<int32_t> tables_;
+};
+
+inline std::unique_ptr<TestRunner> make_test_runner(Model& model, int32_t sequences, int32_t capacity,
+                                                    DType kv_dtype = DType::F32) {
+  return std::make_unique<TestRunner>(model, sequences, capacity, kv_dtype);
+}
+
+// Runs `tokens` as one chunk of sequence `seq` starting at `first_position`,
+// returning logits for every token ([tokens × vocab]); empty on error.
+inline std::vector<float> prefill_all_logits(Model& model, TestRunner& runner, const std::vector<int32_t>& tokens,
+                                             int32_t first_position = 0, int32_t seq = 0) {
+  ForwardBatchBuilder& builder = runner.builder();
+  builder.clear();
+  builder.add_sequence(tokens, first_position, runner.blocks(seq), LogitRows::kAll);
+  const ForwardBatch batch = builder.finish();
+  std::vector<float> logits(tokens.size() * static_cast<size_t>(model.config().vocab));
+  if (!runner.runner().forward(batch, logits).ok()) logits.clear();
   return logits;
 }
 

@@ -32,25 +32,27 @@ TEST(NoAllocationTest, ForwardStepsAllocateNothing) {
   const auto dir = std::filesystem::path(::testing::TempDir()) / "keel_tiny_no_alloc";
   ASSERT_TRUE(write_tiny_model({Family::kGlm4}, dir).ok());
   const uint64_t before_load = g_allocations.load();
-  auto loaded = load_model(dir / "model.gguf", LoadOptions{8});
+  auto loaded = load_model(dir / "model.gguf");
   ASSERT_GT(g_allocations.load(), before_load) << "the counting operator new is not in use";
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   Model& model = **loaded;
-  auto cache = model.make_kv_cache(2, 64);
+  auto cache = make_test_runner(model, 2, 64);
   const int64_t vocab = model.config().vocab;
 
-  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6}, positions = {0, 1, 2, 3, 4, 5}, slots(6, 0);
-  const std::vector<uint8_t> last_only = {0, 0, 0, 0, 0, 1};
-  std::vector<int32_t> step_token = {7, 9}, step_position = {6, 0}, step_slot = {0, 1};
-  const std::vector<uint8_t> both = {1, 1};
+  ForwardBatchBuilder& builder = cache->builder();
+  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6};
   std::vector<float> logits(2 * static_cast<size_t>(vocab));
   // Warm-up: the thread pool and anything lazily created start here.
-  ASSERT_TRUE(model.forward({prompt, positions, slots, last_only}, *cache, {logits.data(), size_t(vocab)}).ok());
+  builder.add_sequence(prompt, 0, cache->blocks(0), LogitRows::kLast);
+  ASSERT_TRUE(cache->runner().forward(builder.finish(), {logits.data(), size_t(vocab)}).ok());
 
   const uint64_t before = g_allocations.load();
+  const int32_t step_a = 7, step_b = 9;
   for (int32_t step = 0; step < 20; ++step) {
-    step_position = {6 + step, step};
-    Status status = model.forward({step_token, step_position, step_slot, both}, *cache, logits);
+    builder.clear();
+    builder.add_sequence({&step_a, 1}, 6 + step, cache->blocks(0), LogitRows::kLast);
+    builder.add_sequence({&step_b, 1}, step, cache->blocks(1), LogitRows::kLast);
+    Status status = cache->runner().forward(builder.finish(), logits);
     ASSERT_TRUE(status.ok());
   }
   EXPECT_EQ(g_allocations.load() - before, 0u);

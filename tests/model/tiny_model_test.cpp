@@ -35,8 +35,8 @@ TEST_P(FormatAgreementTest, GgufMatchesSafetensors) {
   ASSERT_TRUE(hf.ok()) << hf.error().message;
   auto gguf = load_model(dir / "model.gguf");
   ASSERT_TRUE(gguf.ok()) << gguf.error().message;
-  auto hf_cache = (*hf)->make_kv_cache(1, 64);
-  auto gguf_cache = (*gguf)->make_kv_cache(1, 64);
+  auto hf_cache = make_test_runner(**hf, 1, 64);
+  auto gguf_cache = make_test_runner(**gguf, 1, 64);
   const std::vector<float> expected = prefill_all_logits(**hf, *hf_cache, kPrompt);
   const std::vector<float> actual = prefill_all_logits(**gguf, *gguf_cache, kPrompt);
   ASSERT_FALSE(expected.empty());
@@ -68,7 +68,7 @@ class TinyQwen2 : public ::testing::Test {
     const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     const auto dir = tiny_dir("qwen2_" + test);
     ASSERT_TRUE(write_tiny_model({Family::kQwen2}, dir).ok());
-    auto loaded = load_model(dir / "hf", LoadOptions{16});
+    auto loaded = load_model(dir / "hf");
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     model = std::move(*loaded);
     vocab = model->config().vocab;
@@ -78,9 +78,9 @@ class TinyQwen2 : public ::testing::Test {
 };
 
 TEST_F(TinyQwen2, StepByStepDecodeMatchesPrefill) {
-  auto cache = model->make_kv_cache(1, 32);
+  auto cache = make_test_runner(*model, 1, 32);
   const std::vector<float> all_at_once = prefill_all_logits(*model, *cache, kPrompt);
-  auto step_cache = model->make_kv_cache(1, 32);
+  auto step_cache = make_test_runner(*model, 1, 32);
   std::vector<float> stepped = prefill_all_logits(*model, *step_cache, {kPrompt.begin(), kPrompt.begin() + 3});
   for (size_t i = 3; i < kPrompt.size(); ++i) {
     const std::vector<float> row = prefill_all_logits(*model, *step_cache, {kPrompt[i]}, static_cast<int32_t>(i));
@@ -91,24 +91,20 @@ TEST_F(TinyQwen2, StepByStepDecodeMatchesPrefill) {
 
 TEST_F(TinyQwen2, RaggedBatchOfTwoSequencesMatchesSeparateRuns) {
   const std::vector<int32_t> other = {7, 7, 1, 60, 33};
-  auto cache = model->make_kv_cache(2, 32);
+  auto cache = make_test_runner(*model, 2, 32);
   const std::vector<float> alone_a = prefill_all_logits(*model, *cache, kPrompt, 0, 0);
   const std::vector<float> alone_b = prefill_all_logits(*model, *cache, other, 0, 1);
 
   // Sequence A's first 5 tokens, then a mixed batch: A's last 3 interleaved with all of B.
-  auto mixed_cache = model->make_kv_cache(2, 32);
+  auto mixed_cache = make_test_runner(*model, 2, 32);
   prefill_all_logits(*model, *mixed_cache, {kPrompt.begin(), kPrompt.begin() + 5}, 0, 0);
-  std::vector<int32_t> tokens, positions, slots;
-  std::vector<uint8_t> wants;
-  for (int i = 0; i < 5; ++i) {
-    if (i < 3) {
-      tokens.push_back(kPrompt[5 + i]), positions.push_back(5 + i), slots.push_back(0), wants.push_back(1);
-    }
-    tokens.push_back(other[i]), positions.push_back(i), slots.push_back(1), wants.push_back(i == 4);
-  }
+  ForwardBatchBuilder& builder = mixed_cache->builder();
+  builder.clear();
+  builder.add_sequence({kPrompt.begin() + 5, kPrompt.begin() + 8}, 5, mixed_cache->blocks(0), LogitRows::kAll);
+  builder.add_sequence(other, 0, mixed_cache->blocks(1), LogitRows::kLast);
   const size_t rows = 4;
   std::vector<float> logits(rows * vocab);
-  ASSERT_TRUE(model->forward({tokens, positions, slots, wants}, *mixed_cache, logits).ok());
+  ASSERT_TRUE(mixed_cache->runner().forward(builder.finish(), logits).ok());
   // Rows in batch order: A@5, A@6, A@7, B@4.
   const int64_t v = vocab;
   for (int i = 0; i < 3; ++i) {
@@ -121,20 +117,56 @@ TEST_F(TinyQwen2, RaggedBatchOfTwoSequencesMatchesSeparateRuns) {
   EXPECT_LT(max_relative_row_error(got_b, want_b, v), 1e-5);
 }
 
+// A batch that breaks the ForwardBatch rules is an Error that names the
+// problem, and nothing runs.
 TEST_F(TinyQwen2, BadBatchesAreErrors) {
-  auto cache = model->make_kv_cache(1, 8);
+  TestRunner cache(*model, 1, 32, DType::F32, /*max_batch_tokens=*/16);
   std::vector<float> logits(static_cast<size_t>(vocab));
-  const std::vector<int32_t> token = {1}, position = {0}, slot = {0}, bad_token = {100000}, far = {8}, bad_slot = {1};
-  const std::vector<uint8_t> yes = {1};
-  EXPECT_TRUE(model->forward({token, position, slot, yes}, *cache, logits).ok());
-  EXPECT_FALSE(model->forward({bad_token, position, slot, yes}, *cache, logits).ok());
-  EXPECT_FALSE(model->forward({token, far, slot, yes}, *cache, logits).ok());
-  EXPECT_FALSE(model->forward({token, position, bad_slot, yes}, *cache, logits).ok());
+  ForwardBatchBuilder& builder = cache.builder();
+  auto one_token = [&](int32_t token, int32_t position) {
+    builder.clear();
+    builder.add_sequence(std::vector<int32_t>{token}, position, cache.blocks(0), LogitRows::kLast);
+    return builder.finish();
+  };
+  auto error_of = [&](const ForwardBatch& batch, std::span<float> out) {
+    const Status status = cache.runner().forward(batch, out);
+    return status.ok() ? std::string("ok") : status.error().message;
+  };
+  EXPECT_EQ(error_of(one_token(1, 0), logits), "ok");
+  EXPECT_NE(error_of(one_token(100000, 0), logits).find("outside the vocabulary"), std::string::npos);
   std::vector<float> short_logits(3);
-  EXPECT_FALSE(model->forward({token, position, slot, yes}, *cache, short_logits).ok());
-  const std::vector<int32_t> many(17, 1), many_pos(17, 0), many_slot(17, 0);
-  const std::vector<uint8_t> none(17, 0);
-  EXPECT_FALSE(model->forward({many, many_pos, many_slot, none}, *cache, {}).ok());  // over max_batch_tokens
+  EXPECT_NE(error_of(one_token(1, 0), short_logits).find("logits span"), std::string::npos);
+
+  // Hand-made arrays: each one breaks one rule.
+  std::vector<int32_t> tokens = {1}, positions = {0}, slots = {0}, starts = {0, 1}, lens = {1}, table = {0},
+                       rows = {0};
+  auto batch = [&] {
+    ForwardBatch b;
+    b.n_tokens = 1;
+    b.n_seqs = 1;
+    b.max_blocks_per_seq = 1;
+    b.tokens = tokens, b.positions = positions, b.slot_mapping = slots, b.query_start = starts;
+    b.seq_lens = lens, b.block_tables = table, b.logit_rows = rows;
+    return b;
+  };
+  EXPECT_EQ(error_of(batch(), logits), "ok");
+  positions = {3};
+  EXPECT_NE(error_of(batch(), logits).find("position"), std::string::npos);
+  positions = {0}, slots = {5};
+  EXPECT_NE(error_of(batch(), logits).find("KV slot"), std::string::npos);
+  slots = {0}, table = {99};
+  EXPECT_NE(error_of(batch(), logits).find("outside the pool"), std::string::npos);
+  table = {0}, lens = {40};
+  EXPECT_NE(error_of(batch(), logits).find("beyond its block table"), std::string::npos);
+  lens = {1}, rows = {1};
+  EXPECT_NE(error_of(batch(), logits).find("logit rows"), std::string::npos);
+  rows = {0}, starts = {0, 0};
+  EXPECT_NE(error_of(batch(), logits).find("query_start"), std::string::npos);
+
+  // More rows than the runner's max_batch_tokens.
+  TestRunner wide(*model, 1, 32, DType::F32, /*max_batch_tokens=*/32);
+  wide.builder().add_sequence(std::vector<int32_t>(17, 1), 0, wide.blocks(0), LogitRows::kNone);
+  EXPECT_NE(error_of(wide.builder().finish(), {}).find("exceeds max_batch_tokens"), std::string::npos);
 }
 
 TEST_F(TinyQwen2, DescriptionNamesFamilyAndParameters) {

@@ -1,35 +1,54 @@
-// CpuBackend construction and its element-wise ops (embed, norm, swiglu,
-// add). matmul, rope and attention live in their own files.
+// CpuBackend construction, memory, and its element-wise ops (embed, norm,
+// swiglu, add, gather). matmul, rope and attention live in their own files.
 #include "backend/cpu/cpu_backend.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
+#include "backend/cpu/row_decoder.h"
+#include "backend/cpu/thread_pool.h"
 #include "core/check.h"
-#include "core/dequantize.h"
-#include "core/thread_pool.h"
 
 namespace keel {
 
-CpuBackend::CpuBackend(const BackendLimits& limits)
-    : tasks_(ThreadPool::global().size()),
-      panel_buffers_(static_cast<size_t>(tasks_ * kPanelFloats)) {
-  KEEL_CHECK(limits.max_row_elems > 0, "BackendLimits::max_row_elems must be positive");
+namespace {
+
+// Cache-line alignment: vector loads never split a line, and buffers of
+// different threads never share one.
+constexpr size_t kAlignment = 64;
+
+void release_host(void* /*context*/, void* data) { std::free(data); }
+
+}  // namespace
+
+CpuBackend::CpuBackend()
+    : tasks_(ThreadPool::global().size()), panel_buffers_(static_cast<size_t>(tasks_ * kPanelFloats)) {}
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+Result<DeviceBuffer> CpuBackend::allocate(size_t bytes) {
+  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void* data = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (data == nullptr) return Error{"out of host memory allocating " + std::to_string(bytes) + " bytes"};
+  std::memset(data, 0, rounded);
+  return DeviceBuffer(data, bytes, /*host_visible=*/true, release_host, nullptr);
 }
 
-std::unique_ptr<Backend> make_cpu_backend(const BackendLimits& limits) {
-  return std::make_unique<CpuBackend>(limits);
-}
+void CpuBackend::copy_to_device(const void* host, void* device, size_t bytes) { std::memcpy(device, host, bytes); }
 
-void CpuBackend::embed(const TensorView& table, std::span<const int32_t> tokens, float* out) {
+void CpuBackend::copy_to_host(const void* device, void* host, size_t bytes) { std::memcpy(host, device, bytes); }
+
+void CpuBackend::embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) {
   const int64_t dim = table.cols();
-  for (size_t t = 0; t < tokens.size(); ++t) {
+  const RowDecoder decode = cpu::row_decoder(table.dtype);
+  for (int64_t t = 0; t < n_tokens; ++t) {
     KEEL_CHECK(tokens[t] >= 0 && tokens[t] < table.rows(), "token id outside the embedding table");
-    dequantize_row(table.dtype, table.row(tokens[t]), out + static_cast<int64_t>(t) * dim, dim);
+    decode(table.row(tokens[t]), out + t * dim, dim);
   }
 }
 
-void CpuBackend::rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps,
-                          float* y) {
+void CpuBackend::rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * dim;
     float* out = y + r * dim;
@@ -37,8 +56,7 @@ void CpuBackend::rms_norm(const float* x, int64_t rows, int64_t dim, const float
     // a long row (HF computes it in float32; double is at least as exact).
     double sum_squares = 0.0;
     for (int64_t i = 0; i < dim; ++i) sum_squares += static_cast<double>(in[i]) * in[i];
-    const float inv_rms =
-        1.0f / std::sqrt(static_cast<float>(sum_squares / static_cast<double>(dim)) + eps);
+    const float inv_rms = 1.0f / std::sqrt(static_cast<float>(sum_squares / static_cast<double>(dim)) + eps);
     for (int64_t i = 0; i < dim; ++i) out[i] = weight[i] * (in[i] * inv_rms);
   }
 }
@@ -52,6 +70,11 @@ void CpuBackend::swiglu(float* gate, const float* up, int64_t n) {
 
 void CpuBackend::add(float* dst, const float* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+void CpuBackend::gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst) {
+  for (int64_t i = 0; i < n_rows; ++i)
+    std::memcpy(dst + i * width, src + int64_t{rows[i]} * width, sizeof(float) * static_cast<size_t>(width));
 }
 
 }  // namespace keel

@@ -18,7 +18,7 @@
 #include "backend/cpu/panel_dot.h"
 #include "backend/cpu/parallel.h"
 #include "core/check.h"
-#include "core/dequantize.h"
+#include "backend/cpu/row_decoder.h"
 
 namespace keel {
 
@@ -83,7 +83,7 @@ void CpuBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, c
   const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
   const WeightLayout layout{w.data,           w.cols(),         w.rows(),
                             static_cast<int64_t>(w.row_bytes()), info.block_elems, info.block_bytes,
-                            read_in_place ? nullptr : row_decoder(w.dtype)};
+                            read_in_place ? nullptr : cpu::row_decoder(w.dtype)};
 
   const auto run_task = [&](int64_t first_task, int64_t end_task) {
     for (int64_t task = first_task; task < end_task; ++task) {

@@ -1,8 +1,8 @@
 #include "backend/cpu/panel_dot.h"
 
 #include "backend/cpu/dot.h"
-#include "core/cpu_features.h"
-#include "core/multiversion.h"
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/multiversion.h"
 
 #if KEEL_X86_KERNELS
 #include <immintrin.h>

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "core/thread_pool.h"
+#include "backend/cpu/thread_pool.h"
 
 namespace keel::cpu {
 

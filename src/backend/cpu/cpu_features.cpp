@@ -1,4 +1,4 @@
-#include "core/cpu_features.h"
+#include "backend/cpu/cpu_features.h"
 
 #if KEEL_X86_KERNELS
 #include <cpuid.h>

@@ -1,11 +1,11 @@
 // Vector decoders. Rows inside a memory-mapped file have no alignment, so
 // every load is unaligned; block scales are f16 and converted with F16C,
 // which is exact, like the portable software conversion.
-#include "core/dequantize_avx2.h"
+#include "backend/cpu/dequantize_avx2.h"
 
 #include <cstring>
 
-#include "core/cpu_features.h"
+#include "backend/cpu/cpu_features.h"
 #include "core/k_quant_scales.h"
 
 #if KEEL_X86_KERNELS

@@ -1,7 +1,7 @@
 // AVX2 decoders for the weight types that dominate real models' matmuls
 // (Q8_0, Q4_0, the K-quants of Q4_K_M / Q5_K_M files, F16, BF16). Each writes exactly the floats the portable
-// decoder writes (same products, same single rounding); dequantize_row
-// calls them when cpu_features().avx2 holds.
+// decoder writes (same products, same single rounding); cpu::row_decoder
+// picks them when cpu_features().avx2 holds.
 #pragma once
 
 #include <cstdint>

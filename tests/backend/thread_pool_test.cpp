@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "backend/cpu/thread_pool.h"
 
 namespace keel {
 namespace {

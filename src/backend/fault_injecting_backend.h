@@ -1,0 +1,71 @@
+// FaultInjectingBackend: a real backend wrapped so that tests (and `keel
+// serve --enable-test-hooks`) can make the device hang or fail on demand,
+// without a test hook inside the engine.
+//
+// Every call is passed to the wrapped backend. A fault shows where a real
+// device's would: in synchronize(), the call that waits for the device.
+//   stall(true)        synchronize() blocks until stall(false), as if a
+//                      kernel hung (the engine's heartbeat stops)
+//   fail_next(cause)   the next synchronize() returns Error{cause}, as if
+//                      the device reported a failed kernel
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "backend/backend.h"
+
+namespace keel {
+
+class FaultInjectingBackend final : public Backend {
+ public:
+  explicit FaultInjectingBackend(std::unique_ptr<Backend> real) : real_(std::move(real)) {}
+
+  void stall(bool stalled) { stalled_.store(stalled); }
+  void fail_next(std::string cause);
+
+  std::string_view name() const override { return real_->name(); }
+  Result<DeviceBuffer> allocate(size_t bytes) override { return real_->allocate(bytes); }
+  Result<const std::byte*> make_resident(std::span<const std::byte> host) override { return real_->make_resident(host); }
+  void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
+  void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
+  Status synchronize() override;
+
+  void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override {
+    real_->matmul(x, n_tokens, w, bias, y);
+  }
+  void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
+    real_->embed(table, tokens, n_tokens, out);
+  }
+  void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) override {
+    real_->rms_norm(x, rows, dim, weight, eps, y);
+  }
+  void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
+            const RopeParams& params) override {
+    real_->rope(x, n_tokens, n_heads, head_dim, positions, params);
+  }
+  void kv_store(const float* keys, const float* values, int64_t n_tokens, const int32_t* slot_mapping, int32_t layer,
+                KvStorage& kv) override {
+    real_->kv_store(keys, values, n_tokens, slot_mapping, layer, kv);
+  }
+  void attention(const float* q, const ForwardBatch& batch, const AttentionShape& shape, int32_t layer,
+                 const KvStorage& kv, float* out) override {
+    real_->attention(q, batch, shape, layer, kv, out);
+  }
+  void swiglu(float* gate, const float* up, int64_t n) override { real_->swiglu(gate, up, n); }
+  void add(float* dst, const float* src, int64_t n) override { real_->add(dst, src, n); }
+  void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst) override {
+    real_->gather_rows(src, width, rows, n_rows, dst);
+  }
+
+ private:
+  std::unique_ptr<Backend> real_;
+  std::atomic<bool> stalled_{false};
+  std::atomic<bool> failure_pending_{false};
+  std::mutex cause_mutex_;
+  std::string cause_;  // guarded by cause_mutex_
+};
+
+}  // namespace keel

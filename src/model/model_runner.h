@@ -1,0 +1,73 @@
+// ModelRunner: what one engine needs on the model's device to run forward
+// steps, reserved once when the engine starts: the KV storage, the
+// activation workspace, the logits buffer and (on a device whose memory the
+// host cannot read) a staging buffer for the step's ForwardBatch.
+//
+//   auto runner = ModelRunner::create(model, limits).value();
+//   runner->forward(batch, logits);   // logits: [batch.n_logit_rows(), vocab] on the host
+//
+// A forward step allocates nothing. Several runners may share one model
+// (each has its own KV), but one runner runs one step at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "backend/backend.h"
+#include "backend/device_buffer.h"
+#include "backend/forward_batch.h"
+#include "backend/kv_storage.h"
+#include "core/result.h"
+#include "model/layers.h"
+#include "model/model.h"
+
+namespace keel {
+
+struct RunnerLimits {
+  int32_t max_batch_tokens = 512;   // rows per step
+  int32_t max_seqs = 16;            // sequences per step
+  int32_t max_logit_rows = 16;      // rows per step whose logits are wanted
+  int32_t max_blocks_per_seq = 0;   // widest block table
+  int32_t kv_blocks = 0;            // KV storage: blocks of kv_block_size tokens
+  int32_t kv_block_size = 16;
+  DType kv_dtype = DType::F32;      // f32, f16 or bf16
+};
+
+class ModelRunner {
+ public:
+  // Errors: limits that are not positive, a KV dtype that is not f32, f16
+  // or bf16, the device out of memory.
+  static Result<std::unique_ptr<ModelRunner>> create(Model& model, const RunnerLimits& limits);
+
+  // Runs the batch through every layer, storing its K/V in the KV storage,
+  // and writes one row of `vocab` logits for each of batch.logit_rows, in
+  // order, into `logits` (host memory). Errors (nothing is computed): a
+  // batch that breaks the limits or the ForwardBatch rules (lengths, token
+  // ids, positions, slots, block ids), `logits` not exactly [n_logit_rows ×
+  // vocab]; and whatever the device reports.
+  Status forward(const ForwardBatch& batch, std::span<float> logits);
+
+  Model& model() const { return model_; }
+  const RunnerLimits& limits() const { return limits_; }
+  const KvStorage& kv() const { return *kv_; }
+  // Bytes the runner reserved on the device (KV included).
+  size_t reserved_bytes() const;
+
+ private:
+  ModelRunner(Model& model, const RunnerLimits& limits) : model_(model), limits_(limits) {}
+  Status check_batch(const ForwardBatch& batch, std::span<float> logits) const;
+  // The batch as the backend reads it: itself on a host-memory backend, else
+  // its arrays copied to the staging buffer in one transfer.
+  ForwardBatch stage(const ForwardBatch& batch);
+
+  Model& model_;
+  RunnerLimits limits_;
+  std::unique_ptr<KvStorage> kv_;
+  DeviceBuffer workspace_;  // every activation buffer, carved up in act_
+  DeviceBuffer logits_;     // [max_logit_rows, vocab]; unused when the host can write the output itself
+  DeviceBuffer staging_;    // the ForwardBatch's arrays; empty on host-memory backends
+  Activations act_;
+};
+
+}  // namespace keel

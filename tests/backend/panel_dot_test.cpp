@@ -1,0 +1,57 @@
+// The CPU backend's panel kernels against float64 dot products.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "backend/cpu/panel_dot.h"
+
+namespace keel {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> out(n);
+  for (float& v : out) v = normal(rng);
+  return out;
+}
+
+// Both panel kernels (AVX2 where the CPU has it, and the portable one) add
+// the same dot products into y, for every token count from 1 to 7 and
+// every partial row count, with a column tail that is not a whole vector;
+// and a token's result is bit-identical whatever else is in the batch.
+TEST(PanelDotTest, KernelsMatchFloat64Dots) {
+  const int64_t cols = 269, x_stride = 300, y_stride = 6;
+  const std::vector<float> w = random_floats(static_cast<size_t>(4 * cols), 9);
+  const std::vector<float> x = random_floats(static_cast<size_t>(7 * x_stride), 10);
+  using Kernel = void (*)(const cpu::Panel&, const float*, int64_t, int64_t, float*, int64_t);
+  for (const Kernel kernel : {&cpu::accumulate_panel_portable, &cpu::accumulate_panel_avx2}) {
+    for (int64_t n_rows = 1; n_rows <= 4; ++n_rows) {
+      for (int64_t tokens = 1; tokens <= 7; ++tokens) {
+        cpu::Panel panel;
+        panel.n_rows = n_rows;
+        panel.cols = cols;
+        for (int64_t r = 0; r < n_rows; ++r) panel.rows[r] = w.data() + r * cols;
+        std::vector<float> y(static_cast<size_t>(tokens * y_stride), 1.0f);  // accumulates onto 1.0
+        kernel(panel, x.data(), x_stride, tokens, y.data(), y_stride);
+        for (int64_t t = 0; t < tokens; ++t) {
+          for (int64_t r = 0; r < y_stride; ++r) {
+            double expected = 1.0;
+            if (r < n_rows)
+              for (int64_t k = 0; k < cols; ++k) expected += static_cast<double>(w[r * cols + k]) * x[t * x_stride + k];
+            EXPECT_NEAR(y[t * y_stride + r], expected, 1e-4) << "rows " << n_rows << " tokens " << tokens;
+          }
+          // Bit for bit what the token gets when it is the whole batch.
+          std::vector<float> alone(static_cast<size_t>(y_stride), 1.0f);
+          kernel(panel, x.data() + t * x_stride, x_stride, 1, alone.data(), y_stride);
+          for (int64_t r = 0; r < y_stride; ++r)
+            EXPECT_EQ(alone[r], y[t * y_stride + r]) << "token " << t << " of " << tokens << " row " << r;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace keel
