@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/chat_template.h"
 #include "engine/model_files.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel::cli {
 namespace {

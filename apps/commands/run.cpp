@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/chat_template.h"
 #include "engine/generator.h"
 #include "engine/model_files.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel::cli {
 namespace {

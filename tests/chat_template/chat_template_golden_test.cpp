@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
 namespace keel {
 namespace {

@@ -1,7 +1,7 @@
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
-#include "tokenizer/jinja_evaluator.h"
-#include "tokenizer/jinja_parser.h"
+#include "chat_template/jinja_evaluator.h"
+#include "chat_template/jinja_parser.h"
 
 namespace keel {
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/jinja_render_limits.h"
 #include "core/result.h"
-#include "tokenizer/jinja_render_limits.h"
 
 namespace keel {
 
