@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/chat_template.h"
 #include "engine/model_files.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel::cli {
 namespace {
@@ -35,7 +35,9 @@ Command add_chat_template_command(CLI::App& root) {
   model->excludes(tmpl);
   app->add_option("--messages", options->messages, "JSON file with an OpenAI-style messages array")->required();
   app->add_flag("--add-generation-prompt", options->add_generation_prompt, "end with the assistant's turn header");
-  app->add_option("--vars", options->vars, "JSON file with extra template variables (tools, enable_thinking, ...)");
+  app->add_option("--vars", options->vars,
+                  "JSON file with extra template variables (tools, enable_thinking, ...); a bos_token or eos_token "
+                  "here wins over the model's");
 
   return {app, [options, tmpl]() -> int {
             ChatRenderOptions render;

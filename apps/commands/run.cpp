@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/chat_template.h"
 #include "engine/model_files.h"
 #include "engine/single_request.h"
 #include "engine_flags.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel::cli {
 namespace {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "chat_template/chat_template.h"
 #include "engine/model_files.h"
 #include "server/access_log.h"
 #include "server/api_keys.h"
@@ -16,7 +17,6 @@
 #include "server/key_limiter.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel {
 class Engine;

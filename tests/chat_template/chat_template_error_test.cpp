@@ -3,7 +3,7 @@
 // and runaway templates stop at documented limits instead of crashing.
 #include <gtest/gtest.h>
 
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
 namespace keel {
 namespace {

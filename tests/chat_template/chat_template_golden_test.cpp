@@ -1,6 +1,7 @@
 // Renders every golden template x conversation with keel and compares the
 // bytes with what Python jinja2 (configured like transformers) produced; see
 // tests/reference/render_templates.py.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -8,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
 namespace keel {
 namespace {
@@ -44,6 +45,20 @@ nlohmann::ordered_json special_tokens(const nlohmann::ordered_json& spec, const 
   return spec["special_tokens"]["default"];
 }
 
+// Renders one case the way tests/reference/render_templates.py does: the
+// tokenizer's special tokens for this template, the case's variables.
+Result<std::string> render_case(const ChatTemplate& tmpl, const std::string& template_name,
+                                const nlohmann::ordered_json& spec, const nlohmann::ordered_json& test_case) {
+  ChatRenderOptions options;
+  options.add_generation_prompt = test_case.value("add_generation_prompt", true);
+  auto tokens = special_tokens(spec, template_name);
+  options.bos_token = tokens["bos_token"].get<std::string>();
+  options.eos_token = tokens["eos_token"].get<std::string>();
+  options.extra_variables = test_case.value("extra_variables", nlohmann::ordered_json::object());
+  if (test_case.contains("tools")) options.extra_variables["tools"] = test_case["tools"];
+  return render_chat(tmpl, test_case["messages"], options);
+}
+
 TEST(ChatTemplateGolden, EveryTemplateAndCaseMatchesJinja2) {
   auto spec = nlohmann::ordered_json::parse(read_file(kGoldenDir / "conversations.json"));
   auto files = template_files();
@@ -58,14 +73,7 @@ TEST(ChatTemplateGolden, EveryTemplateAndCaseMatchesJinja2) {
     int cases = 0;
     for (const auto& test_case : spec["cases"]) {
       std::string stem = name + "__" + test_case["name"].get<std::string>();
-      ChatRenderOptions options;
-      options.add_generation_prompt = test_case.value("add_generation_prompt", true);
-      auto tokens = special_tokens(spec, name);
-      options.bos_token = tokens["bos_token"].get<std::string>();
-      options.eos_token = tokens["eos_token"].get<std::string>();
-      options.extra_variables = test_case.value("extra_variables", nlohmann::ordered_json::object());
-      if (test_case.contains("tools")) options.extra_variables["tools"] = test_case["tools"];
-      auto rendered = render_chat(*tmpl, test_case["messages"], options);
+      auto rendered = render_case(*tmpl, name, spec, test_case);
       ++cases;
       fs::path expected_text = kGoldenDir / "expected" / (stem + ".txt");
       fs::path expected_error = kGoldenDir / "expected" / (stem + ".error");
@@ -90,6 +98,45 @@ TEST(ChatTemplateGolden, EveryTemplateAndCaseMatchesJinja2) {
     total_cases += cases;
   }
   std::printf("[agreement] total %d/%d byte-identical\n", total_matches, total_cases);
+}
+
+// transformers merges {**special_tokens_map, **kwargs}: a bos_token or
+// eos_token the caller passes as a variable wins over the tokenizer's. The
+// case caller_special_tokens passes <s> and </s>; the tokenizer's tokens
+// (conversations.json "special_tokens") are different, so a renderer that
+// lets the tokenizer win prints the wrong ones.
+TEST(ChatTemplateGolden, CallerSpecialTokensWinOverTheTokenizers) {
+  auto spec = nlohmann::ordered_json::parse(read_file(kGoldenDir / "conversations.json"));
+  const nlohmann::ordered_json* caller_case = nullptr;
+  for (const auto& test_case : spec["cases"])
+    if (test_case["name"] == "caller_special_tokens") caller_case = &test_case;
+  ASSERT_NE(caller_case, nullptr);
+  ASSERT_EQ((*caller_case)["extra_variables"]["bos_token"], "<s>");
+  ASSERT_EQ((*caller_case)["extra_variables"]["eos_token"], "</s>");
+
+  // Every real template, and the one that prints both tokens.
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(kSharedTemplates))
+    if (entry.path().extension() == ".jinja") files.push_back(entry.path());
+  files.push_back(kGoldenDir / "extra" / "special_tokens.jinja");
+  std::sort(files.begin(), files.end());
+
+  int printing_bos = 0;
+  int printing_eos = 0;
+  for (const fs::path& file : files) {
+    std::string name = file.stem().string();
+    std::string expected = read_file(kGoldenDir / "expected" / (name + "__caller_special_tokens.txt"));
+    // The jinja2 renderings themselves show the caller's tokens where a template prints them.
+    if (expected.rfind("<s>", 0) == 0) ++printing_bos;
+    if (expected.find("</s>\n") != std::string::npos) ++printing_eos;
+    auto tmpl = ChatTemplate::parse(read_file(file));
+    ASSERT_TRUE(tmpl.ok()) << name << ": " << tmpl.error().message;
+    auto rendered = render_case(*tmpl, name, spec, *caller_case);
+    ASSERT_TRUE(rendered.ok()) << name << ": " << rendered.error().message;
+    EXPECT_EQ(*rendered, expected) << name;
+  }
+  EXPECT_EQ(printing_bos, 2) << "Llama 3.1 and special_tokens.jinja print bos_token";
+  EXPECT_EQ(printing_eos, 1) << "special_tokens.jinja prints eos_token";
 }
 
 }  // namespace

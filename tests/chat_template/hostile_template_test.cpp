@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
 namespace keel {
 namespace {

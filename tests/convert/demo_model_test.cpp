@@ -8,8 +8,8 @@
 
 #include <string>
 
+#include "chat_template/chat_template.h"
 #include "format/gguf.h"
-#include "tokenizer/chat_template.h"
 
 namespace keel {
 namespace {

@@ -157,5 +157,36 @@ TEST(CliGeneration, ChatTemplateCommandMatchesJinja2) {
   }
 }
 
+// Variables from --vars win over the special tokens, as kwargs do in
+// transformers' apply_chat_template ({**special_tokens_map, **kwargs}).
+// With --template there is no tokenizer: bos_token and eos_token exist only
+// if --vars gives them.
+TEST(CliGeneration, ChatTemplateVarsGiveTheSpecialTokens) {
+  const auto conversations =
+      nlohmann::ordered_json::parse(slurp(source_path("tests/golden/templates/conversations.json")));
+  const std::pair<std::string, std::string> templates[] = {
+      {"meta-llama-Llama-3.1-8B-Instruct", shared_testdata("templates/meta-llama-Llama-3.1-8B-Instruct.jinja")},
+      {"special_tokens", source_path("tests/golden/templates/extra/special_tokens.jinja")},
+  };
+  for (const auto& c : conversations["cases"]) {
+    if (c["name"] != "caller_special_tokens") continue;
+    ASSERT_EQ(c["extra_variables"]["bos_token"], "<s>");
+    for (const auto& [name, path] : templates) {
+      const auto outcome =
+          run_keel({"chat-template", "--template", path, "--messages",
+                    write_temp_file("caller_special_tokens.messages.json", c["messages"].dump()), "--vars",
+                    write_temp_file("caller_special_tokens.vars.json", c["extra_variables"].dump()),
+                    "--add-generation-prompt"});
+      ASSERT_EQ(outcome.exit_code, 0) << name << ": " << outcome.err;
+      EXPECT_EQ(outcome.out.rfind("<s>", 0), 0u) << name << " should begin with the caller's bos_token:\n" << outcome.out;
+      EXPECT_EQ(outcome.out,
+                slurp(source_path("tests/golden/templates/expected/" + name + "__caller_special_tokens.txt")))
+          << name;
+    }
+    return;
+  }
+  FAIL() << "conversations.json has no case caller_special_tokens";
+}
+
 }  // namespace
 }  // namespace keel::test

@@ -69,8 +69,10 @@ def special_tokens(spec, template_name):
 
 
 def render(env, source, case, tokens):
-    variables = dict(case.get("extra_variables", {}))
-    variables.update(tokens)
+    # apply_chat_template merges {**special_tokens_map, **kwargs}: a variable
+    # the caller passes (bos_token included) wins over the tokenizer's.
+    variables = dict(tokens)
+    variables.update(case.get("extra_variables", {}))
     # apply_chat_template always passes tools and documents (None when absent).
     variables["messages"] = case["messages"]
     variables["tools"] = case.get("tools")

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_evaluator.h"
+#include "chat_template/jinja_evaluator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,10 +7,10 @@
 #include <memory>
 #include <optional>
 
-#include "tokenizer/checked_int64.h"
-#include "tokenizer/jinja_arithmetic.h"
-#include "tokenizer/jinja_builtins.h"
-#include "tokenizer/jinja_depth_guard.h"
+#include "chat_template/checked_int64.h"
+#include "chat_template/jinja_arithmetic.h"
+#include "chat_template/jinja_builtins.h"
+#include "chat_template/jinja_depth_guard.h"
 
 namespace keel::jinja {
 namespace {

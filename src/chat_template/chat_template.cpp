@@ -1,7 +1,7 @@
-#include "tokenizer/chat_template.h"
+#include "chat_template/chat_template.h"
 
-#include "tokenizer/jinja_evaluator.h"
-#include "tokenizer/jinja_parser.h"
+#include "chat_template/jinja_evaluator.h"
+#include "chat_template/jinja_parser.h"
 
 namespace keel {
 
@@ -32,9 +32,14 @@ Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordere
   if (!messages.is_array()) return Error{"chat template: messages must be a JSON array"};
   if (!options.extra_variables.is_object()) return Error{"chat template: extra_variables must be a JSON object"};
   // Same variables, in the same precedence, as transformers passes to render().
-  nlohmann::ordered_json variables = options.extra_variables;
+  // apply_chat_template merges {**special_tokens_map, **kwargs}: the
+  // tokenizer's bos_token and eos_token go in first and a variable of the
+  // caller's with the same name replaces them. messages, tools, documents and
+  // add_generation_prompt are its named parameters, so they are set last.
+  nlohmann::ordered_json variables = nlohmann::ordered_json::object();
   variables["bos_token"] = options.bos_token;
   variables["eos_token"] = options.eos_token;
+  for (const auto& [name, value] : options.extra_variables.items()) variables[name] = value;
   variables["messages"] = messages;
   if (!variables.contains("tools")) variables["tools"] = nullptr;
   variables["documents"] = options.extra_variables.value("documents", nlohmann::ordered_json());

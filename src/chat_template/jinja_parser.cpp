@@ -1,9 +1,9 @@
-#include "tokenizer/jinja_parser.h"
+#include "chat_template/jinja_parser.h"
 
 #include <set>
 
-#include "tokenizer/jinja_expression_parser.h"
-#include "tokenizer/jinja_lexer.h"
+#include "chat_template/jinja_expression_parser.h"
+#include "chat_template/jinja_lexer.h"
 
 namespace keel::jinja {
 namespace {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "chat_template/jinja_ast.h"
+#include "chat_template/jinja_depth_guard.h"
+#include "chat_template/jinja_lexer.h"
 #include "core/result.h"
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_depth_guard.h"
-#include "tokenizer/jinja_lexer.h"
 
 namespace keel::jinja {
 

@@ -9,8 +9,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "tokenizer/checked_int64.h"
-#include "tokenizer/jinja_builtins.h"
+#include "chat_template/checked_int64.h"
+#include "chat_template/jinja_builtins.h"
 
 namespace keel::jinja {
 namespace {

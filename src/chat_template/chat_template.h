@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat_template/jinja_render_limits.h"
 #include "core/result.h"
-#include "tokenizer/jinja_render_limits.h"
 
 namespace keel {
 
@@ -38,15 +38,17 @@ class ChatTemplate {
 
 struct ChatRenderOptions {
   bool add_generation_prompt = true;
-  std::string bos_token, eos_token;
-  // Extra template variables (tools, enable_thinking, date_string, ...).
+  std::string bos_token, eos_token;  // the tokenizer's special tokens
+  // Extra template variables (tools, enable_thinking, date_string, ...). A
+  // bos_token or eos_token here wins over the fields above, as the caller's
+  // kwargs win over the tokenizer's special tokens in transformers.
   nlohmann::ordered_json extra_variables = nlohmann::ordered_json::object();
   jinja::RenderLimits limits;
 };
 
 // HF apply_chat_template semantics: `messages` (OpenAI shape), `tools` taken
-// from extra_variables (None when absent), documents None, bos/eos strings and
-// add_generation_prompt.
+// from extra_variables (None when absent), documents None, bos/eos strings
+// (extra_variables first) and add_generation_prompt.
 Result<std::string> render_chat(const ChatTemplate& tmpl, const nlohmann::ordered_json& messages,
                                 const ChatRenderOptions& options);
 

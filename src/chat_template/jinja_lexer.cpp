@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_lexer.h"
+#include "chat_template/jinja_lexer.h"
 
 #include <cctype>
 #include <charconv>

@@ -7,8 +7,8 @@
 #include <optional>
 #include <set>
 
-#include "tokenizer/checked_int64.h"
-#include "tokenizer/jinja_builtins.h"
+#include "chat_template/checked_int64.h"
+#include "chat_template/jinja_builtins.h"
 
 namespace keel::jinja {
 namespace {

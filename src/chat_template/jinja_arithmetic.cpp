@@ -2,7 +2,7 @@
 // booleans, + on strings and lists, * between a sequence and a count. Integers
 // are int64_t and report overflow (checked_int64.h); sequences repeated by `*`
 // are sized before they are built.
-#include "tokenizer/jinja_arithmetic.h"
+#include "chat_template/jinja_arithmetic.h"
 
 #include <cmath>
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/checked_int64.h"
+#include "chat_template/checked_int64.h"
 
 namespace keel::jinja {
 

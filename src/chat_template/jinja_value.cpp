@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_value.h"
+#include "chat_template/jinja_value.h"
 
 #include <algorithm>
 #include <charconv>

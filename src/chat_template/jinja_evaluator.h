@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <string>
 
+#include "chat_template/jinja_ast.h"
+#include "chat_template/jinja_render_limits.h"
+#include "chat_template/jinja_value.h"
 #include "core/result.h"
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_render_limits.h"
-#include "tokenizer/jinja_value.h"
 
 namespace keel::jinja {
 

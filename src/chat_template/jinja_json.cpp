@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "tokenizer/jinja_value.h"
+#include "chat_template/jinja_value.h"
 
 namespace keel::jinja {
 namespace {

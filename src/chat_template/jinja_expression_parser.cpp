@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_expression_parser.h"
+#include "chat_template/jinja_expression_parser.h"
 
 #include <algorithm>
 #include <charconv>

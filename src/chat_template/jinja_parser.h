@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "chat_template/jinja_ast.h"
 #include "core/result.h"
-#include "tokenizer/jinja_ast.h"
 
 namespace keel::jinja {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "chat_template/jinja_value.h"
 #include "core/result.h"
-#include "tokenizer/jinja_value.h"
 
 namespace keel::jinja {
 

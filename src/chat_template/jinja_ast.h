@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-#include "tokenizer/jinja_value.h"
+#include "chat_template/jinja_value.h"
 
 namespace keel::jinja {
 
