@@ -101,10 +101,10 @@ TEST(EngineSteadyState, StepLoopAllocatesNothing) {
   EXPECT_EQ(s.step_loop_allocations, allocation_probe::count());
 }
 
-// 7. 20,000 short requests: RSS after all of them is within 1% of RSS after
-// a warm-up of 2,000 (the heap's arenas settle in the first few thousand:
-// one 64 kB step was seen between requests 1,000 and 3,000, then nothing
-// over 80,000 more).
+// 7. 20,000 short requests: RSS after all of them is within 1% (at least
+// 128 kB) of RSS after a warm-up of 2,000. The heap takes one 64 kB step at
+// a random point early on (seen within the first 20,000, then nothing over
+// 80,000 more); a leak of 7 bytes per request would still exceed the bound.
 TEST(EngineSteadyState, TwentyThousandRequestsLeaveMemoryFlat) {
   auto engine = make_engine(steady_options());
   Traffic traffic(*engine);
@@ -115,7 +115,7 @@ TEST(EngineSteadyState, TwentyThousandRequestsLeaveMemoryFlat) {
   std::printf("RSS after 2,000 requests: %lld kB; after 20,000 more: %lld kB\n",
               static_cast<long long>(after_first_thousand), static_cast<long long>(after_all));
   EXPECT_GE(engine->stats().finished, 22000u);
-  EXPECT_LE(after_all, after_first_thousand + after_first_thousand / 100);
+  EXPECT_LE(after_all, after_first_thousand + std::max<int64_t>(after_first_thousand / 100, 128));
 }
 
 }  // namespace
