@@ -13,6 +13,7 @@
 #include "backend/forward_batch_builder.h"
 #include "backend/registry.h"
 #include "core/dequantize.h"
+#include "random_floats.h"
 
 namespace keel {
 namespace {
@@ -25,13 +26,7 @@ std::vector<std::unique_ptr<Backend>> host_backends() {
   return out;
 }
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> out(n);
-  for (float& v : out) v = normal(rng);
-  return out;
-}
+using testing::random_floats;
 
 // Rotation written straight from the definition: pair (a, b) turns by
 // theta = position * base^(-2j / rotary_dims).

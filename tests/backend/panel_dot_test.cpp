@@ -4,18 +4,13 @@
 #include <random>
 #include <vector>
 
+#include "random_floats.h"
 #include "backend/cpu/panel_dot.h"
 
 namespace keel {
 namespace {
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> out(n);
-  for (float& v : out) v = normal(rng);
-  return out;
-}
+using testing::random_floats;
 
 // Both panel kernels (AVX2 where the CPU has it, and the portable one) add
 // the same dot products into y, for every token count from 1 to 7 and
