@@ -105,10 +105,10 @@ int run_batch(const BatchOptions& options) {
   auto engine_options = to_engine_options(options.engine);
   if (!engine_options.ok()) return fail(engine_options.error());
   const auto path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
-  auto files = load_model_files(path);
-  if (!files.ok()) return fail(files.error());
   auto model = load_model(path, to_load_options(options.engine));
   if (!model.ok()) return fail(model.error());
+  auto files = load_model_files(**model);
+  if (!files.ok()) return fail(files.error());
 
   std::ifstream input(options.input);
   if (!input) return fail("cannot open --input " + options.input);

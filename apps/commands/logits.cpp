@@ -29,10 +29,10 @@ Command add_logits_command(CLI::App& root) {
 
   return {app, [options]() -> int {
             const auto path = options->model.empty() ? default_model_path() : std::filesystem::path(options->model);
-            auto files = load_model_files(path);
-            if (!files.ok()) return fail(files.error());
             auto model = load_model(path, to_load_options(options->engine));
             if (!model.ok()) return fail(model.error());
+            auto files = load_model_files(**model);
+            if (!files.ok()) return fail(files.error());
             auto ids = parse_ids(options->ids, (*model)->config().vocab);
             if (!ids.ok()) return fail(ids.error());
             auto engine_options = to_engine_options(options->engine);

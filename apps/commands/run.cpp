@@ -58,10 +58,10 @@ Result<std::vector<int32_t>> prompt_ids(const RunOptions& options, const ModelFi
 
 int run_generation(const RunOptions& options) {
   const auto path = options.model.empty() ? default_model_path() : std::filesystem::path(options.model);
-  auto files = load_model_files(path);
-  if (!files.ok()) return fail(files.error());
   auto model = load_model(path, to_load_options(options.engine));
   if (!model.ok()) return fail(model.error());
+  auto files = load_model_files(**model);
+  if (!files.ok()) return fail(files.error());
   auto ids = prompt_ids(options, files.value(), (*model)->config().vocab);
   if (!ids.ok()) return fail(ids.error());
   auto engine_options = to_engine_options(options.engine);

@@ -121,8 +121,6 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   std::fprintf(stderr, "keel: listening on %s:%u; loading %s ...\n", options.server.host.c_str(), (*server)->port(),
                path.string().c_str());
   const auto load_start = std::chrono::steady_clock::now();
-  auto files = load_model_files(path);
-  if (!files.ok()) return fail(files.error());
   // /ready stays 503 ("the model is loading") until set_engine below.
   server::LoadProgressDisplay progress(stderr, isatty(fileno(stderr)) == 1);
   LoadOptions load = to_load_options(options.engine);
@@ -137,6 +135,8 @@ int run_serve(CLI::App* app, ServeOptions& options) {
                           [&progress](double fraction, std::string_view message) { progress.update(fraction, message); });
   progress.finish();
   if (!model.ok()) return fail(model.error());
+  auto files = load_model_files(**model);
+  if (!files.ok()) return fail(files.error());
   auto engine = Engine::create(**model, files->tokenizer, *engine_options);
   if (!engine.ok()) return fail(engine.error());
   (*engine)->start();

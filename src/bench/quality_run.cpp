@@ -45,8 +45,6 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
   if (options.context < 2) return Error{"--ctx must be at least 2"};
   auto text = load_text(options.dataset);
   if (!text.ok()) return text.error();
-  auto files = load_model_files(options.model_a);
-  if (!files.ok()) return files.error();
   LoadOptions load;
   load.device = options.device;
   EngineOptions engine_a, engine_b;
@@ -56,6 +54,8 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
   if (!model_a.ok()) return model_a.error();
   auto model_b = load_model(options.model_b, load);
   if (!model_b.ok()) return model_b.error();
+  auto files = load_model_files(**model_a);
+  if (!files.ok()) return files.error();
   const int64_t vocab = (*model_a)->config().vocab;
   if ((*model_b)->config().vocab != vocab)
     return Error{"the models' vocabularies differ (" + std::to_string(vocab) + " and " +

@@ -6,6 +6,7 @@
 
 #include "core/read_file.h"
 #include "format/gguf.h"
+#include "model/model.h"
 
 namespace keel {
 namespace {
@@ -40,8 +41,7 @@ std::optional<std::string> hf_chat_template(const std::filesystem::path& dir, co
   return std::nullopt;
 }
 
-Result<ModelFiles> load_gguf_files(const std::filesystem::path& path) {
-  KEEL_ASSIGN_OR_RETURN(GgufFile gguf, GgufFile::open(path));
+Result<ModelFiles> load_gguf_files(const std::filesystem::path& path, const GgufFile& gguf) {
   KEEL_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::from_gguf(gguf));
   ModelFiles files{path, ModelFormat::kGguf, std::move(tokenizer), std::nullopt, {}, {}};
   if (auto tmpl = gguf.get_string("tokenizer.chat_template"); tmpl.ok())
@@ -72,24 +72,16 @@ Result<ModelFiles> load_hf_files(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Result<ModelFormat> detect_model_format(const std::filesystem::path& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    if (!std::filesystem::exists(path / "config.json"))
-      return Error{path.string() + " is a directory without config.json: not a Hugging Face model directory"};
-    return ModelFormat::kHuggingFaceDir;
-  }
-  if (!std::filesystem::exists(path, error)) return Error{"no such file or directory: " + path.string()};
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  if (!in.read(magic, 4) || std::string_view(magic, 4) != "GGUF")
-    return Error{path.string() + " is neither a GGUF file (no GGUF magic) nor a model directory"};
-  return ModelFormat::kGguf;
-}
-
 Result<ModelFiles> load_model_files(const std::filesystem::path& path) {
   KEEL_ASSIGN_OR_RETURN(ModelFormat format, detect_model_format(path));
-  return format == ModelFormat::kGguf ? load_gguf_files(path) : load_hf_files(path);
+  if (format == ModelFormat::kHuggingFaceDir) return load_hf_files(path);
+  KEEL_ASSIGN_OR_RETURN(GgufFile gguf, GgufFile::open(path));
+  return load_gguf_files(path, gguf);
+}
+
+Result<ModelFiles> load_model_files(const Model& model) {
+  if (const GgufFile* gguf = model.gguf()) return load_gguf_files(model.source_path(), *gguf);
+  return load_hf_files(model.source_path());
 }
 
 }  // namespace keel

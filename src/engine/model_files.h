@@ -8,11 +8,12 @@
 #include <string>
 
 #include "core/result.h"
+#include "model/model_format.h"
 #include "tokenizer/tokenizer.h"
 
 namespace keel {
 
-enum class ModelFormat { kGguf, kHuggingFaceDir };
+class Model;
 
 struct ModelFiles {
   std::filesystem::path path;
@@ -23,10 +24,10 @@ struct ModelFiles {
   std::string eos_token;
 };
 
-// Which format `path` is: a directory with config.json, or a file that
-// starts with the GGUF magic. Anything else is an Error saying what was found.
-Result<ModelFormat> detect_model_format(const std::filesystem::path& path);
-
+// From a path alone (commands that need no weights: tokenize, chat-template).
 Result<ModelFiles> load_model_files(const std::filesystem::path& path);
+// Around a loaded model: its GGUF file is already open and its format known,
+// so nothing is opened or detected twice.
+Result<ModelFiles> load_model_files(const Model& model);
 
 }  // namespace keel

@@ -7,6 +7,7 @@
 #include "backend/registry.h"
 #include "model/config_gguf.h"
 #include "model/config_hf.h"
+#include "model/model_format.h"
 #include "model/rope_frequencies.h"
 
 namespace keel {
@@ -48,7 +49,8 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, con
   if (options.wrap_backend) model->backend_ = options.wrap_backend(std::move(model->backend_));
   TensorLookup lookup;
   size_t tensors = 0;
-  if (std::filesystem::is_directory(path)) {
+  KEEL_ASSIGN_OR_RETURN(const ModelFormat format, detect_model_format(path));
+  if (format == ModelFormat::kHuggingFaceDir) {
     KEEL_ASSIGN_OR_RETURN(model->config_, config_from_hf_dir(path));
     KEEL_ASSIGN_OR_RETURN(model->safetensors_, SafetensorsCheckpoint::open_dir(path));
     lookup = [checkpoint = &*model->safetensors_](std::string_view name) { return checkpoint->find(name); };

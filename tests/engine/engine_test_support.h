@@ -27,7 +27,9 @@ struct TinyModel {
 inline TinyModel& tiny_model() {
   static TinyModel* fixture = [] {
     const std::string path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/qwen2/model-q8_0.gguf";
-    auto* t = new TinyModel{load_model(path).value(), load_model_files(path).value()};
+    std::unique_ptr<Model> model = load_model(path).value();
+    ModelFiles files = load_model_files(*model).value();
+    auto* t = new TinyModel{std::move(model), std::move(files)};
     return t;
   }();
   return *fixture;
