@@ -12,14 +12,19 @@ if(KEEL_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   list(APPEND KEEL_WARNINGS -Wno-maybe-uninitialized)
 endif()
 
-# keel_library(NAME SOURCES a.cpp b.cpp DEPS other_targets...)
+# keel_library(NAME SOURCES a.cpp b.cpp DEPS other_targets... [PRIVATE_DEPS targets...])
 # One static library per src/ folder; headers are included as "folder/file.h".
+# DEPS are what the library's headers need (PUBLIC); PRIVATE_DEPS only its
+# .cpp files, so they do not leak into the include path of its users.
 function(keel_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS;PROPERTIES" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(${name} PRIVATE ${KEEL_WARNINGS})
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  if(ARG_PRIVATE_DEPS)
+    target_link_libraries(${name} PRIVATE ${ARG_PRIVATE_DEPS})
+  endif()
 endfunction()
 
 # keel_test(NAME SOURCES a_test.cpp DEPS libs... [PROPERTIES ctest properties...])
