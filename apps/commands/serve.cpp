@@ -89,19 +89,21 @@ Status collect_keys(ServeOptions& options) {
   return ok_status();
 }
 
-void print_configuration(const ServeOptions& o, const EngineOptions& engine, uint16_t port, int32_t max_context) {
+void print_configuration(const ServeOptions& o, const EngineOptions& engine, uint16_t port, int32_t max_context,
+                         std::string_view device) {
   const auto& s = o.server;
   std::fprintf(stderr,
                "keel: serving %s on http://%s:%u\n"
                "  io-threads %d, max-connections %lld, max-body-bytes %lld, timeouts header %.0fs body %.0fs idle %.0fs\n"
                "  max-queue %d, queue-timeout %.0fs, stall-timeout %.0fs, drain-timeout %.0fs, slow-request-ms %lld\n"
-               "  engine: max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, prefix cache %s\n"
+               "  engine: device %.*s, max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, kv-cache-dtype %s, prefix cache %s\n"
                "  api keys: %zu%s\n",
                o.model.c_str(), s.host.c_str(), port, s.io_threads, static_cast<long long>(s.max_connections),
                static_cast<long long>(s.max_body_bytes), s.header_timeout_s, s.body_timeout_s, s.idle_timeout_s,
                s.max_queue, s.queue_timeout_s, s.stall_timeout_s, s.drain_timeout_s,
-               static_cast<long long>(s.slow_request_ms), engine.max_seqs, engine.max_batch_tokens, max_context,
-               engine.kv_block_size, engine.prefix_cache ? "on" : "off", s.keys.size(),
+               static_cast<long long>(s.slow_request_ms), static_cast<int>(device.size()), device.data(), engine.max_seqs, engine.max_batch_tokens, max_context,
+               engine.kv_block_size, std::string(dtype_info(engine.kv_cache_dtype).name).c_str(),
+               engine.prefix_cache ? "on" : "off", s.keys.size(),
                s.keys.empty() ? " (open to anyone who can connect)" : "");
   std::printf("http://%s:%u\n", s.host.c_str(), port);  // for scripts: the address, once ready
   std::fflush(stdout);
@@ -154,7 +156,7 @@ int run_serve(CLI::App* app, ServeOptions& options) {
     hooks.fail_next_step = [faults](std::string cause) { faults->fail_next(std::move(cause)); };
   }
   (*server)->set_engine(engine->get(), &files.value(), max_context, name, std::move(hooks));
-  print_configuration(options, *engine_options, (*server)->port(), max_context);
+  print_configuration(options, *engine_options, (*server)->port(), max_context, (*model)->backend().name());
   int status = (*server)->wait_for_shutdown();
   server->reset();  // connections close before the engine goes away
   return status;
