@@ -32,7 +32,7 @@ const char* finish_name(FinishCause cause, bool context_bound) {
   switch (cause) {
     case FinishCause::kMaxTokens: return context_bound ? "context_length" : "length";
     case FinishCause::kContextFull: return "context_length";
-    default: return std::string(finish_reason(cause)) == "stop" ? "stop" : "abort";
+    default: return finish_reason(cause).data();  // "stop" or "abort", literals
   }
 }
 

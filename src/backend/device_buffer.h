@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 namespace keel {
 
@@ -19,7 +20,7 @@ class DeviceBuffer {
   DeviceBuffer(void* data, size_t bytes, bool host_visible, Release release, void* context)
       : data_(data), bytes_(bytes), host_visible_(host_visible), release_(release), context_(context) {}
   ~DeviceBuffer() { reset(); }
-  DeviceBuffer(DeviceBuffer&& other) noexcept { *this = static_cast<DeviceBuffer&&>(other); }
+  DeviceBuffer(DeviceBuffer&& other) noexcept { *this = std::move(other); }
   DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
     if (this != &other) {
       reset();

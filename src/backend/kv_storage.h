@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "backend/device_buffer.h"
 #include "core/dtype.h"
@@ -45,7 +46,7 @@ class KvStorage {
  public:
   // `keys` and `values` each hold layers * layer_bytes() bytes.
   KvStorage(const KvStorageShape& shape, DeviceBuffer keys, DeviceBuffer values)
-      : shape_(shape), keys_(static_cast<DeviceBuffer&&>(keys)), values_(static_cast<DeviceBuffer&&>(values)) {}
+      : shape_(shape), keys_(std::move(keys)), values_(std::move(values)) {}
 
   const KvStorageShape& shape() const { return shape_; }
   // First byte of layer `layer`'s keys / values ([slots, kv_heads, head_dim]).

@@ -17,7 +17,7 @@ namespace keel {
 class BatchBuilder {
  public:
   BatchBuilder(const ForwardBatchLimits& limits) : builder_(limits) {
-    first_logit_row_.reserve(static_cast<size_t>(limits.max_seqs));
+    chunk_logit_rows_.reserve(static_cast<size_t>(limits.max_seqs));
   }
 
   // Builds the batch for `plan`; `sequence_of(slot)` gives a slot's
@@ -25,7 +25,7 @@ class BatchBuilder {
   template <class SequenceOf>
   ForwardBatch build(std::span<const ScheduledChunk> plan, SequenceOf sequence_of) {
     builder_.clear();
-    first_logit_row_.clear();
+    chunk_logit_rows_.clear();
     int32_t logit_rows = 0;
     for (const ScheduledChunk& chunk : plan) {
       const Sequence& seq = sequence_of(chunk.slot);
@@ -33,8 +33,9 @@ class BatchBuilder {
       // Prompt logits: every row of a chunk that still holds prompt positions.
       const bool all = request.wants_prompt_logits() && chunk.start < request.prompt_length;
       const LogitRows rows = all ? LogitRows::kAll : chunk.samples ? LogitRows::kLast : LogitRows::kNone;
-      first_logit_row_.push_back(logit_rows);
-      logit_rows += rows == LogitRows::kAll ? chunk.count : rows == LogitRows::kLast ? 1 : 0;
+      const int32_t count = rows == LogitRows::kAll ? chunk.count : rows == LogitRows::kLast ? 1 : 0;
+      chunk_logit_rows_.push_back({logit_rows, count});
+      logit_rows += count;
       builder_.add_sequence(std::span(request.tokens).subspan(static_cast<size_t>(chunk.start),
                                                               static_cast<size_t>(chunk.count)),
                             chunk.start, seq.table.blocks(), rows);
@@ -42,12 +43,18 @@ class BatchBuilder {
     return builder_.finish();
   }
 
-  // Index, in the batch's logit rows, of the first row of plan[i].
-  int32_t first_logit_row(size_t i) const { return first_logit_row_[i]; }
+  // Which of the batch's logit rows belong to plan[i]: `count` rows from
+  // `first` (all of the chunk's rows for prompt logits; its last row when it
+  // samples; none otherwise). A sampling chunk samples from its last one.
+  struct ChunkLogitRows {
+    int32_t first = 0;
+    int32_t count = 0;
+  };
+  ChunkLogitRows logit_rows_of(size_t i) const { return chunk_logit_rows_[i]; }
 
  private:
   ForwardBatchBuilder builder_;
-  std::vector<int32_t> first_logit_row_;  // [plan size], capacity max_seqs
+  std::vector<ChunkLogitRows> chunk_logit_rows_;  // [plan size], capacity max_seqs
 };
 
 }  // namespace keel

@@ -334,20 +334,16 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     const ScheduledChunk& chunk = plan_[i];
     scheduler_->complete_chunk(chunk);
     RequestState& request = *scheduler_->sequence(chunk.slot).request;
-    const int32_t first_row = batch_builder_->first_logit_row(i);
-    if (request.wants_prompt_logits() && chunk.start < request.prompt_length)
-      deliver_prompt_logits(request, chunk, first_row);
+    const BatchBuilder::ChunkLogitRows rows = batch_builder_->logit_rows_of(i);
+    if (request.wants_prompt_logits() && rows.count > 0) deliver_prompt_logits(request, chunk, rows.first);
     if (!chunk.samples) continue;
     if (request.request.max_tokens == 0) {  // prompt logits only: nothing to sample
       finish(request, FinishCause::kMaxTokens);
       scheduler_->retire(chunk.slot);
       continue;
     }
-    // The sampling row is the chunk's last logit row.
-    const int32_t row = request.wants_prompt_logits() && chunk.start < request.prompt_length
-                            ? first_row + chunk.count - 1
-                            : first_row;
-    if (row >= logit_rows) return Error{"more sampling chunks than logits rows"};
+    const int32_t row = rows.first + rows.count - 1;  // the chunk's last logit row
+    if (rows.count == 0 || row >= logit_rows) return Error{"a sampling chunk without its logits row"};
     const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row) * vocab_, vocab_);
     std::span<const TokenLogprob> logprobs;
     if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());

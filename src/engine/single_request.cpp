@@ -32,7 +32,8 @@ Result<SingleRequestResult> run_single_request(Engine& engine, Request request,
       if (on_update) on_update(update);
       if (update.finish) result.finish = *update.finish;
     }
-    if (handle.finished() && !handle.stream().read(update)) break;
+    // The step that finished the request wrote its last update, read above.
+    if (handle.finished()) break;
     if (!stepped && !handle.finished()) return Error{"the engine stopped stepping before the request finished"};
   }
   if (result.finish.cause == FinishCause::kEngineError) return Error{result.finish.error};

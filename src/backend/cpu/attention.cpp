@@ -10,7 +10,8 @@
 // length costs no scratch memory, and it is exact in real arithmetic
 // (float32 rounding only); each head's sums run in position order, so the
 // result does not depend on the group size or on the rest of the batch.
-// The body is compiled twice, portable and for AVX2 + FMA + F16C, and the
+// f16/bf16 rows are decoded by the CPU's row decoders (F16C where the CPU
+// has it). The body is compiled twice, portable and for AVX2 + FMA, and the
 // version is chosen from cpu_features() (target_clones' own dispatch did
 // not pick its AVX2 clone on every AVX2 machine: a virtual "AMD EPYC").
 #include <algorithm>
@@ -24,11 +25,7 @@
 #include "backend/cpu/parallel.h"
 #include "core/check.h"
 #include "core/dequantize.h"
-#include "core/half.h"
-
-#if KEEL_X86_KERNELS
-#include <immintrin.h>
-#endif
+#include "backend/cpu/row_decoder.h"
 
 namespace keel {
 
@@ -59,28 +56,13 @@ struct SequenceView {
   int32_t block_size;
   int64_t row_bytes;      // bytes per stored row (all kv heads)
   int64_t head_offset;    // bytes from a row's start to this kv head
+  RowDecoder decode;      // f16/bf16 storage: the CPU's decoder (cpu::row_decoder); null: f32, read in place
 };
-
-// One stored head row as float32: in place for f32 storage, else decoded
-// into `scratch`. Each dtype has a portable and an AVX2 (F16C) reader; both
-// are exact, so they give the same floats.
-using HeadRowReader = const float* (*)(const std::byte* stored, float* scratch, int64_t n);
-
-const float* read_f32(const std::byte* stored, float*, int64_t) { return reinterpret_cast<const float*>(stored); }
-const float* read_f16(const std::byte* stored, float* scratch, int64_t n) {
-  portable_row_decoder(DType::F16)(stored, scratch, n);
-  return scratch;
-}
-const float* read_bf16(const std::byte* stored, float* scratch, int64_t n) {
-  portable_row_decoder(DType::BF16)(stored, scratch, n);
-  return scratch;
-}
 
 // The query heads [heads] sharing one kv head, for one row: online softmax
 // over positions 0 .. last_position. Inlined into a portable and an AVX2
 // caller (choose_attend_group), so the dot products and value sums — its
 // whole cost — are compiled for both.
-template <HeadRowReader kRead>
 [[gnu::always_inline]] inline void attend_group_body(const float* queries, int64_t heads, const SequenceView& seq,
                                                      int32_t last_position, int64_t hd, float scale, float* out) {
   float acc[kAccumulatorFloats];
@@ -94,8 +76,16 @@ template <HeadRowReader kRead>
   }
   for (int32_t p = 0; p <= last_position; ++p) {
     const int64_t slot = int64_t{seq.blocks[p / seq.block_size]} * seq.block_size + p % seq.block_size;
-    const float* key = kRead(seq.keys + slot * seq.row_bytes + seq.head_offset, key_row, hd);
-    const float* value = kRead(seq.values + slot * seq.row_bytes + seq.head_offset, value_row, hd);
+    const std::byte* stored_key = seq.keys + slot * seq.row_bytes + seq.head_offset;
+    const std::byte* stored_value = seq.values + slot * seq.row_bytes + seq.head_offset;
+    const float* key = reinterpret_cast<const float*>(stored_key);
+    const float* value = reinterpret_cast<const float*>(stored_value);
+    if (seq.decode != nullptr) {
+      seq.decode(stored_key, key_row, hd);
+      seq.decode(stored_value, value_row, hd);
+      key = key_row;
+      value = value_row;
+    }
     for (int64_t h = 0; h < heads; ++h) {
       float* head_acc = acc + h * hd;
       const float score = cpu::dot(queries + h * hd, key, hd) * scale;
@@ -120,58 +110,24 @@ template <HeadRowReader kRead>
 using AttendGroup = void (*)(const float* queries, int64_t heads, const SequenceView& seq, int32_t last_position,
                              int64_t hd, float scale, float* out);
 
-template <HeadRowReader kRead>
 void attend_group_portable(const float* queries, int64_t heads, const SequenceView& seq, int32_t last_position,
                            int64_t hd, float scale, float* out) {
-  attend_group_body<kRead>(queries, heads, seq, last_position, hd, scale, out);
+  attend_group_body(queries, heads, seq, last_position, hd, scale, out);
 }
 
 #if KEEL_X86_KERNELS
-KEEL_TARGET_AVX2 const float* read_f16_avx2(const std::byte* stored, float* scratch, int64_t n) {
-  int64_t d = 0;
-  for (; d + 8 <= n; d += 8)
-    _mm256_storeu_ps(scratch + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(stored + 2 * d))));
-  for (; d < n; ++d) {
-    uint16_t bits;
-    std::memcpy(&bits, stored + 2 * d, 2);
-    scratch[d] = f16_to_f32(bits);
-  }
-  return scratch;
-}
-
-KEEL_TARGET_AVX2 const float* read_bf16_avx2(const std::byte* stored, float* scratch, int64_t n) {
-  int64_t d = 0;
-  for (; d + 8 <= n; d += 8) {
-    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(stored + 2 * d)));
-    _mm256_storeu_ps(scratch + d, _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16)));
-  }
-  for (; d < n; ++d) {
-    uint16_t bits;
-    std::memcpy(&bits, stored + 2 * d, 2);
-    scratch[d] = bf16_to_f32(bits);
-  }
-  return scratch;
-}
-
-template <HeadRowReader kRead>
 KEEL_TARGET_AVX2 void attend_group_avx2(const float* queries, int64_t heads, const SequenceView& seq,
                                         int32_t last_position, int64_t hd, float scale, float* out) {
-  attend_group_body<kRead>(queries, heads, seq, last_position, hd, scale, out);
+  attend_group_body(queries, heads, seq, last_position, hd, scale, out);
 }
 #endif
 
-// The attention body for this CPU and this KV dtype, chosen once per call.
-AttendGroup choose_attend_group(DType kv_dtype) {
+// The attention body for this CPU, chosen once per call.
+AttendGroup choose_attend_group() {
 #if KEEL_X86_KERNELS
-  if (cpu_features().avx2) {
-    if (kv_dtype == DType::F16) return attend_group_avx2<read_f16_avx2>;
-    if (kv_dtype == DType::BF16) return attend_group_avx2<read_bf16_avx2>;
-    return attend_group_avx2<read_f32>;
-  }
+  if (cpu_features().avx2) return attend_group_avx2;
 #endif
-  if (kv_dtype == DType::F16) return attend_group_portable<read_f16>;
-  if (kv_dtype == DType::BF16) return attend_group_portable<read_bf16>;
-  return attend_group_portable<read_f32>;
+  return attend_group_portable;
 }
 
 }  // namespace
@@ -190,7 +146,8 @@ void CpuBackend::attention(const float* q, const ForwardBatch& batch, const Atte
   const int64_t tasks_per_row = shape.kv_heads * tasks_per_kv_head;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t element_bytes = kv_shape.row_bytes() / kv_shape.row_elems();
-  const AttendGroup attend_group = choose_attend_group(kv_shape.dtype);
+  const AttendGroup attend_group = choose_attend_group();
+  const RowDecoder decode = kv_shape.dtype == DType::F32 ? nullptr : cpu::row_decoder(kv_shape.dtype);
   const int64_t q_width = shape.query_heads * hd;
 
   cpu::parallel_for(int64_t{batch.n_tokens} * tasks_per_row, [&](int64_t begin, int64_t end) {
@@ -207,7 +164,8 @@ void CpuBackend::attention(const float* q, const ForwardBatch& batch, const Atte
                              batch.block_tables.data() + s * batch.max_blocks_per_seq,
                              kv_shape.block_size,
                              kv_shape.row_bytes(),
-                             kv_head * hd * element_bytes};
+                             kv_head * hd * element_bytes,
+                             decode};
       attend_group(q + row * q_width + first_head * hd, heads, seq, batch.positions[static_cast<size_t>(row)], hd,
                    scale, out + row * q_width + first_head * hd);
     }
