@@ -2,6 +2,9 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/reference/reference_backend.h"
+#if KEEL_HAVE_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
 
 namespace keel {
 namespace {
@@ -9,16 +12,24 @@ namespace {
 struct DeviceEntry {
   std::string_view name;
   bool (*present)();                     // is the hardware there?
-  std::unique_ptr<Backend> (*make)();
+  Result<std::unique_ptr<Backend>> (*make)();
   bool chosen_by_auto;
 };
 
 bool always() { return true; }
 
+template <std::unique_ptr<Backend> (*kMake)()>
+Result<std::unique_ptr<Backend>> infallible() {
+  return kMake();
+}
+
 // In the order `auto` tries them. The CUDA backend's row goes first.
 constexpr DeviceEntry kDevices[] = {
-    {"cpu", always, make_cpu_backend, true},
-    {"reference", always, make_reference_backend, false},
+#if KEEL_HAVE_CUDA
+    {"cuda", cuda_device_present, make_cuda_backend, true},
+#endif
+    {"cpu", always, infallible<make_cpu_backend>, true},
+    {"reference", always, infallible<make_reference_backend>, false},
 };
 
 std::string device_list() {

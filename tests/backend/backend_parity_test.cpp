@@ -104,7 +104,8 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
                      DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const bool k_quant = dtype_info(type).block_elems == 256;
     for (int64_t in : k_quant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 544}) {
-      for (int64_t tokens : {1, 3, 8}) {
+      // 1-8 tokens: decode shapes; 33: a prefill batch (a GPU's GEMM path).
+      for (int64_t tokens : {1, 3, 8, 33}) {
         const int64_t out = 67;
         const std::vector<std::byte> weight = random_weight(type, out, in, rng_);
         const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);

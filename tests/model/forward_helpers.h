@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -15,6 +16,14 @@
 #include "model/model_runner.h"
 
 namespace keel::testing {
+
+// How the model tests load a model: on $KEEL_TEST_DEVICE (a --device name,
+// e.g. cuda on a GPU machine), or on the CPU.
+inline LoadOptions test_load_options() {
+  LoadOptions options;
+  if (const char* device = std::getenv("KEEL_TEST_DEVICE"); device != nullptr && *device != '\0') options.device = device;
+  return options;
+}
 
 class TestRunner {
  public:

@@ -91,7 +91,7 @@ TEST_P(GoldenTest, LogitsMatchTransformers) {
   const std::vector<int32_t> greedy = reference["greedy_ids"].get<std::vector<int32_t>>();
   const std::vector<float> expected = read_floats(dir / c.reference);
 
-  auto model = load_model(dir / c.model);
+  auto model = load_model(dir / c.model, test_load_options());
   ASSERT_TRUE(model.ok()) << model.error().message;
   const int64_t vocab = (*model)->config().vocab;
   ASSERT_EQ(expected.size(), prompt.size() * static_cast<size_t>(vocab));
@@ -174,7 +174,7 @@ TEST_P(GoldenHalfKvTest, GreedyContinuationMostlyUnchanged) {
   const nlohmann::json reference = nlohmann::json::parse(std::ifstream(dir / "reference.json"));
   const std::vector<int32_t> prompt = reference["prompt_ids"].get<std::vector<int32_t>>();
   const std::vector<int32_t> greedy = reference["greedy_ids"].get<std::vector<int32_t>>();
-  auto model = load_model(dir / "model-f32.gguf");
+  auto model = load_model(dir / "model-f32.gguf", test_load_options());
   ASSERT_TRUE(model.ok()) << model.error().message;
   auto cache = make_test_runner(**model, 1, static_cast<int32_t>(prompt.size() + greedy.size() + 1), DType::F16);
   const std::vector<float> logits = prefill_all_logits(**model, *cache, prompt);

@@ -1,0 +1,200 @@
+// The CUDA backend measured against the GPU's own ceiling.
+//
+//   keel_cuda_bench                      matmul of an FFN-sized weight in every
+//                                        dtype: 1 and 8 tokens (bound by reading
+//                                        the weight: GB/s) and 512 tokens (GFLOP/s)
+//   keel_cuda_bench --model M [-n 128]   decode of one sequence through
+//                                        ModelRunner: tokens/s, weight bytes per
+//                                        token and the implied read bandwidth
+//
+// Each figure is the median of repeated timed runs after a warm-up; timing
+// brackets the queued work with synchronize(), so it includes launch gaps.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/cuda/device_ceilings.h"
+#include "backend/forward_batch_builder.h"
+#include "backend/registry.h"
+#include "core/dequantize.h"
+#include "core/half.h"
+#include "model/model.h"
+#include "model/model_runner.h"
+
+namespace keel::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Seconds per call of `body`, median of `reps` timed batches of `calls`.
+template <class Body>
+double time_calls(Backend& backend, int calls, int reps, Body body) {
+  body();
+  (void)backend.synchronize();
+  std::vector<double> seconds;
+  for (int r = 0; r < reps; ++r) {
+    const auto start = Clock::now();
+    for (int c = 0; c < calls; ++c) body();
+    if (!backend.synchronize().ok()) return NAN;
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count() / calls);
+  }
+  return median(seconds);
+}
+
+// A [out, in] weight of `type` from random values (random blocks with
+// finite scales for the K-quants, which keel does not encode).
+std::vector<std::byte> random_weight(DType type, int64_t out, int64_t in) {
+  const size_t row_bytes = dtype_row_bytes(type, in);
+  std::vector<std::byte> bytes(static_cast<size_t>(out) * row_bytes);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(in));
+  for (int64_t r = 0; r < out; ++r) {
+    for (float& v : row) v = normal(rng);
+    std::byte* dst = bytes.data() + static_cast<size_t>(r) * row_bytes;
+    if (quantize_row(type, row.data(), dst, in)) continue;
+    for (size_t i = 0; i < row_bytes; ++i) dst[i] = static_cast<std::byte>(byte(rng));
+    const DTypeInfo& info = dtype_info(type);
+    const std::vector<int> scales = type == DType::Q6_K ? std::vector<int>{208} : std::vector<int>{0, 2};
+    for (int64_t b = 0; b < in / info.block_elems; ++b)
+      for (int offset : scales) {
+        const uint16_t bits = f32_to_f16(1.0f / 256.0f);
+        std::memcpy(dst + b * info.block_bytes + offset, &bits, 2);
+      }
+  }
+  return bytes;
+}
+
+int kernels(Backend& backend, double ceiling_gbps) {
+  constexpr int64_t kIn = 4096, kOut = 14336;  // the gate projection of an 8B model
+  std::printf("%-6s %10s %10s %8s %14s\n", "dtype", "1 tok GB/s", "8 tok GB/s", "of ceil", "512 tok GFLOP/s");
+  for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                     DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    const std::vector<std::byte> host = random_weight(type, kOut, kIn);
+    TensorView w;
+    w.dtype = type;
+    w.rank = 2;
+    w.shape = {kOut, kIn, 0, 0};
+    w.nbytes = host.size();
+    w.data = backend.make_resident(host).value();
+    DeviceBuffer x = backend.allocate(512 * kIn * sizeof(float)).value();
+    DeviceBuffer y = backend.allocate(512 * kOut * sizeof(float)).value();
+    std::vector<float> xs(512 * kIn);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (float& v : xs) v = normal(rng);
+    backend.copy_to_device(xs.data(), x.data(), xs.size() * sizeof(float));
+    auto run = [&](int64_t tokens) { return [&, tokens] { backend.matmul(x.as<float>(), tokens, w, nullptr, y.as<float>()); }; };
+    const double bytes = static_cast<double>(host.size());
+    const double one = bytes / time_calls(backend, 50, 9, run(1)) / 1e9;
+    const double eight = bytes / time_calls(backend, 50, 9, run(8)) / 1e9;
+    const double flops = 2.0 * 512 * kIn * kOut / time_calls(backend, 5, 5, run(512)) / 1e9;
+    std::printf("%-6s %10.0f %10.0f %7.0f%% %14.0f\n", std::string(dtype_info(type).name).c_str(), one, eight,
+                100.0 * one / ceiling_gbps, flops);
+  }
+  return 0;
+}
+
+int decode(const std::string& path, int steps, double ceiling_gbps) {
+  LoadOptions options;
+  options.device = "cuda";
+  auto model = load_model(path, options);
+  if (!model.ok()) {
+    std::fprintf(stderr, "%s\n", model.error().message.c_str());
+    return 1;
+  }
+  Model& m = **model;
+  const ModelConfig& config = m.config();
+  constexpr int32_t kBlock = 16;
+  const int32_t prompt = 16, context = prompt + steps + 1;
+  RunnerLimits limits;
+  limits.max_batch_tokens = 512;
+  limits.max_seqs = 1;
+  limits.max_logit_rows = 1;
+  limits.max_blocks_per_seq = (std::max(context, 512) + kBlock - 1) / kBlock;
+  limits.kv_blocks = limits.max_blocks_per_seq;
+  limits.kv_block_size = kBlock;
+  limits.kv_dtype = DType::F16;
+  auto runner = ModelRunner::create(m, limits).value();
+  std::vector<int32_t> table(static_cast<size_t>(limits.max_blocks_per_seq));
+  std::iota(table.begin(), table.end(), 0);
+  ForwardBatchBuilder builder({limits.max_batch_tokens, 1, limits.max_blocks_per_seq, kBlock});
+  std::vector<float> logits(static_cast<size_t>(config.vocab));
+  auto step = [&](std::span<const int32_t> tokens, int32_t first) {
+    builder.clear();
+    builder.add_sequence(tokens, first, table, LogitRows::kLast);
+    return runner->forward(builder.finish(), logits);
+  };
+  // pp512: one prompt of 512 tokens in one forward.
+  std::vector<int32_t> prompt_tokens(512);
+  for (size_t i = 0; i < prompt_tokens.size(); ++i) prompt_tokens[i] = static_cast<int32_t>(i % config.vocab);
+  std::vector<double> pp;
+  for (int r = 0; r < 5; ++r) {
+    const auto start = Clock::now();
+    if (!step(prompt_tokens, 0).ok()) return 1;
+    pp.push_back(512.0 / std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  // tg: `steps` one-token forwards after a 16-token prompt.
+  std::vector<double> tg;
+  for (int r = 0; r < 5; ++r) {
+    if (!step(std::span(prompt_tokens).first(prompt), 0).ok()) return 1;
+    const auto start = Clock::now();
+    for (int i = 0; i < steps; ++i) {
+      const int32_t token = static_cast<int32_t>((i * 7919) % config.vocab);
+      if (!step(std::span(&token, 1), prompt + i).ok()) return 1;
+    }
+    tg.push_back(steps / std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  // Bytes of weight one decode step reads: every matrix once, one embedding row.
+  const Weights& w = m.weights();
+  double bytes = static_cast<double>(w.output.nbytes) + static_cast<double>(w.token_embedding.row_bytes());
+  for (const LayerWeights& layer : w.layers)
+    for (const TensorView* t : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
+      bytes += static_cast<double>(t->nbytes);
+  if (w.output.data == w.token_embedding.data) bytes -= static_cast<double>(w.token_embedding.row_bytes());
+  const double tg_median = median(tg);
+  std::printf("model %s\npp512 %.0f t/s (min %.0f max %.0f)\ntg%d %.1f t/s (min %.1f max %.1f)\n", path.c_str(),
+              median(pp), *std::min_element(pp.begin(), pp.end()), *std::max_element(pp.begin(), pp.end()), steps,
+              tg_median, *std::min_element(tg.begin(), tg.end()), *std::max_element(tg.begin(), tg.end()));
+  std::printf("weight bytes per token %.3f GB, implied %.0f GB/s = %.0f%% of the %.0f GB/s copy ceiling\n",
+              bytes / 1e9, bytes * tg_median / 1e9, 100.0 * bytes * tg_median / 1e9 / ceiling_gbps, ceiling_gbps);
+  return 0;
+}
+
+}  // namespace
+}  // namespace keel::bench
+
+int main(int argc, char** argv) {
+  using namespace keel;
+  const CudaDeviceCeilings ceilings = measure_cuda_ceilings();
+  if (ceilings.copy_gbps == 0) {
+    std::fprintf(stderr, "no GPU present\n");
+    return 1;
+  }
+  std::printf("%s, %.0f GiB; device copy %.0f GB/s (read + write)\n", ceilings.name.c_str(), ceilings.memory_gib,
+              ceilings.copy_gbps);
+  std::string model;
+  int steps = 128;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--model") == 0) model = argv[i + 1];
+    if (std::strcmp(argv[i], "-n") == 0) steps = std::atoi(argv[i + 1]);
+  }
+  auto backend = create_backend("cuda");
+  if (!backend.ok()) {
+    std::fprintf(stderr, "%s\n", backend.error().message.c_str());
+    return 1;
+  }
+  return model.empty() ? bench::kernels(**backend, ceilings.copy_gbps) : bench::decode(model, steps, ceilings.copy_gbps);
+}

@@ -1,0 +1,30 @@
+// The CUDA backend's entry points, for the registry. This header includes
+// no CUDA header: only src/backend/cuda/ sees the CUDA toolkit.
+//
+// The backend itself (cuda_backend.cpp) keeps every tensor in device
+// memory: weights uploaded once at load in their stored dtype, buffers
+// cudaMalloc'ed once when an engine starts, and its own scratch (the
+// dequantization panel for large batches, cuBLAS's workspace) reserved
+// when the backend is made. Ops are queued on one stream; failures
+// surface at synchronize().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "backend/backend.h"
+#include "core/result.h"
+
+namespace keel {
+
+// True when the CUDA driver reports at least one usable GPU.
+bool cuda_device_present();
+
+// A backend on GPU 0. Errors: no GPU, or its scratch could not be reserved.
+Result<std::unique_ptr<Backend>> make_cuda_backend();
+
+// Device allocations (cudaMalloc) made by every CUDA backend of this
+// process so far: a step loop that allocates shows up as this number rising.
+int64_t cuda_device_allocations();
+
+}  // namespace keel

@@ -1,0 +1,85 @@
+// The CUDA backend's kernels, as host functions that queue them on a
+// stream. Every pointer is device memory. Shapes follow backend.h: rows of
+// float32 activations, row-major; weights in their stored dtype, `row_bytes`
+// apart. Launch failures are left for the caller's cudaGetLastError.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "core/rope_style.h"
+
+namespace keel::cuda {
+
+// Weight matrices are read in chunks of this many consecutive elements of a
+// row: one block of Q8_0/Q4_0/Q4_1/Q5_0, one sub-block of a K-quant, or 32
+// elements of a float type.
+constexpr int kChunk = 32;
+
+// Batches of up to this many token rows take the weight-streaming matvec;
+// larger ones dequantize a panel of rows and multiply with cuBLAS.
+constexpr int kMatvecMaxTokens = 8;
+
+// y[t, o] = Σ_i x[t, i] · w[o, i] (+ bias[o]) for t < n_tokens <= kMatvecMaxTokens.
+// x: [n_tokens, in]; w: [out, in] in `type`; y: [n_tokens, out].
+void matvec(DType type, const float* x, int n_tokens, int64_t in, const void* w, int64_t row_bytes, int64_t out,
+            const float* bias, float* y, cudaStream_t stream);
+
+// panel[r, :] = rows first_row .. first_row + n_rows - 1 of w as float32.
+// panel: [n_rows, in].
+void dequantize_rows(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,
+                     float* panel, cudaStream_t stream);
+
+// y[t, o] += bias[o]; y: [n_tokens, out].
+void add_bias(float* y, const float* bias, int64_t n_tokens, int64_t out, cudaStream_t stream);
+
+// out[t, :] = row tokens[t] of table ([vocab, dim] in `type`) as float32.
+void embed(DType type, const void* table, int64_t row_bytes, int64_t dim, const int32_t* tokens, int64_t n_tokens,
+           float* out, cudaStream_t stream);
+
+// y[r, :] = weight * x[r, :] / sqrt(mean(x[r, :]^2) + eps); y may equal x.
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y,
+              cudaStream_t stream);
+
+// Rotates in place the first rotary_dims of every head of x: [n_tokens, n_heads * head_dim].
+void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions, RopeStyle style,
+          int64_t rotary_dims, const float* inv_frequency, cudaStream_t stream);
+
+// Row t of keys / values ([n_tokens, row_elems]) goes to KV slot
+// slot_mapping[t] of the layer's storage (`kv_keys` / `kv_values`:
+// [slots, row_elems] in kv_type: f32, f16 or bf16).
+void kv_store(const float* keys, const float* values, int64_t n_tokens, int64_t row_elems,
+              const int32_t* slot_mapping, DType kv_type, void* kv_keys, void* kv_values, cudaStream_t stream);
+
+// The step's attention geometry, as the batch and KV storage give it.
+struct AttentionLaunch {
+  const float* q;             // [n_tokens, query_heads * head_dim]
+  float* out;                 // same shape
+  const int32_t* positions;   // [n_tokens]
+  const int32_t* query_start; // [n_seqs + 1]
+  const int32_t* block_tables;  // [n_seqs, max_blocks_per_seq]
+  int32_t n_tokens, n_seqs, max_blocks_per_seq;
+  int32_t query_heads, kv_heads, head_dim;
+  int32_t block_size;
+  DType kv_type;
+  const void* keys;    // this layer's [slots, kv_heads, head_dim]
+  const void* values;
+};
+
+// Largest head_dim the attention kernel takes.
+constexpr int kMaxHeadDim = 256;
+
+// Causal attention of each row over its sequence's positions 0..positions[row].
+void attention(const AttentionLaunch& launch, cudaStream_t stream);
+
+// gate[i] = silu(gate[i]) * up[i].
+void swiglu(float* gate, const float* up, int64_t n, cudaStream_t stream);
+// dst[i] += src[i].
+void add(float* dst, const float* src, int64_t n, cudaStream_t stream);
+// dst[i, :] = src[rows[i], :], rows of `width` floats.
+void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst,
+                 cudaStream_t stream);
+
+}  // namespace keel::cuda
