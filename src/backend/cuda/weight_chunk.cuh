@@ -149,6 +149,24 @@ void dispatch_dtype(DType type, Fn&& fn) {
   }
 }
 
+// Bytes of `elems` elements of a row (elems a multiple of the block size,
+// or any count for the float types).
+__host__ __device__ constexpr int64_t row_span_bytes(DType type, int64_t elems) {
+  switch (type) {
+    case DType::F32: return elems * 4;
+    case DType::F16:
+    case DType::BF16: return elems * 2;
+    case DType::Q8_0: return elems / 32 * 34;
+    case DType::Q4_0: return elems / 32 * 18;
+    case DType::Q4_1: return elems / 32 * 20;
+    case DType::Q5_0: return elems / 32 * 22;
+    case DType::Q4_K: return elems / 256 * 144;
+    case DType::Q5_K: return elems / 256 * 176;
+    case DType::Q6_K: return elems / 256 * 210;
+  }
+  return 0;
+}
+
 __host__ __device__ inline int64_t chunks_per_row(int64_t in) { return (in + kChunk - 1) / kChunk; }
 
 }  // namespace keel::cuda

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes a random-weight Llama-family GGUF of a named or given shape.
+
+For benchmarks: the bytes a decode step reads and the arithmetic a prefill
+does depend on the shape and the weight type, not on the values. Weights
+are random (normal, std 0.02, or random quantized blocks of that scale);
+a pool of random bytes is reused across tensors so that writing an 8B
+model takes seconds. Norm weights are ones.
+
+usage: random_gguf.py --shape llama3-8b|llama3.2-1b --type f16|bf16|f32|q8_0|q4_0 OUT.gguf
+       [--vocab N] [--layers N]
+Needs numpy only.
+"""
+import argparse
+import struct
+
+import numpy as np
+
+SHAPES = {
+    # hidden, layers, heads, kv_heads, ffn, vocab, tied embeddings
+    "llama3-8b": (4096, 32, 32, 8, 14336, 128256, False),
+    "llama3.2-1b": (2048, 16, 32, 8, 8192, 128256, True),
+}
+GGML = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "bf16": (30, 1, 2)}
+ALIGNMENT = 32
+
+
+def gguf_string(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def kv(key, kind, value):
+    out = gguf_string(key)
+    if kind == "u32":
+        return out + struct.pack("<II", 4, value)
+    if kind == "f32":
+        return out + struct.pack("<If", 6, value)
+    if kind == "str":
+        return out + struct.pack("<I", 8) + gguf_string(value)
+    raise ValueError(kind)
+
+
+class Pool:
+    """Random bytes of each type, sliced cyclically for tensor data."""
+
+    def __init__(self, rng, mib=64):
+        n = mib << 20
+        normal = rng.normal(0.0, 0.02, size=n // 2).astype(np.float32)
+        self.data = {
+            "f32": normal.tobytes(),
+            "f16": normal.astype(np.float16).tobytes(),
+            "bf16": (normal.view(np.uint32) >> 16).astype(np.uint16).tobytes(),
+        }
+        blocks = n // 34
+        q8 = np.zeros((blocks, 34), dtype=np.uint8)
+        q8[:, 0:2] = np.frombuffer(np.float16(0.02 / 64).tobytes(), dtype=np.uint8)
+        q8[:, 2:] = rng.integers(-64, 64, size=(blocks, 32), dtype=np.int8).view(np.uint8)
+        self.data["q8_0"] = q8.tobytes()
+        blocks = n // 18
+        q4 = np.zeros((blocks, 18), dtype=np.uint8)
+        q4[:, 0:2] = np.frombuffer(np.float16(0.02 / 4).tobytes(), dtype=np.uint8)
+        q4[:, 2:] = rng.integers(0, 256, size=(blocks, 16), dtype=np.uint8)
+        self.data["q4_0"] = q4.tobytes()
+        self.offset = 0
+
+    def take(self, kind, nbytes, unit):
+        pool = self.data[kind]
+        usable = len(pool) // unit * unit
+        out = bytearray()
+        start = (self.offset * unit) % usable
+        while len(out) < nbytes:
+            piece = pool[start:start + min(usable - start, nbytes - len(out))]
+            out += piece
+            start = 0
+        self.offset += 7919
+        return bytes(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
+    ap.add_argument("--type", choices=sorted(GGML), required=True)
+    ap.add_argument("--vocab", type=int)
+    ap.add_argument("--layers", type=int)
+    ap.add_argument("out")
+    a = ap.parse_args()
+    hidden, layers, heads, kv_heads, ffn, vocab, tied = SHAPES[a.shape]
+    vocab = a.vocab or vocab
+    layers = a.layers or layers
+    head_dim = hidden // heads
+    tensors = [("token_embd.weight", (vocab, hidden), a.type)]
+    for i in range(layers):
+        p = f"blk.{i}."
+        tensors += [
+            (p + "attn_norm.weight", (hidden,), "f32"),
+            (p + "attn_q.weight", (heads * head_dim, hidden), a.type),
+            (p + "attn_k.weight", (kv_heads * head_dim, hidden), a.type),
+            (p + "attn_v.weight", (kv_heads * head_dim, hidden), a.type),
+            (p + "attn_output.weight", (hidden, heads * head_dim), a.type),
+            (p + "ffn_norm.weight", (hidden,), "f32"),
+            (p + "ffn_gate.weight", (ffn, hidden), a.type),
+            (p + "ffn_up.weight", (ffn, hidden), a.type),
+            (p + "ffn_down.weight", (hidden, ffn), a.type),
+        ]
+    tensors.append(("output_norm.weight", (hidden,), "f32"))
+    if not tied:
+        tensors.append(("output.weight", (vocab, hidden), a.type))
+
+    meta = [
+        kv("general.architecture", "str", "llama"),
+        kv("general.name", "str", f"random {a.shape} {a.type}"),
+        kv("llama.block_count", "u32", layers),
+        kv("llama.context_length", "u32", 8192),
+        kv("llama.embedding_length", "u32", hidden),
+        kv("llama.feed_forward_length", "u32", ffn),
+        kv("llama.attention.head_count", "u32", heads),
+        kv("llama.attention.head_count_kv", "u32", kv_heads),
+        kv("llama.rope.freq_base", "f32", 500000.0),
+        kv("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5),
+        kv("llama.vocab_size", "u32", vocab),
+        kv("general.alignment", "u32", ALIGNMENT),
+    ]
+    infos, sizes, offset = [], [], 0
+    for name, shape, kind in tensors:
+        type_id, block, block_bytes = GGML[kind]
+        nbytes = int(np.prod(shape)) // block * block_bytes
+        dims = list(reversed(shape))  # GGUF lists the innermost dimension first
+        infos.append(gguf_string(name) + struct.pack("<I", len(dims)) + struct.pack(f"<{len(dims)}Q", *dims) +
+                     struct.pack("<IQ", type_id, offset))
+        sizes.append(nbytes)
+        offset += (nbytes + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+    pool = Pool(np.random.default_rng(0))
+    with open(a.out, "wb") as f:
+        f.write(b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(meta)))
+        for m in meta:
+            f.write(m)
+        for info in infos:
+            f.write(info)
+        f.write(b"\0" * (-f.tell() % ALIGNMENT))
+        for (name, shape, kind), nbytes in zip(tensors, sizes):
+            if kind == "f32" and len(shape) == 1:
+                f.write(np.ones(shape, dtype=np.float32).tobytes())
+            else:
+                f.write(pool.take(kind, nbytes, GGML[kind][2] * (1 if GGML[kind][1] > 1 else 2)))
+            f.write(b"\0" * (-nbytes % ALIGNMENT))
+    print(f"wrote {a.out}: {a.shape} {a.type}, {offset / 1e9:.2f} GB of tensors")
+
+
+if __name__ == "__main__":
+    main()
