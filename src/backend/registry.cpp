@@ -9,16 +9,21 @@ namespace {
 struct DeviceEntry {
   std::string_view name;
   bool (*present)();                     // is the hardware there?
-  std::unique_ptr<Backend> (*make)();
+  std::unique_ptr<Backend> (*make)(const BackendOptions&);
   bool chosen_by_auto;
 };
 
 bool always() { return true; }
 
+std::unique_ptr<Backend> make_cpu(const BackendOptions& options) {
+  return make_cpu_backend(CpuOptions{.exact_kernels = options.exact_kernels});
+}
+std::unique_ptr<Backend> make_reference(const BackendOptions& /*always exact*/) { return make_reference_backend(); }
+
 // In the order `auto` tries them. The CUDA backend's row goes first.
 constexpr DeviceEntry kDevices[] = {
-    {"cpu", always, make_cpu_backend, true},
-    {"reference", always, make_reference_backend, false},
+    {"cpu", always, make_cpu, true},
+    {"reference", always, make_reference, false},
 };
 
 std::string device_list() {
@@ -35,12 +40,12 @@ std::vector<std::string_view> built_devices() {
   return names;
 }
 
-Result<std::unique_ptr<Backend>> create_backend(std::string_view device) {
+Result<std::unique_ptr<Backend>> create_backend(std::string_view device, const BackendOptions& options) {
   for (const DeviceEntry& entry : kDevices) {
-    if (device == "auto" && entry.chosen_by_auto && entry.present()) return entry.make();
+    if (device == "auto" && entry.chosen_by_auto && entry.present()) return entry.make(options);
     if (device != entry.name) continue;
     if (!entry.present()) return Error{"--device " + std::string(device) + ": no such device is present on this machine"};
-    return entry.make();
+    return entry.make(options);
   }
   return Error{"unknown --device '" + std::string(device) + "': this build has " + device_list() + " (or auto)"};
 }
