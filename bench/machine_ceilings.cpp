@@ -45,23 +45,22 @@ KEEL_MULTIVERSION float multiply_add_chains(int64_t steps) {
 
 #if KEEL_X86_KERNELS
 // `steps` rounds of one 16-pair int16 dot (madd, add) on kInt16Chains
-// independent int32 accumulators — the integer-dot kernel's inner step. The empty asm marks the
-// operands as changed each round, so the compiler cannot hoist the
-// multiplies out of the loop.
-constexpr int kInt16Chains = 6;  // 6 accumulators + 6 operands + 1 constant fit the 16 YMM registers
+// independent int32 accumulators — the integer-dot kernel's inner step.
+// The shared operand `a` changes every round (one xor), so the compiler can
+// neither hoist the multiplies out of the loop nor merge the chains.
+constexpr int kInt16Chains = 6;  // 6 accumulators + 6 operands + a + flip fit the 16 YMM registers
 
 KEEL_TARGET_AVX2 int32_t int16_dot_chains(int64_t steps) {
   __m256i acc[kInt16Chains], b[kInt16Chains];
-  const __m256i a = _mm256_set1_epi16(3);
+  __m256i a = _mm256_set1_epi16(3);
+  const __m256i flip = _mm256_set1_epi16(1);
   for (int i = 0; i < kInt16Chains; ++i) {
     acc[i] = _mm256_setzero_si256();
     b[i] = _mm256_set1_epi16(static_cast<int16_t>(i - 3));
   }
   for (int64_t step = 0; step < steps; ++step) {
-    for (int i = 0; i < kInt16Chains; ++i) {
-      __asm__ volatile("" : "+x"(b[i]));
-      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(a, b[i]));
-    }
+    a = _mm256_xor_si256(a, flip);
+    for (int i = 0; i < kInt16Chains; ++i) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(a, b[i]));
   }
   __m256i sum = acc[0];
   for (int i = 1; i < kInt16Chains; ++i) sum = _mm256_add_epi32(sum, acc[i]);
