@@ -14,7 +14,9 @@
 //    dtype on either path: the panel is decoded exactly to float32 and
 //    multiplied in float32 (panel_dot.h).
 // Work is spread over ThreadPool::global(); the hot loops have AVX2
-// versions chosen at run time (cpu_features.h).
+// versions chosen at run time (cpu_features.h). The scratch (panel buffers,
+// quantized input) is the backend's own, so one op runs at a time per
+// backend, as one runner steps at a time.
 #pragma once
 
 #include <memory>
