@@ -75,14 +75,16 @@ std::vector<std::byte> weight_rows(DType type, int64_t rows, int64_t cols, uint3
 // the integer path computes the product of the stored weight and the
 // quantized activation, up to float rounding of the per-block partial sums.
 // And: the AVX2 kernel gives the portable kernel's bits, for 1..4 rows and
-// 1..5 tokens, and a token's bits do not depend on its batch.
+// 1..5 or 17 tokens (its two-token and its widened-panel paths), and a
+// token's bits do not depend on its batch.
 TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
   const int64_t blocks = 8, cols = blocks * 32, x_stride = blocks + 3, y_stride = 6;
+  const int64_t kMaxTokens = 17;  // enough for the AVX2 kernel's widened-panel (prefill) path
   for (const DType type : kIntegerTypes) {
     SCOPED_TRACE(dtype_info(type).name);
     const size_t row_bytes = dtype_row_bytes(type, cols);
     const std::vector<std::byte> w = weight_rows(type, 4, cols, 2);
-    std::vector<float> x = random_floats(static_cast<size_t>(5 * x_stride * 32), 3);
+    std::vector<float> x = random_floats(static_cast<size_t>(kMaxTokens * x_stride * 32), 3);
     for (int64_t k = 0; k < 4; ++k) x[static_cast<size_t>(k)] = -100.0f;  // token 0's block 0: values of -32767
     const std::vector<ActivationBlock> xq = quantized(x);
     std::vector<cpu::IntegerPanelKernel> kernels = {cpu::integer_panel_kernel_portable(type)};
@@ -94,7 +96,7 @@ TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
       panel.n_rows = n_rows;
       panel.blocks = blocks;
       for (int64_t r = 0; r < n_rows; ++r) panel.rows[r] = w.data() + r * row_bytes;
-      for (int64_t tokens = 1; tokens <= 5; ++tokens) {
+      for (const int64_t tokens : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{5}, kMaxTokens}) {
         std::vector<std::vector<float>> results;
         for (const cpu::IntegerPanelKernel kernel : kernels) {
           std::vector<float> y(static_cast<size_t>(tokens * y_stride), 1.0f);  // accumulates onto 1.0
@@ -143,12 +145,12 @@ TensorView matrix_view(DType type, int64_t out, int64_t in, const std::vector<st
 }
 
 // Through CpuBackend::matmul (tasks, panels of 256 columns, a partial
-// panel, a partial group of four rows): each token row of a batch of 7 gets
+// panel, a partial group of four rows): each token row of a batch of 19 gets
 // exactly the bits it gets alone, and the exact path differs from the fast
 // one (the flag does choose the kernel) by no more than the activations'
 // quantization allows.
 TEST(IntegerMatmul, BatchInvariantAndWithinQuantizationOfTheExactPath) {
-  const int64_t in = 800, out = 37, tokens = 7;
+  const int64_t in = 800, out = 37, tokens = 19;  // past the AVX2 kernel's widened-panel threshold
   CpuBackend fast, exact(CpuOptions{.exact_kernels = true});
   ASSERT_TRUE(fast.reserve_matmul_input(tokens, in).ok());
   const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), 4);

@@ -223,34 +223,84 @@ KEEL_TARGET_AVX2 inline __m256 block_lane_sums(const WideBlock& w, const WideBlo
   return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(w.low, x.low), _mm256_madd_epi16(w.high, x.high)));
 }
 
-// Four rows against two token rows: 4 × 2 accumulators; each weight block
-// is unpacked once and feeds both tokens.
+// Where the kernels read a panel's weight blocks from. Both give the same
+// values, so a kernel's results do not depend on which is used.
+//  - StoredBlocks: the blocks as stored, unpacked and widened on every read
+//    (cheapest when few tokens share each block);
+//  - WidenedPanel: the panel unpacked and widened once into a 2.3 KiB local
+//    copy (4 rows × 8 blocks of int16, float scales) that every token row
+//    then reads from L1: prefill unpacks each block once per panel instead
+//    of once per token pair.
 template <class W>
-KEEL_TARGET_AVX2 void four_rows_two_tokens(const IntegerPanel& p, const ActivationBlock* x0,
+struct StoredBlocks {
+  static constexpr bool kHasMinimum = W::kHasMinimum;
+  const IntegerPanel& panel;
+  int64_t blocks() const { return panel.blocks; }
+  const std::byte* block(int r, int64_t b) const { return panel.rows[r] + b * W::kBlockBytes; }
+  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const { return widen(Avx2<W>::unpack(block(r, b))); }
+  KEEL_TARGET_AVX2 float scale(int r, int64_t b) const { return Avx2<W>::scale(block(r, b)); }
+  KEEL_TARGET_AVX2 float minimum(int r, int64_t b) const { return Avx2<W>::minimum(block(r, b)); }
+};
+
+template <bool HasMinimum>
+struct WidenedPanel {
+  static constexpr int64_t kMaxBlocks = 8;  // a 256-column panel (CpuBackend::kPanelCols)
+  static constexpr bool kHasMinimum = HasMinimum;
+  // int16 values, not WideBlocks: GCC copies a struct of __m256i through
+  // 16-byte halves, and the 32-byte load that follows then misses store
+  // forwarding (measured 7× slower); explicit vector loads and stores do not.
+  alignas(32) int16_t widened[IntegerPanel::kMaxRows][kMaxBlocks][ActivationBlock::kElems];
+  float scales[IntegerPanel::kMaxRows][kMaxBlocks];
+  float minimums[IntegerPanel::kMaxRows][kMaxBlocks];
+  int64_t n_blocks = 0;
+
+  template <class Source>
+  KEEL_TARGET_AVX2 explicit WidenedPanel(const Source& source) : n_blocks(source.blocks()) {
+    for (int r = 0; r < IntegerPanel::kMaxRows; ++r)
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const WideBlock w = source.wide(r, b);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b]), w.low);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b] + kHalf), w.high);
+        scales[r][b] = source.scale(r, b);
+        minimums[r][b] = source.minimum(r, b);
+      }
+  }
+  int64_t blocks() const { return n_blocks; }
+  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const {
+    return {_mm256_load_si256(reinterpret_cast<const __m256i*>(widened[r][b])),
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(widened[r][b] + kHalf))};
+  }
+  float scale(int r, int64_t b) const { return scales[r][b]; }
+  float minimum(int r, int64_t b) const { return minimums[r][b]; }
+};
+
+// Four rows against two token rows, from the stored blocks: 4 × 2
+// accumulators; each weight block is unpacked once and feeds both tokens.
+template <class Source>
+KEEL_TARGET_AVX2 void four_rows_two_tokens(const Source& w_blocks, int64_t n_rows, const ActivationBlock* x0,
                                            const ActivationBlock* x1, float* y0, float* y1) {
   __m256 acc0[4], acc1[4];
   float minimum0[4] = {}, minimum1[4] = {};
   for (int r = 0; r < 4; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < p.blocks; ++b) {
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
     const WideBlock v0 = load_values(x0[b]), v1 = load_values(x1[b]);
     const float dx0 = x0[b].scale, dx1 = x1[b].scale;
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) {
-      const std::byte* block = p.rows[r] + b * W::kBlockBytes;
-      const WideBlock w = widen(Avx2<W>::unpack(block));
-      const float dw = Avx2<W>::scale(block);
+      const WideBlock w = w_blocks.wide(r, b);
+      const float dw = w_blocks.scale(r, b);
       acc0[r] = _mm256_fmadd_ps(block_lane_sums(w, v0), _mm256_set1_ps(dw * dx0), acc0[r]);
       acc1[r] = _mm256_fmadd_ps(block_lane_sums(w, v1), _mm256_set1_ps(dw * dx1), acc1[r]);
-      if constexpr (W::kHasMinimum) {
-        const float m = Avx2<W>::minimum(block);
+      if constexpr (Source::kHasMinimum) {
+        const float m = w_blocks.minimum(r, b);
         minimum0[r] = std::fma(m, x0[b].scaled_sum, minimum0[r]);
         minimum1[r] = std::fma(m, x1[b].scaled_sum, minimum1[r]);
       }
     }
   }
-  for (int64_t r = 0; r < p.n_rows; ++r) {
+  for (int64_t r = 0; r < n_rows; ++r) {
     float s0 = horizontal_sum(acc0[r]), s1 = horizontal_sum(acc1[r]);
-    if constexpr (W::kHasMinimum) {
+    if constexpr (Source::kHasMinimum) {
       s0 += minimum0[r];
       s1 += minimum1[r];
     }
@@ -261,40 +311,54 @@ KEEL_TARGET_AVX2 void four_rows_two_tokens(const IntegerPanel& p, const Activati
 
 // Four rows against one token row, in exactly the order of
 // four_rows_two_tokens (and of the portable kernel): batching changes
-// nothing.
-template <class W>
-KEEL_TARGET_AVX2 void four_rows_one_token(const IntegerPanel& p, const ActivationBlock* x0, float* y0) {
+// nothing. Over a WidenedPanel it is the prefill kernel: 4 accumulators and
+// the weight read straight from L1 leave the registers free (two tokens'
+// worth of accumulators and activations would spill).
+template <class Source>
+KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows, const ActivationBlock* x0,
+                                          float* y0) {
   __m256 acc0[4];
   float minimum0[4] = {};
   for (int r = 0; r < 4; ++r) acc0[r] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < p.blocks; ++b) {
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
     const WideBlock v0 = load_values(x0[b]);
     const float dx0 = x0[b].scale;
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) {
-      const std::byte* block = p.rows[r] + b * W::kBlockBytes;
-      const WideBlock w = widen(Avx2<W>::unpack(block));
-      const float dw = Avx2<W>::scale(block);
+      const WideBlock w = w_blocks.wide(r, b);
+      const float dw = w_blocks.scale(r, b);
       acc0[r] = _mm256_fmadd_ps(block_lane_sums(w, v0), _mm256_set1_ps(dw * dx0), acc0[r]);
-      if constexpr (W::kHasMinimum) minimum0[r] = std::fma(Avx2<W>::minimum(block), x0[b].scaled_sum, minimum0[r]);
+      if constexpr (Source::kHasMinimum) minimum0[r] = std::fma(w_blocks.minimum(r, b), x0[b].scaled_sum, minimum0[r]);
     }
   }
-  for (int64_t r = 0; r < p.n_rows; ++r) {
+  for (int64_t r = 0; r < n_rows; ++r) {
     float s0 = horizontal_sum(acc0[r]);
-    if constexpr (W::kHasMinimum) s0 += minimum0[r];
+    if constexpr (Source::kHasMinimum) s0 += minimum0[r];
     y0[r] += s0;
   }
 }
+
+// From this many token rows on, widening the panel once beats unpacking
+// each block for every token pair (bench/matmul_benchmark.cpp: 15–30%
+// faster at 64 tokens, no better at 8).
+constexpr int64_t kTokensWorthWidening = 16;
 
 template <class W>
 KEEL_TARGET_AVX2 void accumulate_avx2(const IntegerPanel& panel, const ActivationBlock* x, int64_t x_stride,
                                       int64_t n_tokens, float* y, int64_t y_stride) {
   IntegerPanel full = panel;  // the kernels always read four rows; spare ones repeat row 0
   for (int64_t r = panel.n_rows; r < IntegerPanel::kMaxRows; ++r) full.rows[r] = panel.rows[0];
+  const StoredBlocks<W> stored{full};
+  if (n_tokens >= kTokensWorthWidening && panel.blocks <= WidenedPanel<W::kHasMinimum>::kMaxBlocks) {
+    const WidenedPanel<W::kHasMinimum> widened(stored);
+    for (int64_t t = 0; t < n_tokens; ++t) four_rows_one_token(widened, panel.n_rows, x + t * x_stride, y + t * y_stride);
+    return;
+  }
   int64_t t = 0;
   for (; t + 2 <= n_tokens; t += 2)
-    four_rows_two_tokens<W>(full, x + t * x_stride, x + (t + 1) * x_stride, y + t * y_stride, y + (t + 1) * y_stride);
-  if (t < n_tokens) four_rows_one_token<W>(full, x + t * x_stride, y + t * y_stride);
+    four_rows_two_tokens(stored, panel.n_rows, x + t * x_stride, x + (t + 1) * x_stride, y + t * y_stride,
+                         y + (t + 1) * y_stride);
+  if (t < n_tokens) four_rows_one_token(stored, panel.n_rows, x + t * x_stride, y + t * y_stride);
 }
 
 #endif  // KEEL_X86_KERNELS
