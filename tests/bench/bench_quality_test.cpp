@@ -1,5 +1,5 @@
 // `keel bench quality` on the llama golden models: Q8_0 stays close to F32,
-// Q4_0 drifts further; and the quality bar of the fast CPU kernels (int8
+// Q4_0 drifts further; and the quality bar of the fast CPU kernels (int16
 // activations, integer dots) against the exact ones on the same file.
 #include <gtest/gtest.h>
 
