@@ -91,9 +91,9 @@ std::string format_quality_report(const QualityOptions& options, const QualityRe
                 "A: %s (KV %s, %s kernels)\nB: %s (KV %s, %s kernels)\n"
                 "positions            %zu\n"
                 "top-1 agreement      %.4f\n"
-                "KL(A||B) mean        %.6f\n"
-                "KL(A||B) P99         %.6f\n"
-                "KL(A||B) max         %.6f\n"
+                "KL(A||B) mean        %.6g\n"
+                "KL(A||B) P99         %.6g\n"
+                "KL(A||B) max         %.6g\n"
                 "perplexity A         %.4f\n"
                 "perplexity B         %.4f\n",
                 options.model_a.c_str(), options.kv_cache_dtype_a.c_str(), options.exact_kernels_a ? "exact" : "fast",
