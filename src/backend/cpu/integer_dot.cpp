@@ -152,15 +152,36 @@ KEEL_TARGET_AVX2 inline __m256i unpack_nibbles(const std::byte* qs) {
   return _mm256_set_m128i(high, low);
 }
 
-// Per type: the block's 32 values as int8 (as W::unpack writes them), its
-// scale, its minimum.
+// One weight block widened to int16, in two halves of 16: elements 0..15
+// and 16..31.
+struct WideBlock {
+  __m256i low, high;
+};
+
+KEEL_TARGET_AVX2 inline WideBlock widen(__m256i w) {
+  return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1))};
+}
+
+// 16 bytes of packed nibbles widened to int16: the low nibbles are elements
+// 0..15, the high ones 16..31 (each byte zero-extended to 16 bits, so a
+// shift by 4 leaves its high nibble), `offset` subtracted from each.
+KEEL_TARGET_AVX2 inline WideBlock widen_nibbles(const std::byte* qs, int16_t offset) {
+  const __m256i bytes = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i subtract = _mm256_set1_epi16(offset);
+  return {_mm256_sub_epi16(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0F)), subtract),
+          _mm256_sub_epi16(_mm256_srli_epi16(bytes, 4), subtract)};
+}
+
+// Per type: the block's 32 values widened to int16 (the values W::unpack
+// writes), its scale, its minimum.
 template <class W>
 struct Avx2;
 
 template <>
 struct Avx2<Q8_0Weights> {
-  KEEL_TARGET_AVX2 static __m256i unpack(const std::byte* block) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) {
+    return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2))),
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18)))};
   }
   KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
   static float minimum(const std::byte*) { return 0.0f; }
@@ -168,16 +189,14 @@ struct Avx2<Q8_0Weights> {
 
 template <>
 struct Avx2<Q4_0Weights> {
-  KEEL_TARGET_AVX2 static __m256i unpack(const std::byte* block) {
-    return _mm256_sub_epi8(unpack_nibbles(block + 2), _mm256_set1_epi8(8));
-  }
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen_nibbles(block + 2, 8); }
   KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
   static float minimum(const std::byte*) { return 0.0f; }
 };
 
 template <>
 struct Avx2<Q4_1Weights> {
-  KEEL_TARGET_AVX2 static __m256i unpack(const std::byte* block) { return unpack_nibbles(block + 4); }
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen_nibbles(block + 4, 0); }
   KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
   KEEL_TARGET_AVX2 static float minimum(const std::byte* block) { return f16_scale(block + 2); }
 };
@@ -196,19 +215,10 @@ struct Avx2<Q5_0Weights> {
     const __m256i fifth = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
     return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(block + 6), fifth), _mm256_set1_epi8(16));
   }
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen(unpack(block)); }
   KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
   static float minimum(const std::byte*) { return 0.0f; }
 };
-
-// One weight block widened to int16, in two halves of 16: elements 0..15
-// and 16..31.
-struct WideBlock {
-  __m256i low, high;
-};
-
-KEEL_TARGET_AVX2 inline WideBlock widen(__m256i w) {
-  return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1))};
-}
 
 // A token's block of activations, in the same two halves.
 KEEL_TARGET_AVX2 inline WideBlock load_values(const ActivationBlock& block) {
@@ -237,7 +247,7 @@ struct StoredBlocks {
   const IntegerPanel& panel;
   int64_t blocks() const { return panel.blocks; }
   const std::byte* block(int r, int64_t b) const { return panel.rows[r] + b * W::kBlockBytes; }
-  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const { return widen(Avx2<W>::unpack(block(r, b))); }
+  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const { return Avx2<W>::wide(block(r, b)); }
   KEEL_TARGET_AVX2 float scale(int r, int64_t b) const { return Avx2<W>::scale(block(r, b)); }
   KEEL_TARGET_AVX2 float minimum(int r, int64_t b) const { return Avx2<W>::minimum(block(r, b)); }
 };
