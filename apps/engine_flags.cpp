@@ -23,11 +23,14 @@ void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& defa
       ->capture_default_str();
   app->add_option("--device", flags.device, "where the model runs: auto (a GPU when built and present), cpu, ...")
       ->capture_default_str();
+  app->add_flag("--exact-kernels", flags.exact_kernels,
+                "exact float products on decoded weights (slower) instead of integer-dot kernels");
 }
 
 LoadOptions to_load_options(const EngineFlags& flags) {
   LoadOptions options;
   options.device = flags.device;
+  options.exact_kernels = flags.exact_kernels;
   return options;
 }
 

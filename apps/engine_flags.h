@@ -12,6 +12,9 @@
 //   --prefix-cache-policy P     slru (scan resistant, default) | lru
 //   --no-prefix-cache           never reuse KV across requests
 //   --device D                  auto (default) | cpu | reference | cuda (where built)
+//   --exact-kernels             float products on exactly decoded weights (the
+//                               transformers-exact path) instead of the fast
+//                               integer-dot kernels
 #pragma once
 
 #include <cstdint>
@@ -35,17 +38,18 @@ struct EngineFlags {
   bool no_prefix_cache = false;
   std::string kv_cache_dtype = "f16";
   std::string device = "auto";
+  bool exact_kernels = false;
 };
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
-// --device and --kv-cache-dtype alone, for the commands that run one
+// --device, --exact-kernels and --kv-cache-dtype alone, for the commands that run one
 // request through the engine (`keel run`, `keel logits`, `bench quality`);
 // `default_kv_dtype` is that command's default.
 void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& default_kv_dtype);
 
 // Errors name the flag at fault.
 Result<EngineOptions> to_engine_options(const EngineFlags& flags);
-// The model's load options: the --device.
+// The model's load options: the --device and --exact-kernels.
 LoadOptions to_load_options(const EngineFlags& flags);
 
 // "1048576", "512M", "2G" -> bytes. Errors on anything else.

@@ -12,4 +12,10 @@ double measured_read_bandwidth();
 // the rate a well-blocked matmul approaches.
 double measured_fma_rate();
 
+// int16 operations per second (a multiply-add counts two) of the AVX2
+// integer-dot step madd + add on independent accumulators: the rate the
+// integer-dot matmul kernels approach when arithmetic binds. 0 on a CPU
+// without AVX2.
+double measured_int16_dot_rate();
+
 }  // namespace keel::bench

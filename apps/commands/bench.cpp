@@ -154,6 +154,7 @@ Command add_quality(CLI::App* bench_app) {
   struct Options {
     std::vector<std::string> models;
     std::vector<std::string> kv_dtypes;
+    std::vector<std::string> kernels;
     bench::QualityOptions quality;
   };
   auto o = std::make_shared<Options>();
@@ -166,12 +167,24 @@ Command add_quality(CLI::App* bench_app) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("--device", o->quality.device, "where both models run")->capture_default_str();
+  app->add_option("--kernels", o->kernels,
+                  "fast (the default) or exact (--exact-kernels) for both models, or give twice: A's, then B's")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   return {app, [o]() -> int {
             if (o->models.size() != 2) return fail("bench quality needs --model exactly twice");
             if (o->kv_dtypes.size() > 2) return fail("bench quality takes --kv-cache-dtype once or twice");
             if (!o->kv_dtypes.empty()) {
               o->quality.kv_cache_dtype_a = o->kv_dtypes.front();
               o->quality.kv_cache_dtype_b = o->kv_dtypes.back();
+            }
+            if (o->kernels.size() > 2) return fail("bench quality takes --kernels once or twice");
+            for (const std::string& kernels : o->kernels)
+              if (kernels != "fast" && kernels != "exact")
+                return fail("--kernels: expected fast or exact, got '" + kernels + "'");
+            if (!o->kernels.empty()) {
+              o->quality.exact_kernels_a = o->kernels.front() == "exact";
+              o->quality.exact_kernels_b = o->kernels.back() == "exact";
             }
             o->quality.model_a = o->models[0];
             o->quality.model_b = o->models[1];

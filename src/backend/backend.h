@@ -66,6 +66,12 @@ class Backend {
   // Waits until every queued op and copy has finished. Errors: anything that
   // failed on the device since the last synchronize.
   virtual Status synchronize() = 0;
+  // Reserves the scratch matmul needs for inputs of up to `max_rows` rows
+  // of up to `max_cols` columns (the CPU backend quantizes each activation
+  // row to int16 blocks there). ModelRunner calls it once, before the step
+  // loop, so that no op allocates; grow-only. Backends without such scratch
+  // keep the default. Errors: out of memory.
+  virtual Status reserve_matmul_input(int64_t /*max_rows*/, int64_t /*max_cols*/) { return ok_status(); }
 
   // ---- ops -----------------------------------------------------------
 

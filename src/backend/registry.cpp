@@ -12,24 +12,30 @@ namespace {
 struct DeviceEntry {
   std::string_view name;
   bool (*present)();                     // is the hardware there?
-  Result<std::unique_ptr<Backend>> (*make)();
+  Result<std::unique_ptr<Backend>> (*make)(const BackendOptions&);
   bool chosen_by_auto;
 };
 
 bool always() { return true; }
 
-template <std::unique_ptr<Backend> (*kMake)()>
-Result<std::unique_ptr<Backend>> infallible() {
-  return kMake();
+Result<std::unique_ptr<Backend>> make_cpu(const BackendOptions& options) {
+  return make_cpu_backend(CpuOptions{.exact_kernels = options.exact_kernels});
 }
+Result<std::unique_ptr<Backend>> make_reference(const BackendOptions& /*always exact*/) {
+  return make_reference_backend();
+}
+#if KEEL_HAVE_CUDA
+// The CUDA kernels are float32 products on exactly decoded weights either way.
+Result<std::unique_ptr<Backend>> make_cuda(const BackendOptions& /*always exact*/) { return make_cuda_backend(); }
+#endif
 
 // In the order `auto` tries them. The CUDA backend's row goes first.
 constexpr DeviceEntry kDevices[] = {
 #if KEEL_HAVE_CUDA
-    {"cuda", cuda_device_present, make_cuda_backend, true},
+    {"cuda", cuda_device_present, make_cuda, true},
 #endif
-    {"cpu", always, infallible<make_cpu_backend>, true},
-    {"reference", always, infallible<make_reference_backend>, false},
+    {"cpu", always, make_cpu, true},
+    {"reference", always, make_reference, false},
 };
 
 std::string device_list() {
@@ -46,12 +52,12 @@ std::vector<std::string_view> built_devices() {
   return names;
 }
 
-Result<std::unique_ptr<Backend>> create_backend(std::string_view device) {
+Result<std::unique_ptr<Backend>> create_backend(std::string_view device, const BackendOptions& options) {
   for (const DeviceEntry& entry : kDevices) {
-    if (device == "auto" && entry.chosen_by_auto && entry.present()) return entry.make();
+    if (device == "auto" && entry.chosen_by_auto && entry.present()) return entry.make(options);
     if (device != entry.name) continue;
     if (!entry.present()) return Error{"--device " + std::string(device) + ": no such device is present on this machine"};
-    return entry.make();
+    return entry.make(options);
   }
   return Error{"unknown --device '" + std::string(device) + "': this build has " + device_list() + " (or auto)"};
 }

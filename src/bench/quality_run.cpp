@@ -45,14 +45,16 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
   if (options.context < 2) return Error{"--ctx must be at least 2"};
   auto text = load_text(options.dataset);
   if (!text.ok()) return text.error();
-  LoadOptions load;
-  load.device = options.device;
+  LoadOptions load_a, load_b;
+  load_a.device = load_b.device = options.device;
+  load_a.exact_kernels = options.exact_kernels_a;
+  load_b.exact_kernels = options.exact_kernels_b;
   EngineOptions engine_a, engine_b;
   KEEL_ASSIGN_OR_RETURN(engine_a.kv_cache_dtype, parse_kv_dtype(options.kv_cache_dtype_a));
   KEEL_ASSIGN_OR_RETURN(engine_b.kv_cache_dtype, parse_kv_dtype(options.kv_cache_dtype_b));
-  auto model_a = load_model(options.model_a, load);
+  auto model_a = load_model(options.model_a, load_a);
   if (!model_a.ok()) return model_a.error();
-  auto model_b = load_model(options.model_b, load);
+  auto model_b = load_model(options.model_b, load_b);
   if (!model_b.ok()) return model_b.error();
   auto files = load_model_files(**model_a);
   if (!files.ok()) return files.error();
@@ -86,16 +88,16 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
 std::string format_quality_report(const QualityOptions& options, const QualityReport& report) {
   char buffer[1024];
   std::snprintf(buffer, sizeof buffer,
-                "A: %s (KV %s)\nB: %s (KV %s)\n"
+                "A: %s (KV %s, %s kernels)\nB: %s (KV %s, %s kernels)\n"
                 "positions            %zu\n"
                 "top-1 agreement      %.4f\n"
-                "KL(A||B) mean        %.6f\n"
-                "KL(A||B) P99         %.6f\n"
-                "KL(A||B) max         %.6f\n"
+                "KL(A||B) mean        %.6g\n"
+                "KL(A||B) P99         %.6g\n"
+                "KL(A||B) max         %.6g\n"
                 "perplexity A         %.4f\n"
                 "perplexity B         %.4f\n",
-                options.model_a.c_str(), options.kv_cache_dtype_a.c_str(), options.model_b.c_str(),
-                options.kv_cache_dtype_b.c_str(), report.positions, report.top1_agreement,
+                options.model_a.c_str(), options.kv_cache_dtype_a.c_str(), options.exact_kernels_a ? "exact" : "fast",
+                options.model_b.c_str(), options.kv_cache_dtype_b.c_str(), options.exact_kernels_b ? "exact" : "fast", report.positions, report.top1_agreement,
                 report.mean_kl, report.p99_kl, report.max_kl, report.perplexity_a, report.perplexity_b);
   return buffer;
 }

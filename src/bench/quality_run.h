@@ -1,6 +1,7 @@
 // `keel bench quality`: the same text through two models that share a
 // vocabulary (two quantizations of one model, or two conversions of it),
-// compared position by position.
+// or through one model run two ways (KV dtypes, exact against fast
+// kernels), compared position by position.
 #pragma once
 
 #include <string>
@@ -18,6 +19,8 @@ struct QualityOptions {
   std::string kv_cache_dtype_a = "f32";  // how each model's engine stores K and V
   std::string kv_cache_dtype_b = "f32";
   std::string device = "cpu";            // where both models run
+  bool exact_kernels_a = false;          // --exact-kernels for A's backend, and for B's
+  bool exact_kernels_b = false;
 };
 
 Result<QualityReport> run_quality(const QualityOptions& options);

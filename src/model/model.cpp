@@ -45,7 +45,7 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& path, con
   report(0.0, "opening " + path.filename().string());
   std::unique_ptr<Model> model(new Model());
   model->source_path_ = path;
-  KEEL_ASSIGN_OR_RETURN(model->backend_, create_backend(options.device));
+  KEEL_ASSIGN_OR_RETURN(model->backend_, create_backend(options.device, BackendOptions{.exact_kernels = options.exact_kernels}));
   if (options.wrap_backend) model->backend_ = options.wrap_backend(std::move(model->backend_));
   TensorLookup lookup;
   size_t tensors = 0;

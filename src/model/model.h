@@ -32,6 +32,7 @@ using BackendWrapper = std::function<std::unique_ptr<Backend>(std::unique_ptr<Ba
 
 struct LoadOptions {
   std::string device = "cpu";  // a --device name (backend/registry.h): cpu, reference, auto, ...
+  bool exact_kernels = false;  // --exact-kernels (BackendOptions): exact float products instead of the fast kernels
   BackendWrapper wrap_backend;  // optional
 };
 

@@ -1,5 +1,6 @@
 #include "model/model_runner.h"
 
+#include <algorithm>
 #include <string>
 
 namespace keel {
@@ -56,6 +57,11 @@ Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const Run
     *s.target = next;
     next += rounded(s.floats);
   }
+  // The widest matmul input is the attention output (q_width), the FFN's
+  // down projection (F) or the hidden state (H); the most rows, a step's
+  // tokens (the logits matmul takes at most max_logit_rows of them).
+  const int64_t widest_input = std::max({H, F, q_width});
+  KEEL_TRY(backend.reserve_matmul_input(std::max<int64_t>(n, limits.max_logit_rows), widest_input));
   if (!runner->workspace_.host_visible()) {
     KEEL_ASSIGN_OR_RETURN(runner->logits_,
                           backend.allocate(static_cast<size_t>(limits.max_logit_rows) * config.vocab * sizeof(float)));

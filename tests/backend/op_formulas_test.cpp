@@ -19,10 +19,13 @@ namespace keel {
 namespace {
 
 // One of each backend this build has but the GPU ones (tests/backend's
-// parity suite holds those to the reference).
+// parity suite holds those to the reference). The CPU backend runs its
+// exact kernels: these are exactness tests (its fast integer-dot path is
+// held to its own bound in integer_dot_test and the parity suite).
 std::vector<std::unique_ptr<Backend>> host_backends() {
   std::vector<std::unique_ptr<Backend>> out;
-  for (const char* device : {"reference", "cpu"}) out.push_back(create_backend(device).value());
+  for (const char* device : {"reference", "cpu"})
+    out.push_back(create_backend(device, BackendOptions{.exact_kernels = true}).value());
   return out;
 }
 

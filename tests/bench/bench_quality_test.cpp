@@ -1,8 +1,11 @@
 // `keel bench quality` on the llama golden models: Q8_0 stays close to F32,
-// Q4_0 drifts further.
+// Q4_0 drifts further; and the quality bar of the fast CPU kernels (int16
+// activations, integer dots) against the exact ones on the same file.
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <string>
+#include <vector>
 
 #include "../e2e/run_keel.h"
 
@@ -30,6 +33,26 @@ TEST(BenchQuality, SmallerQuantizationLosesMore) {
   EXPECT_GE(field(q8.out, "top-1 agreement"), field(q4.out, "top-1 agreement")) << q4.out;
   EXPECT_LT(field(q8.out, "KL\\(A\\|\\|B\\) mean"), field(q4.out, "KL\\(A\\|\\|B\\) mean")) << q4.out;
   EXPECT_GT(field(q8.out, "perplexity A"), 1);
+}
+
+// The bar issue 11 sets the fast path: against --exact-kernels on the same
+// file, top-1 agreement >= 99% and mean KL <= 1e-3, on the shipped demo
+// model and on every golden fixture whose weights take the integer path.
+TEST(BenchQuality, FastKernelsKeepTheExactKernelsAnswers) {
+  const std::vector<std::string> models = {
+      "models/keel-demo-glm4-q8_0.gguf",   "tests/golden/llama/model-Q8_0.gguf", "tests/golden/llama/model-Q4_0.gguf",
+      "tests/golden/llama/model-Q4_1.gguf", "tests/golden/llama/model-Q5_0.gguf", "tests/golden/glm4/model-q8_0.gguf",
+      "tests/golden/qwen2/model-q8_0.gguf", "tests/golden/qwen3/model-q8_0.gguf", "tests/golden/glm/model-q8_0.gguf"};
+  for (const std::string& model : models) {
+    const std::string path = source_path(model);
+    const Outcome run = run_keel({"bench", "quality", "--model", path, "--model", path, "--kernels", "exact",
+                                  "--kernels", "fast", "--ctx", "128"});
+    ASSERT_EQ(run.exit_code, 0) << model << ": " << run.err;
+    EXPECT_NE(run.out.find("exact kernels"), std::string::npos) << run.out;
+    EXPECT_GT(field(run.out, "positions"), 50) << model;
+    EXPECT_GE(field(run.out, "top-1 agreement"), 0.99) << model << "\n" << run.out;
+    EXPECT_LE(field(run.out, "KL\\(A\\|\\|B\\) mean"), 1e-3) << model << "\n" << run.out;
+  }
 }
 
 TEST(BenchQuality, RefusesModelsOfDifferentVocabularies) {

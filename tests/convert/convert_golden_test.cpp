@@ -45,8 +45,12 @@ std::vector<float> read_floats(const std::filesystem::path& path) {
   return out;
 }
 
+// On the exact kernels: the logits are held to transformers' within the
+// golden tolerances.
 std::vector<float> prompt_logits(const std::filesystem::path& model_path, const std::vector<int32_t>& prompt) {
-  auto model = load_model(model_path);
+  LoadOptions exact;
+  exact.exact_kernels = true;
+  auto model = load_model(model_path, exact);
   if (!model.ok()) {
     ADD_FAILURE() << model.error().message;
     return {};

@@ -118,9 +118,14 @@ TEST(CliGeneration, NoCommandAnswersWithTheShippedModel) {
 }
 
 TEST(CliGeneration, ChatWithTheShippedModelAnswersArithmetic) {
-  const auto outcome = run_keel({"run", "--chat", "What is 347 + 285?", "--temperature", "0"});
-  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
-  EXPECT_EQ(outcome.out, "632\n");
+  // The default (fast, integer-dot) kernels and --exact-kernels alike.
+  for (const std::vector<std::string>& kernels : {std::vector<std::string>{}, std::vector<std::string>{"--exact-kernels"}}) {
+    std::vector<std::string> args = {"run", "--chat", "What is 347 + 285?", "--temperature", "0"};
+    args.insert(args.end(), kernels.begin(), kernels.end());
+    const auto outcome = run_keel(args);
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+    EXPECT_EQ(outcome.out, "632\n");
+  }
 }
 
 TEST(CliGeneration, InspectDescribesTheModel) {

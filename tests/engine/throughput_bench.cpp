@@ -7,6 +7,8 @@
 // repeated runs. Figures: docs/performance.md.
 //
 //   KEEL_BENCH_DTYPE=f32 engine_bench --gtest_also_run_disabled_tests
+// KEEL_BENCH_EXACT=1 runs the CPU backend's exact kernels (--exact-kernels)
+// instead of the default integer-dot ones.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -124,16 +126,19 @@ std::vector<int32_t> bench_sequences() {
 TEST(EngineThroughput, DISABLED_DecodeScalesWithConcurrency) {
   const DType type = bench_dtype();
   const std::filesystem::path path = write_bench_model(type);
-  auto model = load_model(path).value();
+  LoadOptions load;
+  load.exact_kernels = std::getenv("KEEL_BENCH_EXACT") != nullptr;
+  auto model = load_model(path, load).value();
   // The tiny llama fixture supplies a tokenizer of the same vocabulary size.
   const std::string tokenizer_path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/llama/model-f32.gguf";
   const ModelFiles files = load_model_files(tokenizer_path).value();
   const char* repeats_env = std::getenv("KEEL_BENCH_REPEATS");
   const int repeats = repeats_env != nullptr ? std::max(1, std::atoi(repeats_env)) : 5;
-  std::printf("model: llama-shaped, hidden %lld, %lld layers, ffn %lld, %s, %.0f MB; median of %d runs\n",
+  std::printf("model: llama-shaped, hidden %lld, %lld layers, ffn %lld, %s, %.0f MB, %s kernels; median of %d runs\n",
               static_cast<long long>(kHidden), static_cast<long long>(kLayers), static_cast<long long>(kFfn),
               std::string(dtype_info(type).name).c_str(),
-              static_cast<double>(std::filesystem::file_size(path)) / 1e6, repeats);
+              static_cast<double>(std::filesystem::file_size(path)) / 1e6, load.exact_kernels ? "exact" : "fast",
+              repeats);
   // Rounds interleave the concurrencies, so that a slow spell of a shared
   // machine lands on all of them rather than on one.
   const std::vector<int32_t> concurrencies = bench_sequences();

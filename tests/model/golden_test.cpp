@@ -12,6 +12,9 @@
 //   GGUF quantized:                   within 1e-3 of transformers run on that
 //                                     file's own dequantized weights
 // Each case prints its measured error. Fixtures not present are skipped.
+// Every model loads with exact kernels (LoadOptions::exact_kernels): these
+// are the transformers-exactness tests; the fast path's distance from the
+// exact one is gated by bench_quality_test.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -25,6 +28,13 @@ namespace keel::testing {
 namespace {
 
 const std::filesystem::path kGolden = std::filesystem::path(KEEL_SOURCE_DIR) / "tests" / "golden";
+
+// The exact kernels, on the test device ($KEEL_TEST_DEVICE, or the CPU).
+const LoadOptions kExact = [] {
+  LoadOptions options = test_load_options();
+  options.exact_kernels = true;
+  return options;
+}();
 
 enum class Check { kFloat32, kHalf, kQuantized };
 
@@ -91,7 +101,7 @@ TEST_P(GoldenTest, LogitsMatchTransformers) {
   const std::vector<int32_t> greedy = reference["greedy_ids"].get<std::vector<int32_t>>();
   const std::vector<float> expected = read_floats(dir / c.reference);
 
-  auto model = load_model(dir / c.model, test_load_options());
+  auto model = load_model(dir / c.model, kExact);
   ASSERT_TRUE(model.ok()) << model.error().message;
   const int64_t vocab = (*model)->config().vocab;
   ASSERT_EQ(expected.size(), prompt.size() * static_cast<size_t>(vocab));
@@ -148,8 +158,8 @@ TEST_P(GoldenFormatAgreementTest, GgufF32MatchesSafetensors) {
     GTEST_SKIP() << "fixture " << dir << " not present";
   const nlohmann::json reference = nlohmann::json::parse(std::ifstream(dir / "reference.json"));
   const std::vector<int32_t> prompt = reference["prompt_ids"].get<std::vector<int32_t>>();
-  auto hf = load_model(dir / "hf");
-  auto gguf = load_model(dir / "model-f32.gguf");
+  auto hf = load_model(dir / "hf", kExact);
+  auto gguf = load_model(dir / "model-f32.gguf", kExact);
   ASSERT_TRUE(hf.ok()) << hf.error().message;
   ASSERT_TRUE(gguf.ok()) << gguf.error().message;
   auto hf_cache = make_test_runner(**hf, 1, static_cast<int32_t>(prompt.size()));
@@ -174,7 +184,7 @@ TEST_P(GoldenHalfKvTest, GreedyContinuationMostlyUnchanged) {
   const nlohmann::json reference = nlohmann::json::parse(std::ifstream(dir / "reference.json"));
   const std::vector<int32_t> prompt = reference["prompt_ids"].get<std::vector<int32_t>>();
   const std::vector<int32_t> greedy = reference["greedy_ids"].get<std::vector<int32_t>>();
-  auto model = load_model(dir / "model-f32.gguf", test_load_options());
+  auto model = load_model(dir / "model-f32.gguf", kExact);
   ASSERT_TRUE(model.ok()) << model.error().message;
   auto cache = make_test_runner(**model, 1, static_cast<int32_t>(prompt.size() + greedy.size() + 1), DType::F16);
   const std::vector<float> logits = prefill_all_logits(**model, *cache, prompt);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <string>
 
 #include "backend/cpu/row_decoder.h"
 #include "backend/cpu/thread_pool.h"
@@ -22,10 +24,25 @@ void release_host(void* /*context*/, void* data) { std::free(data); }
 
 }  // namespace
 
-CpuBackend::CpuBackend()
-    : tasks_(ThreadPool::global().size()), panel_buffers_(static_cast<size_t>(tasks_ * kPanelFloats)) {}
+CpuBackend::CpuBackend(const CpuOptions& options)
+    : options_(options),
+      tasks_(ThreadPool::global().size()),
+      panel_buffers_(static_cast<size_t>(tasks_ * kPanelFloats)) {}
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend(const CpuOptions& options) { return std::make_unique<CpuBackend>(options); }
+
+Status CpuBackend::reserve_matmul_input(int64_t max_rows, int64_t max_cols) {
+  if (max_rows < 0 || max_cols < 0) return Error{"reserve_matmul_input: negative size"};
+  // The exact path quantizes nothing.
+  if (options_.exact_kernels) return ok_status();
+  try {
+    quantized_input_.reserve(max_rows, max_cols);
+  } catch (const std::bad_alloc&) {
+    return Error{"out of host memory reserving the quantized matmul input [" + std::to_string(max_rows) + ", " +
+                 std::to_string(max_cols) + "]"};
+  }
+  return ok_status();
+}
 
 Result<DeviceBuffer> CpuBackend::allocate(size_t bytes) {
   const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;

@@ -1,10 +1,13 @@
 // CpuBackend::matmul: y[n_tokens, out] = x[n_tokens, in] · w[out, in]ᵀ (+ bias).
 //
 // The output rows (weight rows) are split into one contiguous range per
-// task. A task walks its rows four at a time; for each group it decodes a
-// panel of kPanelCols columns of those four rows into a small buffer that
-// stays in L1, and runs every token row of the batch against the panel
-// (accumulate_panel) before decoding the next one. So:
+// task. A task walks its rows four at a time; for each group it takes a
+// panel of kPanelCols columns of those four rows and runs every token row
+// of the batch against the panel before taking the next one. On the float
+// path the panel is first decoded into a small buffer that stays in L1
+// (accumulate_panel); on the integer path the kernel reads the stored
+// blocks themselves against the token rows quantized once, up front, to int16
+// blocks (integer_panel_kernel). Either way:
 //  - the weight is streamed from memory exactly once per call, and decoded
 //    once, however many tokens the batch holds — what makes batched decode
 //    cheap: eight sequences cost little more than one, and
@@ -15,6 +18,7 @@
 #include <cstdint>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/integer_dot.h"
 #include "backend/cpu/panel_dot.h"
 #include "backend/cpu/parallel.h"
 #include "core/check.h"
@@ -72,10 +76,61 @@ void matmul_rows(const float* x, int64_t n_tokens, const WeightLayout& w, const 
   }
 }
 
+// One task's share of the integer-dot matmul: weight rows [row_begin,
+// row_end) against the quantized token rows x: [n_tokens, in / 32] blocks.
+void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const WeightLayout& w, cpu::IntegerPanelKernel kernel,
+                         const float* bias, int64_t row_begin, int64_t row_end, float* y) {
+  constexpr int64_t kPanelRows = cpu::IntegerPanel::kMaxRows;
+  constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
+  const int64_t row_blocks = w.in / w.block_elems;
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t r = row_begin; r < row_end; ++r) y[t * w.out + r] = bias ? bias[r] : 0.0f;
+
+  for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
+    cpu::IntegerPanel panel;
+    panel.n_rows = std::min(kPanelRows, row_end - first_row);
+    const bool prefetch_next_group = first_row + kPanelRows < row_end;
+    for (int64_t col = 0; col < w.in; col += kPanelCols) {
+      const int64_t cols = std::min(kPanelCols, w.in - col);
+      panel.blocks = cols / w.block_elems;
+      for (int64_t i = 0; i < panel.n_rows; ++i) {
+        panel.rows[i] = w.data + (first_row + i) * w.row_bytes + w.column_offset(col);
+        if (prefetch_next_group) prefetch(panel.rows[i] + kPanelRows * w.row_bytes, w.column_offset(cols));
+      }
+      kernel(panel, x + col / w.block_elems, row_blocks, n_tokens, y + first_row, w.out);
+    }
+  }
+}
+
 }  // namespace
 
 void CpuBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
   KEEL_CHECK(w.rank == 2, "matmul weight must be a matrix: " + w.describe());
+  if (!options_.exact_kernels && cpu::has_integer_kernel(w.dtype)) {
+    matmul_integer(x, n_tokens, w, bias, y);
+  } else {
+    matmul_float(x, n_tokens, w, bias, y);
+  }
+}
+
+void CpuBackend::matmul_integer(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
+  const DTypeInfo& info = dtype_info(w.dtype);
+  KEEL_CHECK(info.block_elems == cpu::ActivationBlock::kElems, "integer matmul needs 32-element blocks: " + w.describe());
+  const WeightLayout layout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()),
+                            info.block_elems, info.block_bytes, nullptr};
+  const cpu::ActivationBlock* quantized = quantized_input_.quantize(x, n_tokens, layout.in);  // [n_tokens, in / 32]
+  const cpu::IntegerPanelKernel kernel = cpu::integer_panel_kernel(w.dtype);
+  const auto run_task = [&](int64_t first_task, int64_t end_task) {
+    for (int64_t task = first_task; task < end_task; ++task) {
+      const int64_t row_begin = layout.out * task / tasks_;
+      const int64_t row_end = layout.out * (task + 1) / tasks_;
+      integer_matmul_rows(quantized, n_tokens, layout, kernel, bias, row_begin, row_end, y);
+    }
+  };
+  cpu::parallel_for(tasks_, run_task);
+}
+
+void CpuBackend::matmul_float(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
   // Panels start at multiples of kPanelCols, which must start a block of
   // every type (256 is the K-quants' block).
   static_assert(kPanelCols % 256 == 0, "panel columns must be whole blocks of every type");

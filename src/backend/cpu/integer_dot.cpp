@@ -1,0 +1,414 @@
+#include "backend/cpu/integer_dot.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "backend/cpu/cpu_features.h"
+#include "core/half.h"
+
+#if KEEL_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace keel::cpu {
+
+namespace {
+
+constexpr int kLanes = 8;  // int32 lanes of one block's partial sums
+constexpr int kHalf = 16;  // lane j holds elements 2j, 2j+1 of each half of the block
+static_assert(2 * kLanes * 2 == ActivationBlock::kElems);
+
+uint16_t load_u16(const std::byte* p) {
+  uint16_t bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return bits;
+}
+
+// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)): the order the AVX2 horizontal sum
+// adds an 8-lane register in.
+float pairwise_sum(const float lanes[kLanes]) {
+  const float s0 = lanes[0] + lanes[4], s1 = lanes[1] + lanes[5], s2 = lanes[2] + lanes[6], s3 = lanes[3] + lanes[7];
+  return (s0 + s2) + (s1 + s3);
+}
+
+// ---- the weight block types --------------------------------------------
+//
+// Each says where its block keeps its scale (and minimum), and how to turn
+// the block into 32 int8 values qw - offset: -128..127, -8..7, -16..15 for
+// Q8_0, Q4_0, Q5_0; 0..15 for Q4_1, whose offset is the separate float
+// minimum mw (w = dw·qw + mw).
+
+// Q8_0 (34 bytes): d:f16, qs:i8[32].
+struct Q8_0Weights {
+  static constexpr int64_t kBlockBytes = 34;
+  static constexpr bool kHasMinimum = false;
+  static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
+  static float minimum(const std::byte*) { return 0.0f; }
+  static void unpack(const std::byte* block, int8_t* q) { std::memcpy(q, block + 2, 32); }
+};
+
+// Q4_0 (18 bytes): d:f16, qs:u8[16]; low nibbles are elements 0..15, high
+// nibbles 16..31; value = nibble - 8.
+struct Q4_0Weights {
+  static constexpr int64_t kBlockBytes = 18;
+  static constexpr bool kHasMinimum = false;
+  static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
+  static float minimum(const std::byte*) { return 0.0f; }
+  static void unpack(const std::byte* block, int8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+      const auto byte = static_cast<uint8_t>(block[2 + j]);
+      q[j] = static_cast<int8_t>((byte & 0xF) - 8);
+      q[j + 16] = static_cast<int8_t>((byte >> 4) - 8);
+    }
+  }
+};
+
+// Q4_1 (20 bytes): d:f16, m:f16, qs:u8[16] as Q4_0; value = d·nibble + m.
+struct Q4_1Weights {
+  static constexpr int64_t kBlockBytes = 20;
+  static constexpr bool kHasMinimum = true;
+  static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
+  static float minimum(const std::byte* block) { return f16_to_f32(load_u16(block + 2)); }
+  static void unpack(const std::byte* block, int8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+      const auto byte = static_cast<uint8_t>(block[4 + j]);
+      q[j] = static_cast<int8_t>(byte & 0xF);
+      q[j + 16] = static_cast<int8_t>(byte >> 4);
+    }
+  }
+};
+
+// Q5_0 (22 bytes): d:f16, qh:u8[4] (bit k = fifth bit of element k),
+// qs:u8[16] as Q4_0; value = 5-bit number - 16.
+struct Q5_0Weights {
+  static constexpr int64_t kBlockBytes = 22;
+  static constexpr bool kHasMinimum = false;
+  static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
+  static float minimum(const std::byte*) { return 0.0f; }
+  static void unpack(const std::byte* block, int8_t* q) {
+    uint32_t qh;
+    std::memcpy(&qh, block + 2, sizeof qh);
+    for (int j = 0; j < 16; ++j) {
+      const auto byte = static_cast<uint8_t>(block[6 + j]);
+      q[j] = static_cast<int8_t>(((byte & 0xF) | (((qh >> j) & 1u) << 4)) - 16);
+      q[j + 16] = static_cast<int8_t>(((byte >> 4) | (((qh >> (j + 16)) & 1u) << 4)) - 16);
+    }
+  }
+};
+
+// ---- portable ----------------------------------------------------------
+
+// One weight row against one token row, in the documented order.
+template <class W>
+float row_dot_portable(const std::byte* row, const ActivationBlock* x, int64_t blocks) {
+  float lanes[kLanes] = {};
+  float minimum_sum = 0.0f;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const std::byte* block = row + b * W::kBlockBytes;
+    int8_t q[ActivationBlock::kElems];
+    W::unpack(block, q);
+    const float d = W::scale(block) * x[b].scale;
+    const int16_t* v = x[b].values;
+    for (int j = 0; j < kLanes; ++j) {
+      int32_t sum = 0;
+      for (const int k : {2 * j, 2 * j + 1, kHalf + 2 * j, kHalf + 2 * j + 1}) sum += int32_t{q[k]} * int32_t{v[k]};
+      lanes[j] = std::fma(static_cast<float>(sum), d, lanes[j]);
+    }
+    if constexpr (W::kHasMinimum) minimum_sum = std::fma(W::minimum(block), x[b].scaled_sum, minimum_sum);
+  }
+  const float total = pairwise_sum(lanes);
+  if constexpr (W::kHasMinimum) return total + minimum_sum;
+  return total;
+}
+
+template <class W>
+void accumulate_portable(const IntegerPanel& panel, const ActivationBlock* x, int64_t x_stride, int64_t n_tokens, float* y,
+                         int64_t y_stride) {
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t r = 0; r < panel.n_rows; ++r)
+      y[t * y_stride + r] += row_dot_portable<W>(panel.rows[r], x + t * x_stride, panel.blocks);
+}
+
+// ---- AVX2 --------------------------------------------------------------
+
+#if KEEL_X86_KERNELS
+
+KEEL_TARGET_AVX2 inline float horizontal_sum(__m256 v) {
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum);
+}
+
+KEEL_TARGET_AVX2 inline float f16_scale(const std::byte* p) { return _cvtsh_ss(load_u16(p)); }
+
+// 16 bytes of packed nibbles -> 32 bytes: low nibbles first (elements
+// 0..15), then high nibbles (16..31).
+KEEL_TARGET_AVX2 inline __m256i unpack_nibbles(const std::byte* qs) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i low_mask = _mm_set1_epi8(0x0F);
+  const __m128i low = _mm_and_si128(packed, low_mask);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
+  return _mm256_set_m128i(high, low);
+}
+
+// One weight block widened to int16, in two halves of 16: elements 0..15
+// and 16..31.
+struct WideBlock {
+  __m256i low, high;
+};
+
+KEEL_TARGET_AVX2 inline WideBlock widen(__m256i w) {
+  return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1))};
+}
+
+// 16 bytes of packed nibbles widened to int16: the low nibbles are elements
+// 0..15, the high ones 16..31 (each byte zero-extended to 16 bits, so a
+// shift by 4 leaves its high nibble), `offset` subtracted from each.
+KEEL_TARGET_AVX2 inline WideBlock widen_nibbles(const std::byte* qs, int16_t offset) {
+  const __m256i bytes = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i subtract = _mm256_set1_epi16(offset);
+  return {_mm256_sub_epi16(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0F)), subtract),
+          _mm256_sub_epi16(_mm256_srli_epi16(bytes, 4), subtract)};
+}
+
+// Per type: the block's 32 values widened to int16 (the values W::unpack
+// writes), its scale, its minimum.
+template <class W>
+struct Avx2;
+
+template <>
+struct Avx2<Q8_0Weights> {
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) {
+    return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2))),
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18)))};
+  }
+  KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
+  static float minimum(const std::byte*) { return 0.0f; }
+};
+
+template <>
+struct Avx2<Q4_0Weights> {
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen_nibbles(block + 2, 8); }
+  KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
+  static float minimum(const std::byte*) { return 0.0f; }
+};
+
+template <>
+struct Avx2<Q4_1Weights> {
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen_nibbles(block + 4, 0); }
+  KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
+  KEEL_TARGET_AVX2 static float minimum(const std::byte* block) { return f16_scale(block + 2); }
+};
+
+template <>
+struct Avx2<Q5_0Weights> {
+  KEEL_TARGET_AVX2 static __m256i unpack(const std::byte* block) {
+    uint32_t qh;
+    std::memcpy(&qh, block + 2, sizeof qh);
+    // Byte k of the result gets byte k / 8 of qh, then keeps bit k % 8 of
+    // it: 0x10 where element k's fifth bit is set.
+    const __m256i spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32(static_cast<int>(qh)),
+        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
+    const __m256i fifth = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(block + 6), fifth), _mm256_set1_epi8(16));
+  }
+  KEEL_TARGET_AVX2 static WideBlock wide(const std::byte* block) { return widen(unpack(block)); }
+  KEEL_TARGET_AVX2 static float scale(const std::byte* block) { return f16_scale(block); }
+  static float minimum(const std::byte*) { return 0.0f; }
+};
+
+// A token's block of activations, in the same two halves.
+KEEL_TARGET_AVX2 inline WideBlock load_values(const ActivationBlock& block) {
+  return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.values)),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.values + kHalf))};
+}
+
+// The eight lane sums of Σ w·x for one block, as floats: madd multiplies
+// int16 pairs and adds neighbours, so lane j gets elements 2j, 2j+1 of each
+// half (exact: see the header).
+KEEL_TARGET_AVX2 inline __m256 block_lane_sums(const WideBlock& w, const WideBlock& x) {
+  return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(w.low, x.low), _mm256_madd_epi16(w.high, x.high)));
+}
+
+// Where the kernels read a panel's weight blocks from. Both give the same
+// values, so a kernel's results do not depend on which is used.
+//  - StoredBlocks: the blocks as stored, unpacked and widened on every read
+//    (cheapest when few tokens share each block);
+//  - WidenedPanel: the panel unpacked and widened once into a 2.3 KiB local
+//    copy (4 rows × 8 blocks of int16, float scales) that every token row
+//    then reads from L1: prefill unpacks each block once per panel instead
+//    of once per token pair.
+template <class W>
+struct StoredBlocks {
+  static constexpr bool kHasMinimum = W::kHasMinimum;
+  const IntegerPanel& panel;
+  int64_t blocks() const { return panel.blocks; }
+  const std::byte* block(int r, int64_t b) const { return panel.rows[r] + b * W::kBlockBytes; }
+  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const { return Avx2<W>::wide(block(r, b)); }
+  KEEL_TARGET_AVX2 float scale(int r, int64_t b) const { return Avx2<W>::scale(block(r, b)); }
+  KEEL_TARGET_AVX2 float minimum(int r, int64_t b) const { return Avx2<W>::minimum(block(r, b)); }
+};
+
+template <bool HasMinimum>
+struct WidenedPanel {
+  static constexpr int64_t kMaxBlocks = 8;  // a 256-column panel (CpuBackend::kPanelCols)
+  static constexpr bool kHasMinimum = HasMinimum;
+  // int16 values, not WideBlocks: GCC copies a struct of __m256i through
+  // 16-byte halves, and the 32-byte load that follows then misses store
+  // forwarding (measured 7× slower); explicit vector loads and stores do not.
+  alignas(32) int16_t widened[IntegerPanel::kMaxRows][kMaxBlocks][ActivationBlock::kElems];
+  float scales[IntegerPanel::kMaxRows][kMaxBlocks];
+  float minimums[IntegerPanel::kMaxRows][kMaxBlocks];
+  int64_t n_blocks = 0;
+
+  template <class Source>
+  KEEL_TARGET_AVX2 explicit WidenedPanel(const Source& source) : n_blocks(source.blocks()) {
+    for (int r = 0; r < IntegerPanel::kMaxRows; ++r)
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const WideBlock w = source.wide(r, b);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b]), w.low);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b] + kHalf), w.high);
+        scales[r][b] = source.scale(r, b);
+        minimums[r][b] = source.minimum(r, b);
+      }
+  }
+  int64_t blocks() const { return n_blocks; }
+  KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const {
+    return {_mm256_load_si256(reinterpret_cast<const __m256i*>(widened[r][b])),
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(widened[r][b] + kHalf))};
+  }
+  float scale(int r, int64_t b) const { return scales[r][b]; }
+  float minimum(int r, int64_t b) const { return minimums[r][b]; }
+};
+
+// Four rows against two token rows, from the stored blocks: 4 × 2
+// accumulators; each weight block is unpacked once and feeds both tokens.
+template <class Source>
+KEEL_TARGET_AVX2 void four_rows_two_tokens(const Source& w_blocks, int64_t n_rows, const ActivationBlock* x0,
+                                           const ActivationBlock* x1, float* y0, float* y1) {
+  __m256 acc0[4], acc1[4];
+  float minimum0[4] = {}, minimum1[4] = {};
+  for (int r = 0; r < 4; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
+    const WideBlock v0 = load_values(x0[b]), v1 = load_values(x1[b]);
+    const float dx0 = x0[b].scale, dx1 = x1[b].scale;
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const WideBlock w = w_blocks.wide(r, b);
+      const float dw = w_blocks.scale(r, b);
+      acc0[r] = _mm256_fmadd_ps(block_lane_sums(w, v0), _mm256_set1_ps(dw * dx0), acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(block_lane_sums(w, v1), _mm256_set1_ps(dw * dx1), acc1[r]);
+      if constexpr (Source::kHasMinimum) {
+        const float m = w_blocks.minimum(r, b);
+        minimum0[r] = std::fma(m, x0[b].scaled_sum, minimum0[r]);
+        minimum1[r] = std::fma(m, x1[b].scaled_sum, minimum1[r]);
+      }
+    }
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float s0 = horizontal_sum(acc0[r]), s1 = horizontal_sum(acc1[r]);
+    if constexpr (Source::kHasMinimum) {
+      s0 += minimum0[r];
+      s1 += minimum1[r];
+    }
+    y0[r] += s0;
+    y1[r] += s1;
+  }
+}
+
+// Four rows against one token row, in exactly the order of
+// four_rows_two_tokens (and of the portable kernel): batching changes
+// nothing. Over a WidenedPanel it is the prefill kernel: 4 accumulators and
+// the weight read straight from L1 leave the registers free (two tokens'
+// worth of accumulators and activations would spill).
+template <class Source>
+KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows, const ActivationBlock* x0,
+                                          float* y0) {
+  __m256 acc0[4];
+  float minimum0[4] = {};
+  for (int r = 0; r < 4; ++r) acc0[r] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
+    const WideBlock v0 = load_values(x0[b]);
+    const float dx0 = x0[b].scale;
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const WideBlock w = w_blocks.wide(r, b);
+      const float dw = w_blocks.scale(r, b);
+      acc0[r] = _mm256_fmadd_ps(block_lane_sums(w, v0), _mm256_set1_ps(dw * dx0), acc0[r]);
+      if constexpr (Source::kHasMinimum) minimum0[r] = std::fma(w_blocks.minimum(r, b), x0[b].scaled_sum, minimum0[r]);
+    }
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float s0 = horizontal_sum(acc0[r]);
+    if constexpr (Source::kHasMinimum) s0 += minimum0[r];
+    y0[r] += s0;
+  }
+}
+
+// From this many token rows on, widening the panel once beats unpacking
+// each block for every token pair (bench/matmul_benchmark.cpp: 15–30%
+// faster at 64 tokens, no better at 8).
+constexpr int64_t kTokensWorthWidening = 16;
+
+template <class W>
+KEEL_TARGET_AVX2 void accumulate_avx2(const IntegerPanel& panel, const ActivationBlock* x, int64_t x_stride,
+                                      int64_t n_tokens, float* y, int64_t y_stride) {
+  IntegerPanel full = panel;  // the kernels always read four rows; spare ones repeat row 0
+  for (int64_t r = panel.n_rows; r < IntegerPanel::kMaxRows; ++r) full.rows[r] = panel.rows[0];
+  const StoredBlocks<W> stored{full};
+  if (n_tokens >= kTokensWorthWidening && panel.blocks <= WidenedPanel<W::kHasMinimum>::kMaxBlocks) {
+    const WidenedPanel<W::kHasMinimum> widened(stored);
+    for (int64_t t = 0; t < n_tokens; ++t) four_rows_one_token(widened, panel.n_rows, x + t * x_stride, y + t * y_stride);
+    return;
+  }
+  int64_t t = 0;
+  for (; t + 2 <= n_tokens; t += 2)
+    four_rows_two_tokens(stored, panel.n_rows, x + t * x_stride, x + (t + 1) * x_stride, y + t * y_stride,
+                         y + (t + 1) * y_stride);
+  if (t < n_tokens) four_rows_one_token(stored, panel.n_rows, x + t * x_stride, y + t * y_stride);
+}
+
+#endif  // KEEL_X86_KERNELS
+
+}  // namespace
+
+bool has_integer_kernel(DType type) {
+  return type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_1 || type == DType::Q5_0;
+}
+
+IntegerPanelKernel integer_panel_kernel_portable(DType type) {
+  switch (type) {
+    case DType::Q8_0: return accumulate_portable<Q8_0Weights>;
+    case DType::Q4_0: return accumulate_portable<Q4_0Weights>;
+    case DType::Q4_1: return accumulate_portable<Q4_1Weights>;
+    case DType::Q5_0: return accumulate_portable<Q5_0Weights>;
+    default: return nullptr;
+  }
+}
+
+IntegerPanelKernel integer_panel_kernel_avx2(DType type) {
+#if KEEL_X86_KERNELS
+  switch (type) {
+    case DType::Q8_0: return accumulate_avx2<Q8_0Weights>;
+    case DType::Q4_0: return accumulate_avx2<Q4_0Weights>;
+    case DType::Q4_1: return accumulate_avx2<Q4_1Weights>;
+    case DType::Q5_0: return accumulate_avx2<Q5_0Weights>;
+    default: return nullptr;
+  }
+#else
+  (void)type;
+  return nullptr;
+#endif
+}
+
+IntegerPanelKernel integer_panel_kernel(DType type) {
+  if (cpu_features().avx2) {
+    if (IntegerPanelKernel kernel = integer_panel_kernel_avx2(type)) return kernel;
+  }
+  return integer_panel_kernel_portable(type);
+}
+
+}  // namespace keel::cpu

@@ -1,0 +1,197 @@
+// The CPU backend's integer-dot path: activation rows quantized to int16
+// blocks, and the integer panel kernels for Q8_0, Q4_0, Q4_1 and Q5_0
+// weights — the AVX2 kernel bit for bit against the portable one, both
+// against float64 sums of the decoded operands, and a token's result the
+// same bits whatever else is in its batch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/integer_dot.h"
+#include "backend/cpu/quantized_activations.h"
+#include "core/dequantize.h"
+#include "random_floats.h"
+
+namespace keel {
+namespace {
+
+using cpu::ActivationBlock;
+using testing::random_floats;
+
+constexpr DType kIntegerTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0};
+
+std::vector<ActivationBlock> quantized(const std::vector<float>& x) {
+  std::vector<ActivationBlock> blocks(x.size() / ActivationBlock::kElems);
+  cpu::quantize_row_int16(x.data(), static_cast<int64_t>(x.size()), blocks.data());
+  return blocks;
+}
+
+TEST(QuantizeRowInt16, ValuesWithinHalfAScale) {
+  std::vector<float> x = random_floats(32 * 6, 1, 3.0f);
+  for (int k = 32; k < 64; ++k) x[k] = 0.0f;      // an all-zero block
+  x[70] = -1000.0f;                                // a block dominated by one negative value
+  const std::vector<ActivationBlock> blocks = quantized(x);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    float amax = 0;
+    int32_t sum = 0;
+    for (int k = 0; k < 32; ++k) amax = std::max(amax, std::fabs(x[b * 32 + k]));
+    EXPECT_EQ(blocks[b].scale, amax / 32767.0f) << "block " << b;
+    for (int k = 0; k < 32; ++k) {
+      const int q = blocks[b].values[k];
+      EXPECT_GE(q, -32767);
+      EXPECT_LE(q, 32767);
+      // Within half a step, allowing the float rounding of x / s.
+      EXPECT_LE(std::fabs(x[b * 32 + k] - blocks[b].scale * q), blocks[b].scale * 0.5f * (1 + 1e-5f))
+          << "block " << b << " element " << k;
+      sum += q;
+    }
+    EXPECT_EQ(blocks[b].scaled_sum, blocks[b].scale * static_cast<float>(sum));
+  }
+  EXPECT_EQ(blocks[1].scale, 0.0f);
+  for (int k = 0; k < 32; ++k) EXPECT_EQ(blocks[1].values[k], 0);
+  EXPECT_EQ(blocks[2].values[70 - 64], -32767);  // the block's largest magnitude maps to ±32767 exactly
+}
+
+// A weight row of `blocks` blocks of `type`, quantized from random floats;
+// Q8_0 rows also hold -128 (legal in a file, though keel's quantizer never
+// writes it), the value whose magnitude is 128: with activations of ±32767
+// it makes the largest lane sums (the header's 2^24 argument).
+std::vector<std::byte> weight_rows(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  const std::vector<float> values = random_floats(static_cast<size_t>(rows * cols), seed, 0.5f);
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  std::vector<std::byte> bytes(static_cast<size_t>(rows) * row_bytes);
+  for (int64_t r = 0; r < rows; ++r)
+    EXPECT_TRUE(quantize_row(type, values.data() + r * cols, bytes.data() + r * row_bytes, cols));
+  if (type == DType::Q8_0)
+    for (int64_t r = 0; r < rows; ++r) bytes[r * row_bytes + 2 + static_cast<size_t>(r)] = std::byte{0x80};
+  return bytes;
+}
+
+// Both kernels against Σ over blocks of (decoded w) · (s·q), in float64:
+// the integer path computes the product of the stored weight and the
+// quantized activation, up to float rounding of the per-block partial sums.
+// And: the AVX2 kernel gives the portable kernel's bits, for 1..4 rows and
+// 1..5 or 17 tokens (its two-token and its widened-panel paths), and a
+// token's bits do not depend on its batch.
+TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
+  const int64_t blocks = 8, cols = blocks * 32, x_stride = blocks + 3, y_stride = 6;
+  const int64_t kMaxTokens = 17;  // enough for the AVX2 kernel's widened-panel (prefill) path
+  for (const DType type : kIntegerTypes) {
+    SCOPED_TRACE(dtype_info(type).name);
+    const size_t row_bytes = dtype_row_bytes(type, cols);
+    const std::vector<std::byte> w = weight_rows(type, 4, cols, 2);
+    std::vector<float> x = random_floats(static_cast<size_t>(kMaxTokens * x_stride * 32), 3);
+    for (int64_t k = 0; k < 4; ++k) x[static_cast<size_t>(k)] = -100.0f;  // token 0's block 0: values of -32767
+    const std::vector<ActivationBlock> xq = quantized(x);
+    std::vector<cpu::IntegerPanelKernel> kernels = {cpu::integer_panel_kernel_portable(type)};
+    if (cpu_features().avx2 && cpu::integer_panel_kernel_avx2(type) != nullptr)
+      kernels.push_back(cpu::integer_panel_kernel_avx2(type));
+    std::vector<float> decoded(static_cast<size_t>(cols));
+    for (int64_t n_rows = 1; n_rows <= 4; ++n_rows) {
+      cpu::IntegerPanel panel;
+      panel.n_rows = n_rows;
+      panel.blocks = blocks;
+      for (int64_t r = 0; r < n_rows; ++r) panel.rows[r] = w.data() + r * row_bytes;
+      for (const int64_t tokens : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{5}, kMaxTokens}) {
+        std::vector<std::vector<float>> results;
+        for (const cpu::IntegerPanelKernel kernel : kernels) {
+          std::vector<float> y(static_cast<size_t>(tokens * y_stride), 1.0f);  // accumulates onto 1.0
+          kernel(panel, xq.data(), x_stride, tokens, y.data(), y_stride);
+          for (int64_t t = 0; t < tokens; ++t) {
+            std::vector<float> alone(static_cast<size_t>(y_stride), 1.0f);
+            kernel(panel, xq.data() + t * x_stride, x_stride, 1, alone.data(), y_stride);
+            for (int64_t r = 0; r < y_stride; ++r)
+              EXPECT_EQ(alone[r], y[t * y_stride + r]) << "token " << t << " of " << tokens << " row " << r;
+          }
+          results.push_back(y);
+        }
+        for (size_t k = 1; k < results.size(); ++k)
+          for (size_t i = 0; i < results[0].size(); ++i)
+            ASSERT_EQ(std::memcmp(&results[k][i], &results[0][i], sizeof(float)), 0)
+                << "rows " << n_rows << " tokens " << tokens << " element " << i << ": AVX2 " << results[k][i]
+                << ", portable " << results[0][i];
+        for (int64_t r = 0; r < y_stride; ++r)
+          for (int64_t t = 0; t < tokens; ++t) {
+            double expected = 1.0, magnitude = 1.0;
+            if (r < n_rows) {
+              dequantize_row(type, w.data() + r * row_bytes, decoded.data(), cols);
+              for (int64_t b = 0; b < blocks; ++b)
+                for (int64_t k = 0; k < 32; ++k) {
+                  const ActivationBlock& xb = xq[static_cast<size_t>(t * x_stride + b)];
+                  const double term = static_cast<double>(decoded[b * 32 + k]) * xb.scale * xb.values[k];
+                  expected += term;
+                  magnitude += std::fabs(term);
+                }
+            }
+            EXPECT_NEAR(results[0][t * y_stride + r], expected, 1e-6 * magnitude) << "row " << r << " token " << t;
+          }
+      }
+    }
+  }
+}
+
+TensorView matrix_view(DType type, int64_t out, int64_t in, const std::vector<std::byte>& bytes) {
+  TensorView view;
+  view.dtype = type;
+  view.rank = 2;
+  view.shape = {out, in};
+  view.data = bytes.data();
+  view.nbytes = bytes.size();
+  return view;
+}
+
+// Through CpuBackend::matmul (tasks, panels of 256 columns, a partial
+// panel, a partial group of four rows): each token row of a batch of 19 gets
+// exactly the bits it gets alone, and the exact path differs from the fast
+// one (the flag does choose the kernel) by no more than the activations'
+// quantization allows.
+TEST(IntegerMatmul, BatchInvariantAndWithinQuantizationOfTheExactPath) {
+  const int64_t in = 800, out = 37, tokens = 19;  // past the AVX2 kernel's widened-panel threshold
+  CpuBackend fast, exact(CpuOptions{.exact_kernels = true});
+  ASSERT_TRUE(fast.reserve_matmul_input(tokens, in).ok());
+  const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), 4);
+  const std::vector<float> bias = random_floats(static_cast<size_t>(out), 5);
+  for (const DType type : kIntegerTypes) {
+    SCOPED_TRACE(dtype_info(type).name);
+    const std::vector<std::byte> w = weight_rows(type, out, in, 6);
+    const TensorView view = matrix_view(type, out, in, w);
+    std::vector<float> batched(static_cast<size_t>(tokens * out)), exact_y(batched.size());
+    fast.matmul(x.data(), tokens, view, bias.data(), batched.data());
+    exact.matmul(x.data(), tokens, view, bias.data(), exact_y.data());
+    std::vector<float> decoded(static_cast<size_t>(in));
+    bool any_difference = false;
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<float> alone(static_cast<size_t>(out));
+      fast.matmul(x.data() + t * in, 1, view, bias.data(), alone.data());
+      for (int64_t r = 0; r < out; ++r) {
+        EXPECT_EQ(alone[r], batched[t * out + r]) << "token " << t << " row " << r;
+        // |Σ w·(x - s·q)| ≤ Σ |w| · s/2 over each block.
+        dequantize_row(type, view.row(r), decoded.data(), in);
+        const std::vector<ActivationBlock> xq = quantized(std::vector<float>(x.begin() + t * in, x.begin() + (t + 1) * in));
+        double bound = 1e-4 * (1.0 + std::fabs(exact_y[t * out + r]));
+        for (int64_t k = 0; k < in; ++k) bound += std::fabs(decoded[k]) * xq[k / 32].scale * 0.5;
+        EXPECT_LE(std::fabs(batched[t * out + r] - exact_y[t * out + r]), bound) << "token " << t << " row " << r;
+        any_difference = any_difference || batched[t * out + r] != exact_y[t * out + r];
+      }
+    }
+    EXPECT_TRUE(any_difference) << "the fast path should not be the exact path";
+  }
+}
+
+TEST(IntegerMatmulDeathTest, AnInputLargerThanReservedIsAProgrammerError) {
+  const int64_t in = 64, out = 4;
+  CpuBackend fast;
+  ASSERT_TRUE(fast.reserve_matmul_input(1, in).ok());
+  const std::vector<std::byte> w = weight_rows(DType::Q8_0, out, in, 7);
+  const std::vector<float> x = random_floats(static_cast<size_t>(2 * in), 8);
+  std::vector<float> y(2 * out);
+  EXPECT_DEATH(fast.matmul(x.data(), 2, matrix_view(DType::Q8_0, out, in, w), nullptr, y.data()),
+               "reserve_matmul_input");
+}
+
+}  // namespace
+}  // namespace keel
