@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "threads_flag.h"
+
 namespace keel::cli {
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags) {
@@ -23,6 +25,7 @@ void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& defa
       ->capture_default_str();
   app->add_option("--device", flags.device, "where the model runs: auto (a GPU when built and present), cpu, ...")
       ->capture_default_str();
+  add_threads_flag(app, flags.threads);
 }
 
 LoadOptions to_load_options(const EngineFlags& flags) {

@@ -12,6 +12,7 @@
 //   --prefix-cache-policy P     slru (scan resistant, default) | lru
 //   --no-prefix-cache           never reuse KV across requests
 //   --device D                  auto (default) | cpu | reference | cuda (where built)
+//   --threads N, -t N           CPU compute threads (threads_flag.h)
 #pragma once
 
 #include <cstdint>
@@ -35,10 +36,11 @@ struct EngineFlags {
   bool no_prefix_cache = false;
   std::string kv_cache_dtype = "f16";
   std::string device = "auto";
+  int32_t threads = 0;  // --threads; 0: one per usable CPU (the pool is sized when the flag is parsed)
 };
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
-// --device and --kv-cache-dtype alone, for the commands that run one
+// --device, --kv-cache-dtype and --threads alone, for the commands that run one
 // request through the engine (`keel run`, `keel logits`, `bench quality`);
 // `default_kv_dtype` is that command's default.
 void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& default_kv_dtype);

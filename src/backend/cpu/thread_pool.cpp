@@ -1,18 +1,37 @@
 #include "backend/cpu/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/usable_cpus.h"
+
 namespace keel {
 namespace {
 
-// About 50-100 microseconds of spinning: longer than the gap between two
-// ops of one forward step, far shorter than the gap between requests.
-constexpr int kSpinIterations = 20000;
+using Clock = std::chrono::steady_clock;
+
+// How long a worker watches for the next job before it sleeps: far longer
+// than the gap between two ops of one forward step (microseconds), shorter
+// than the 20,000 PAUSEs it replaces (0.5 ms on the development machine's
+// AMD EPYC, three times that where a PAUSE is slower). A step's first op
+// after a longer gap finds the worker asleep: the caller starts on the
+// chunks while the worker wakes.
+constexpr std::chrono::microseconds kWorkerSpin{200};
+// How long the caller spins for chunks still running on workers before it
+// yields its CPU between checks: a worker that has not finished by then has
+// most likely lost its CPU, perhaps to this very thread's neighbours.
+constexpr std::chrono::microseconds kCallerSpin{50};
+// Pauses between two reads of the clock while spinning.
+constexpr int kPausesPerClockRead = 32;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,11 +41,23 @@ inline void cpu_relax() {
 #endif
 }
 
+// The global pool's size, as set_global_size (or nothing: 0) left it.
+std::atomic<unsigned> requested_global_size{0};
+std::atomic<bool> global_made{false};
+
+unsigned global_size() {
+  if (const unsigned requested = requested_global_size.load()) return requested;
+  // KEEL_THREADS sets it for benchmarks and tests that cannot pass --threads.
+  if (const char* env = std::getenv("KEEL_THREADS")) return static_cast<unsigned>(std::max(1, std::atoi(env)));
+  return usable_cpu_count();
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = usable_cpu_count();
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  pin_workers();
 }
 
 ThreadPool::~ThreadPool() {
@@ -38,13 +69,33 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
+void ThreadPool::pin_workers() {
+#if defined(__linux__)
+  const std::vector<int> cpus = usable_cpus();
+  if (size() > cpus.size()) return;  // oversubscribed: let the OS move threads where it can
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpus[i + 1], &one);  // cpus[0] is left to the caller
+    // A cpuset or seccomp policy may refuse; the worker then runs wherever the OS puts it.
+    if (pthread_setaffinity_np(workers_[i].native_handle(), sizeof one, &one) == 0) ++pinned_;
+  }
+#endif
+}
+
 ThreadPool& ThreadPool::global() {
-  // KEEL_THREADS overrides the thread count (benchmarks, tests).
   static ThreadPool pool([] {
-    const char* env = std::getenv("KEEL_THREADS");
-    return env ? static_cast<unsigned>(std::max(1, std::atoi(env))) : 0u;
+    global_made.store(true);
+    return global_size();
   }());
   return pool;
+}
+
+bool ThreadPool::set_global_size(unsigned threads) {
+  if (threads == 0) return false;
+  if (global_made.load()) return global().size() == threads;
+  requested_global_size.store(threads);
+  return true;
 }
 
 void ThreadPool::run_chunks(uint64_t generation) {
@@ -84,18 +135,23 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   run_chunks(generation);
   // Every chunk is claimed; wait for those other threads are still running.
+  // Past a short spin the worker holding one has most likely lost its CPU:
+  // yielding lets whatever took it (or the worker itself) run here.
   const int64_t parts = size();
-  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != parts; ++spins) {
-    if (spins < kSpinIterations) cpu_relax();
+  const auto spin_until = Clock::now() + kCallerSpin;
+  for (int spins = 1; chunks_done_.load(std::memory_order_acquire) != parts; ++spins) {
+    if (spins % kPausesPerClockRead != 0 || Clock::now() < spin_until) cpu_relax();
     else std::this_thread::yield();
   }
   job_ = nullptr;
 }
 
 bool ThreadPool::wait_for_job(uint64_t seen) {
-  for (int spins = 0; spins < kSpinIterations; ++spins) {
+  const auto spin_until = Clock::now() + kWorkerSpin;
+  for (int spins = 1;; ++spins) {
     if (generation_.load(std::memory_order_acquire) != seen) return true;
     if (stopping_.load(std::memory_order_relaxed)) return false;
+    if (spins % kPausesPerClockRead == 0 && Clock::now() >= spin_until) break;
     cpu_relax();
   }
   std::unique_lock<std::mutex> lock(mutex_);

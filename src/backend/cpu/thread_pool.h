@@ -1,10 +1,24 @@
 // ThreadPool: a fixed set of worker threads that run one parallel_for at a
 // time. Created once at start; running a job allocates nothing.
 //
-// A decode step runs dozens of short parallel_for calls back to back, so
-// the hand-off must cost microseconds: workers spin for a short while
-// after each job, watching for the next one, and only then sleep on a
-// condition variable (so an idle server uses no CPU).
+// Size: a pool of N threads is N - 1 workers plus the thread that calls
+// parallel_for, which runs chunks too. The default N is the number of CPUs
+// this process may run on (its affinity mask, usable_cpus.h), so that the
+// step's thread and the workers each have a CPU: one thread more than CPUs
+// and two of them take turns on one CPU, each parallel_for then waiting for
+// whichever is descheduled. Workers are pinned one to a CPU (all but the
+// first usable CPU, which the caller, whose placement is not the pool's to
+// fix, tends to stay on) where the OS allows it; a pool larger than the
+// CPUs is not pinned.
+//
+// Hand-off: a decode step runs dozens of short parallel_for calls back to
+// back, so the hand-off must cost microseconds: workers spin for a short
+// time after each job, watching for the next one, and only then sleep on a
+// condition variable. The spin is bounded in time, not in iterations (a
+// PAUSE costs 10 to 150 cycles depending on the CPU), and kept short, so
+// that between steps a worker gives its CPU back to the threads that have
+// work (the server's I/O, the client, other processes) instead of making
+// them preempt the thread that runs the step.
 //
 // Chunks are claimed, not assigned: the caller and each worker take the
 // next unclaimed chunk until none is left. On a machine whose cores are
@@ -26,13 +40,17 @@ namespace keel {
 
 class ThreadPool {
  public:
-  // threads == 0 means one per hardware thread.
+  // `threads` counts the calling thread: threads - 1 workers are started.
+  // 0 means one thread per usable CPU.
   explicit ThreadPool(unsigned threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  // How many workers were pinned to a CPU (0 when the OS refused or the
+  // pool has more threads than usable CPUs).
+  unsigned pinned_workers() const { return pinned_; }
 
   // Calls fn(begin, end) on disjoint chunks covering [0, n), spread over the
   // workers and the calling thread; returns when all chunks are done.
@@ -40,8 +58,13 @@ class ThreadPool {
   // One caller at a time.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
-  // The process-wide pool used by the CPU backend.
+  // The process-wide pool used by the CPU backend, made on first use with
+  // the size set_global_size gave, else KEEL_THREADS, else one thread per
+  // usable CPU.
   static ThreadPool& global();
+  // Sets the global pool's size (`--threads`). Only before its first use:
+  // returns false, changing nothing, once the pool exists with another size.
+  static bool set_global_size(unsigned threads);
 
  private:
   void worker_loop();
@@ -50,8 +73,11 @@ class ThreadPool {
   // Waits until generation_ differs from `seen` (returns true) or the pool
   // stops (returns false): spins first, then sleeps.
   bool wait_for_job(uint64_t seen);
+  // Pins each worker to a CPU of its own, where there are enough.
+  void pin_workers();
 
   std::vector<std::thread> workers_;
+  unsigned pinned_ = 0;
   // The current job; written before generation_ is bumped, read after.
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_size_ = 0;
