@@ -18,7 +18,10 @@
 #include "core/result.h"
 #include "engine/engine_options.h"
 #include "model/model.h"
-#include "tokenizer/tokenizer.h"
+
+namespace keel {
+class Tokenizer;  // the engine's (engine/engine.h includes it)
+}  // namespace keel
 
 namespace keel::bench {
 
