@@ -140,15 +140,6 @@ TEST(ThreadPoolTest, DefaultPoolFollowsTheAffinityMaskNotTheMachine) {
   expect_each_index_once(pool, 64);
 }
 
-// One worker per CPU other than the first, where the OS lets the process
-// pin threads (it does here: nothing in the test environment forbids it).
-TEST(ThreadPoolTest, WorkersArePinnedOnePerCpuUnlessOversubscribed) {
-  ThreadPool fitting(usable_cpu_count());
-  EXPECT_EQ(fitting.pinned_workers(), fitting.size() - 1);
-  ThreadPool oversubscribed(usable_cpu_count() + 1);
-  EXPECT_EQ(oversubscribed.pinned_workers(), 0u);
-}
-
 // --threads sizes the process-wide pool before its first use; afterwards
 // only the size it already has is accepted. (ctest runs each test in a
 // process of its own, so this one makes the global pool.)

@@ -4,10 +4,6 @@
 #include <chrono>
 #include <cstdlib>
 
-#if defined(__linux__)
-#include <pthread.h>
-#include <sched.h>
-#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -57,7 +53,6 @@ unsigned global_size() {
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = usable_cpu_count();
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
-  pin_workers();
 }
 
 ThreadPool::~ThreadPool() {
@@ -67,20 +62,6 @@ ThreadPool::~ThreadPool() {
   }
   work_ready_.notify_all();
   for (auto& worker : workers_) worker.join();
-}
-
-void ThreadPool::pin_workers() {
-#if defined(__linux__)
-  const std::vector<int> cpus = usable_cpus();
-  if (size() > cpus.size()) return;  // oversubscribed: let the OS move threads where it can
-  for (size_t i = 0; i < workers_.size(); ++i) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpus[i + 1], &one);  // cpus[0] is left to the caller
-    // A cpuset or seccomp policy may refuse; the worker then runs wherever the OS puts it.
-    if (pthread_setaffinity_np(workers_[i].native_handle(), sizeof one, &one) == 0) ++pinned_;
-  }
-#endif
 }
 
 ThreadPool& ThreadPool::global() {

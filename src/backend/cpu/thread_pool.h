@@ -6,10 +6,11 @@
 // this process may run on (its affinity mask, usable_cpus.h), so that the
 // step's thread and the workers each have a CPU: one thread more than CPUs
 // and two of them take turns on one CPU, each parallel_for then waiting for
-// whichever is descheduled. Workers are pinned one to a CPU (all but the
-// first usable CPU, which the caller, whose placement is not the pool's to
-// fix, tends to stay on) where the OS allows it; a pool larger than the
-// CPUs is not pinned.
+// whichever is descheduled. Workers are not pinned to CPUs: measured on
+// the development machine, a pinned worker next to an unpinned caller
+// (the engine thread, which is not the pool's to place) halved one-stream
+// decode through `keel serve`, the scheduler putting the woken engine
+// thread on the worker's CPU (docs/performance.md, "Compute threads").
 //
 // Hand-off: a decode step runs dozens of short parallel_for calls back to
 // back, so the hand-off must cost microseconds: workers spin for a short
@@ -48,9 +49,6 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
-  // How many workers were pinned to a CPU (0 when the OS refused or the
-  // pool has more threads than usable CPUs).
-  unsigned pinned_workers() const { return pinned_; }
 
   // Calls fn(begin, end) on disjoint chunks covering [0, n), spread over the
   // workers and the calling thread; returns when all chunks are done.
@@ -73,11 +71,8 @@ class ThreadPool {
   // Waits until generation_ differs from `seen` (returns true) or the pool
   // stops (returns false): spins first, then sleeps.
   bool wait_for_job(uint64_t seen);
-  // Pins each worker to a CPU of its own, where there are enough.
-  void pin_workers();
 
   std::vector<std::thread> workers_;
-  unsigned pinned_ = 0;
   // The current job; written before generation_ is bumped, read after.
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_size_ = 0;
