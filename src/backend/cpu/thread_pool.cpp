@@ -1,7 +1,6 @@
 #include "backend/cpu/thread_pool.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -13,21 +12,12 @@
 namespace keel {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// How long a worker watches for the next job before it sleeps: far longer
-// than the gap between two ops of one forward step (microseconds), shorter
-// than the 20,000 PAUSEs it replaces (0.5 ms on the development machine's
-// AMD EPYC, three times that where a PAUSE is slower). A step's first op
-// after a longer gap finds the worker asleep: the caller starts on the
-// chunks while the worker wakes.
-constexpr std::chrono::microseconds kWorkerSpin{200};
-// How long the caller spins for chunks still running on workers before it
-// yields its CPU between checks: a worker that has not finished by then has
-// most likely lost its CPU, perhaps to this very thread's neighbours.
-constexpr std::chrono::microseconds kCallerSpin{50};
-// Pauses between two reads of the clock while spinning.
-constexpr int kPausesPerClockRead = 32;
+// About 0.5 ms of spinning on the development machine's AMD EPYC (a PAUSE
+// is ~25 ns there): longer than the gap between two ops of one forward
+// step, far shorter than the gap between requests. A spin bounded in time
+// instead (200 us for workers, 50 us for the caller) measured slower through
+// `keel serve` on a 1.37 GB model (docs/performance.md, "Compute threads").
+constexpr int kSpinIterations = 20000;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -116,23 +106,18 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   run_chunks(generation);
   // Every chunk is claimed; wait for those other threads are still running.
-  // Past a short spin the worker holding one has most likely lost its CPU:
-  // yielding lets whatever took it (or the worker itself) run here.
   const int64_t parts = size();
-  const auto spin_until = Clock::now() + kCallerSpin;
-  for (int spins = 1; chunks_done_.load(std::memory_order_acquire) != parts; ++spins) {
-    if (spins % kPausesPerClockRead != 0 || Clock::now() < spin_until) cpu_relax();
+  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != parts; ++spins) {
+    if (spins < kSpinIterations) cpu_relax();
     else std::this_thread::yield();
   }
   job_ = nullptr;
 }
 
 bool ThreadPool::wait_for_job(uint64_t seen) {
-  const auto spin_until = Clock::now() + kWorkerSpin;
-  for (int spins = 1;; ++spins) {
+  for (int spins = 0; spins < kSpinIterations; ++spins) {
     if (generation_.load(std::memory_order_acquire) != seen) return true;
     if (stopping_.load(std::memory_order_relaxed)) return false;
-    if (spins % kPausesPerClockRead == 0 && Clock::now() >= spin_until) break;
     cpu_relax();
   }
   std::unique_lock<std::mutex> lock(mutex_);

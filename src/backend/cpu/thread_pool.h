@@ -8,18 +8,15 @@
 // and two of them take turns on one CPU, each parallel_for then waiting for
 // whichever is descheduled. Workers are not pinned to CPUs: measured on
 // the development machine, a pinned worker next to an unpinned caller
-// (the engine thread, which is not the pool's to place) halved one-stream
-// decode through `keel serve`, the scheduler putting the woken engine
-// thread on the worker's CPU (docs/performance.md, "Compute threads").
+// (the engine thread, which is not the pool's to place) cut one-stream
+// decode through `keel serve` to about 0.6x, most likely by the scheduler
+// waking the engine thread onto the worker's CPU (docs/performance.md,
+// "Compute threads").
 //
 // Hand-off: a decode step runs dozens of short parallel_for calls back to
 // back, so the hand-off must cost microseconds: workers spin for a short
 // time after each job, watching for the next one, and only then sleep on a
-// condition variable. The spin is bounded in time, not in iterations (a
-// PAUSE costs 10 to 150 cycles depending on the CPU), and kept short, so
-// that between steps a worker gives its CPU back to the threads that have
-// work (the server's I/O, the client, other processes) instead of making
-// them preempt the thread that runs the step.
+// condition variable (so an idle server uses no CPU).
 //
 // Chunks are claimed, not assigned: the caller and each worker take the
 // next unclaimed chunk until none is left. On a machine whose cores are
