@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "threads_flag.h"
+
 namespace keel::cli {
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags) {
@@ -25,6 +27,7 @@ void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& defa
       ->capture_default_str();
   app->add_flag("--exact-kernels", flags.exact_kernels,
                 "exact float products on decoded weights (slower) instead of integer-dot kernels");
+  add_threads_flag(app, flags.threads);
 }
 
 LoadOptions to_load_options(const EngineFlags& flags) {

@@ -15,6 +15,7 @@
 //   --exact-kernels             float products on exactly decoded weights (the
 //                               transformers-exact path) instead of the fast
 //                               integer-dot kernels
+//   --threads N, -t N           CPU compute threads (threads_flag.h)
 #pragma once
 
 #include <cstdint>
@@ -39,10 +40,11 @@ struct EngineFlags {
   std::string kv_cache_dtype = "f16";
   std::string device = "auto";
   bool exact_kernels = false;
+  int32_t threads = 0;  // --threads; 0: one per usable CPU (the pool is sized when the flag is parsed)
 };
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
-// --device, --exact-kernels and --kv-cache-dtype alone, for the commands that run one
+// --device, --exact-kernels, --kv-cache-dtype and --threads alone, for the commands that run one
 // request through the engine (`keel run`, `keel logits`, `bench quality`);
 // `default_kv_dtype` is that command's default.
 void add_device_flags(CLI::App* app, EngineFlags& flags, const std::string& default_kv_dtype);

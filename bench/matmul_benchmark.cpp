@@ -19,7 +19,7 @@
 #include "core/dequantize.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
-#include "machine_ceilings.h"
+#include "bench/machine_ceilings.h"
 
 namespace keel::bench {
 namespace {

@@ -1,6 +1,7 @@
 // keel bench: measure a server (serve), gate an upgrade on two results
-// (compare), check that two models say the same things (quality), and run a
-// long steady load with a drift report (soak). The measuring lives in
+// (compare), check that two models say the same things (quality), run a
+// long steady load with a drift report (soak), and time a model's prompt
+// and decode steps on this machine (model, in bench_model.cpp). The measuring lives in
 // src/bench/; this file only turns flags into its configurations.
 #include "commands/commands.h"
 
@@ -245,14 +246,15 @@ Command add_soak(CLI::App* bench_app) {
 }  // namespace
 
 Command add_bench_command(CLI::App& root) {
-  CLI::App* app = root.add_subcommand("bench", "Benchmark, compare, quality-check and soak-test servers and models");
+  CLI::App* app = root.add_subcommand("bench", "Benchmark, compare, quality-check and soak-test servers and models; time a model");
   app->require_subcommand(1);
   auto commands = std::make_shared<std::vector<Command>>(
-      std::vector<Command>{add_serve(app), add_compare(app), add_quality(app), add_soak(app)});
+      std::vector<Command>{add_serve(app), add_compare(app), add_quality(app), add_soak(app),
+                           add_bench_model_command(app)});
   return {app, [commands]() -> int {
             for (const auto& command : *commands)
               if (command.app->parsed()) return command.run();
-            return fail("bench needs a subcommand: serve, compare, quality or soak");
+            return fail("bench needs a subcommand: serve, compare, quality, soak or model");
           }};
 }
 

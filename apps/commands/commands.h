@@ -16,6 +16,8 @@ Command add_serve_command(CLI::App& root);
 Command add_convert_command(CLI::App& root);
 Command add_quantize_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
+// `keel bench model`, a subcommand of `bench` (commands/bench_model.cpp).
+Command add_bench_model_command(CLI::App* bench_app);
 
 // `keel` with no subcommand: generate from the shipped model.
 int run_default();

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "backend/cpu/thread_pool.h"
 #include "engine/engine.h"
 #include "backend/fault_injecting_backend.h"
 #include "engine/model_files.h"
@@ -96,12 +97,12 @@ void print_configuration(const ServeOptions& o, const EngineOptions& engine, uin
                "keel: serving %s on http://%s:%u\n"
                "  io-threads %d, max-connections %lld, max-body-bytes %lld, timeouts header %.0fs body %.0fs idle %.0fs\n"
                "  max-queue %d, queue-timeout %.0fs, stall-timeout %.0fs, drain-timeout %.0fs, slow-request-ms %lld\n"
-               "  engine: device %.*s, max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, kv-cache-dtype %s, prefix cache %s\n"
+               "  engine: device %.*s, threads %u, max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, kv-cache-dtype %s, prefix cache %s\n"
                "  api keys: %zu%s\n",
                o.model.c_str(), s.host.c_str(), port, s.io_threads, static_cast<long long>(s.max_connections),
                static_cast<long long>(s.max_body_bytes), s.header_timeout_s, s.body_timeout_s, s.idle_timeout_s,
                s.max_queue, s.queue_timeout_s, s.stall_timeout_s, s.drain_timeout_s,
-               static_cast<long long>(s.slow_request_ms), static_cast<int>(device.size()), device.data(), engine.max_seqs, engine.max_batch_tokens, max_context,
+               static_cast<long long>(s.slow_request_ms), static_cast<int>(device.size()), device.data(), ThreadPool::global().size(), engine.max_seqs, engine.max_batch_tokens, max_context,
                engine.kv_block_size, std::string(dtype_info(engine.kv_cache_dtype).name).c_str(),
                engine.prefix_cache ? "on" : "off", s.keys.size(),
                s.keys.empty() ? " (open to anyone who can connect)" : "");

@@ -11,7 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include <dirent.h>
+#include <sched.h>
+
 #include "backend/cpu/thread_pool.h"
+#include "backend/cpu/usable_cpus.h"
 
 namespace keel {
 namespace {
@@ -77,6 +81,75 @@ TEST(ThreadPoolTest, CallerRunsTheChunksOfAWorkerThatIsNotRunning) {
     if (on_caller.load() == 2) ++caller_ran_everything;
   }
   EXPECT_GT(caller_ran_everything, 0);
+}
+
+// The threads of this process, from /proc/self/task.
+int process_threads() {
+  int count = 0;
+  if (DIR* tasks = opendir("/proc/self/task")) {
+    while (const dirent* entry = readdir(tasks))
+      if (entry->d_name[0] != '.') ++count;
+    closedir(tasks);
+  }
+  return count;
+}
+
+// Confines the calling thread to its first usable CPU for the scope, as
+// `taskset -c` or a container's cpuset confines a whole process.
+class OneCpuAffinity {
+ public:
+  OneCpuAffinity() {
+    sched_getaffinity(0, sizeof saved_, &saved_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(usable_cpus().front(), &one);
+    confined_ = sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~OneCpuAffinity() { sched_setaffinity(0, sizeof saved_, &saved_); }
+  bool confined() const { return confined_; }
+
+ private:
+  cpu_set_t saved_;
+  bool confined_ = false;
+};
+
+// The regression of issue 11: a pool sized to the machine's CPUs in a
+// process allowed fewer of them runs more compute threads than CPUs, and
+// each parallel_for then waits for whichever is descheduled. The default
+// pool is the caller plus one worker per other usable CPU: exactly that
+// many OS threads more.
+TEST(ThreadPoolTest, DefaultPoolHasOneThreadPerUsableCpuCallerIncluded) {
+  const int before = process_threads();
+  {
+    ThreadPool pool;
+    EXPECT_EQ(pool.size(), usable_cpu_count());
+    EXPECT_EQ(process_threads() - before, static_cast<int>(usable_cpu_count()) - 1);
+  }
+  EXPECT_EQ(process_threads(), before);
+}
+
+TEST(ThreadPoolTest, DefaultPoolFollowsTheAffinityMaskNotTheMachine) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs a machine of two CPUs or more";
+  OneCpuAffinity one_cpu;
+  ASSERT_TRUE(one_cpu.confined());
+  EXPECT_EQ(usable_cpu_count(), 1u);
+  const int before = process_threads();
+  ThreadPool pool;
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_EQ(process_threads(), before);  // no worker: the caller runs every chunk
+  expect_each_index_once(pool, 64);
+}
+
+// --threads sizes the process-wide pool before its first use; afterwards
+// only the size it already has is accepted. (ctest runs each test in a
+// process of its own, so this one makes the global pool.)
+TEST(ThreadPoolTest, GlobalPoolTakesItsSizeBeforeFirstUseOnly) {
+  EXPECT_FALSE(ThreadPool::set_global_size(0));
+  ASSERT_TRUE(ThreadPool::set_global_size(3));
+  EXPECT_EQ(ThreadPool::global().size(), 3u);
+  EXPECT_TRUE(ThreadPool::set_global_size(3));
+  EXPECT_FALSE(ThreadPool::set_global_size(2));
+  EXPECT_EQ(ThreadPool::global().size(), 3u);
 }
 
 }  // namespace

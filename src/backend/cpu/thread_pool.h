@@ -1,9 +1,21 @@
 // ThreadPool: a fixed set of worker threads that run one parallel_for at a
 // time. Created once at start; running a job allocates nothing.
 //
-// A decode step runs dozens of short parallel_for calls back to back, so
-// the hand-off must cost microseconds: workers spin for a short while
-// after each job, watching for the next one, and only then sleep on a
+// Size: a pool of N threads is N - 1 workers plus the thread that calls
+// parallel_for, which runs chunks too. The default N is the number of CPUs
+// this process may run on (its affinity mask, usable_cpus.h), so that the
+// step's thread and the workers each have a CPU: one thread more than CPUs
+// and two of them take turns on one CPU, each parallel_for then waiting for
+// whichever is descheduled. Workers are not pinned to CPUs: measured on
+// the development machine, a pinned worker next to an unpinned caller
+// (the engine thread, which is not the pool's to place) cut one-stream
+// decode through `keel serve` to about 0.6x, most likely by the scheduler
+// waking the engine thread onto the worker's CPU (docs/performance.md,
+// "Compute threads").
+//
+// Hand-off: a decode step runs dozens of short parallel_for calls back to
+// back, so the hand-off must cost microseconds: workers spin for a short
+// time after each job, watching for the next one, and only then sleep on a
 // condition variable (so an idle server uses no CPU).
 //
 // Chunks are claimed, not assigned: the caller and each worker take the
@@ -26,7 +38,8 @@ namespace keel {
 
 class ThreadPool {
  public:
-  // threads == 0 means one per hardware thread.
+  // `threads` counts the calling thread: threads - 1 workers are started.
+  // 0 means one thread per usable CPU.
   explicit ThreadPool(unsigned threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -40,8 +53,13 @@ class ThreadPool {
   // One caller at a time.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
-  // The process-wide pool used by the CPU backend.
+  // The process-wide pool used by the CPU backend, made on first use with
+  // the size set_global_size gave, else KEEL_THREADS, else one thread per
+  // usable CPU.
   static ThreadPool& global();
+  // Sets the global pool's size (`--threads`). Only before its first use:
+  // returns false, changing nothing, once the pool exists with another size.
+  static bool set_global_size(unsigned threads);
 
  private:
   void worker_loop();

@@ -1,4 +1,4 @@
-#include "machine_ceilings.h"
+#include "bench/machine_ceilings.h"
 
 #include <algorithm>
 #include <chrono>
