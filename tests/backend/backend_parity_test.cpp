@@ -147,7 +147,7 @@ class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
     ASSERT_TRUE(backend_->reserve_matmul_input(kMaxTokens, kMaxIn).ok());
     reference_ = create_backend("reference").value();
   }
-  static constexpr int64_t kMaxTokens = 8, kMaxIn = 768;  // the largest matmul input below
+  static constexpr int64_t kMaxTokens = 33, kMaxIn = 768;  // the largest matmul input below
   // A weight view resident on `backend`.
   static TensorView resident(Backend& backend, DType type, int64_t out, int64_t in, const std::vector<std::byte>& bytes) {
     TensorView view;
