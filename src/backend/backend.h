@@ -66,6 +66,10 @@ class Backend {
   // Waits until every queued op and copy has finished. Errors: anything that
   // failed on the device since the last synchronize.
   virtual Status synchronize() = 0;
+  // Device allocations (a GPU's cudaMalloc) this backend has made so far:
+  // a step loop that allocates shows up as this number rising. Host-memory
+  // backends report 0 (their allocations are counted as host ones).
+  virtual int64_t device_allocations() const { return 0; }
   // Reserves the scratch matmul needs for inputs of up to `max_rows` rows
   // of up to `max_cols` columns (the CPU backend quantizes each activation
   // row to int16 blocks there). ModelRunner calls it once, before the step

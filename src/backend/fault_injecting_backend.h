@@ -32,6 +32,7 @@ class FaultInjectingBackend final : public Backend {
   void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
   void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
   Status synchronize() override;
+  int64_t device_allocations() const override { return real_->device_allocations(); }
   Status reserve_matmul_input(int64_t max_rows, int64_t max_cols) override {
     return real_->reserve_matmul_input(max_rows, max_cols);
   }

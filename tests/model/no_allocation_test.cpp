@@ -1,6 +1,8 @@
 // A steady-state forward step allocates nothing: this binary replaces the
 // global operator new with a counting one and checks the count does not
-// move across repeated decode steps and a prefill.
+// move across repeated decode steps and a prefill, and that the backend's
+// device allocations (a GPU's cudaMalloc; run with KEEL_TEST_DEVICE=cuda)
+// do not move either.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -32,7 +34,7 @@ TEST(NoAllocationTest, ForwardStepsAllocateNothing) {
   const auto dir = std::filesystem::path(::testing::TempDir()) / "keel_tiny_no_alloc";
   ASSERT_TRUE(write_tiny_model({Family::kGlm4}, dir).ok());
   const uint64_t before_load = g_allocations.load();
-  auto loaded = load_model(dir / "model.gguf");
+  auto loaded = load_model(dir / "model.gguf", test_load_options());
   ASSERT_GT(g_allocations.load(), before_load) << "the counting operator new is not in use";
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   Model& model = **loaded;
@@ -47,6 +49,7 @@ TEST(NoAllocationTest, ForwardStepsAllocateNothing) {
   ASSERT_TRUE(cache->runner().forward(builder.finish(), {logits.data(), size_t(vocab)}).ok());
 
   const uint64_t before = g_allocations.load();
+  const int64_t device_before = model.backend().device_allocations();
   const int32_t step_a = 7, step_b = 9;
   for (int32_t step = 0; step < 20; ++step) {
     builder.clear();
@@ -56,6 +59,7 @@ TEST(NoAllocationTest, ForwardStepsAllocateNothing) {
     ASSERT_TRUE(status.ok());
   }
   EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(model.backend().device_allocations() - device_before, 0);
 }
 
 }  // namespace

@@ -28,9 +28,10 @@ namespace {
 
 std::atomic<int64_t> g_device_allocations{0};
 
-// cudaMalloc, counted.
-cudaError_t device_malloc(void** pointer, size_t bytes) {
+// cudaMalloc, counted for the process and for the backend that asked.
+cudaError_t device_malloc(void** pointer, size_t bytes, int64_t* backend_count) {
   g_device_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++*backend_count;
   return cudaMalloc(pointer, std::max<size_t>(bytes, 1));
 }
 
@@ -50,11 +51,11 @@ class CudaBackend final : public Backend {
     if (cublasCreate(&backend->cublas_) != CUBLAS_STATUS_SUCCESS) return Error{"cuda: cuBLAS did not initialize"};
     cublasSetStream(backend->cublas_, backend->stream_);
     cublasSetMathMode(backend->cublas_, CUBLAS_PEDANTIC_MATH);  // float32 stays float32 (no TF32)
-    if (cudaError_t e = device_malloc(&backend->cublas_workspace_, kCublasWorkspaceBytes); e != cudaSuccess)
+    if (cudaError_t e = device_malloc(&backend->cublas_workspace_, kCublasWorkspaceBytes, &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve cuBLAS's workspace: " + describe(e)};
     cublasSetWorkspace(backend->cublas_, backend->cublas_workspace_, kCublasWorkspaceBytes);
     void* panel = nullptr;
-    if (cudaError_t e = device_malloc(&panel, kPanelFloats * sizeof(float)); e != cudaSuccess)
+    if (cudaError_t e = device_malloc(&panel, kPanelFloats * sizeof(float), &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve the dequantization panel: " + describe(e)};
     backend->panel_ = static_cast<float*>(panel);
     return std::unique_ptr<Backend>(std::move(backend));
@@ -75,7 +76,7 @@ class CudaBackend final : public Backend {
 
   Result<DeviceBuffer> allocate(size_t bytes) override {
     void* data = nullptr;
-    if (cudaError_t e = device_malloc(&data, bytes); e != cudaSuccess) {
+    if (cudaError_t e = device_malloc(&data, bytes, &allocations_); e != cudaSuccess) {
       cudaGetLastError();  // an out-of-memory error is not sticky: clear it
       return Error{"out of GPU memory allocating " + std::to_string(bytes) + " bytes (" + describe(e) + ")"};
     }
@@ -85,7 +86,7 @@ class CudaBackend final : public Backend {
 
   Result<const std::byte*> make_resident(std::span<const std::byte> host) override {
     void* data = nullptr;
-    if (cudaError_t e = device_malloc(&data, host.size()); e != cudaSuccess) {
+    if (cudaError_t e = device_malloc(&data, host.size(), &allocations_); e != cudaSuccess) {
       cudaGetLastError();
       return Error{"out of GPU memory uploading a weight of " + std::to_string(host.size()) + " bytes (" +
                    describe(e) + ")"};
@@ -102,6 +103,8 @@ class CudaBackend final : public Backend {
   void copy_to_host(const void* device, void* host, size_t bytes) override {
     record(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, stream_));
   }
+
+  int64_t device_allocations() const override { return allocations_; }
 
   Status synchronize() override {
     record(cudaStreamSynchronize(stream_));
@@ -238,6 +241,7 @@ class CudaBackend final : public Backend {
   float* panel_ = nullptr;            // [kPanelFloats]
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   std::string failure_;               // the first failure since the last synchronize
+  int64_t allocations_ = 0;           // cudaMalloc calls made for this backend
 };
 
 }  // namespace
