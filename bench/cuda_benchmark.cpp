@@ -22,6 +22,7 @@
 #include "backend/cuda/device_ceilings.h"
 #include "backend/forward_batch_builder.h"
 #include "backend/registry.h"
+#include "bench/weight_traffic.h"
 #include "core/dequantize.h"
 #include "core/half.h"
 #include "model/model.h"
@@ -157,13 +158,7 @@ int decode(const std::string& path, int steps, double ceiling_gbps) {
     }
     tg.push_back(steps / std::chrono::duration<double>(Clock::now() - start).count());
   }
-  // Bytes of weight one decode step reads: every matrix once, one embedding row.
-  const Weights& w = m.weights();
-  double bytes = static_cast<double>(w.output.nbytes) + static_cast<double>(w.token_embedding.row_bytes());
-  for (const LayerWeights& layer : w.layers)
-    for (const TensorView* t : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
-      bytes += static_cast<double>(t->nbytes);
-  if (w.output.data == w.token_embedding.data) bytes -= static_cast<double>(w.token_embedding.row_bytes());
+  const auto bytes = static_cast<double>(weight_bytes_per_token(m.weights()));
   const double tg_median = median(tg);
   std::printf("model %s\npp512 %.0f t/s (min %.0f max %.0f)\ntg%d %.1f t/s (min %.1f max %.1f)\n", path.c_str(),
               median(pp), *std::min_element(pp.begin(), pp.end()), *std::max_element(pp.begin(), pp.end()), steps,

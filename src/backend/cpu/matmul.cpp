@@ -43,13 +43,19 @@ struct WeightLayout {
   int64_t column_offset(int64_t col) const { return col / block_elems * block_bytes; }
 };
 
+// y[t, r] = bias[r] (or 0) for the task's rows [row_begin, row_end): what
+// the panels then accumulate into.
+void start_with_bias(float* y, int64_t n_tokens, int64_t out, const float* bias, int64_t row_begin, int64_t row_end) {
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t r = row_begin; r < row_end; ++r) y[t * out + r] = bias ? bias[r] : 0.0f;
+}
+
 // One task's share of the matmul: weight rows [row_begin, row_end).
 void matmul_rows(const float* x, int64_t n_tokens, const WeightLayout& w, const float* bias, int64_t row_begin,
                  int64_t row_end, float* panel_buffer, float* y) {
   constexpr int64_t kPanelRows = cpu::Panel::kMaxRows;
   constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
-  for (int64_t t = 0; t < n_tokens; ++t)
-    for (int64_t r = row_begin; r < row_end; ++r) y[t * w.out + r] = bias ? bias[r] : 0.0f;
+  start_with_bias(y, n_tokens, w.out, bias, row_begin, row_end);
 
   for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
     cpu::Panel panel;
@@ -83,8 +89,7 @@ void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const 
   constexpr int64_t kPanelRows = cpu::IntegerPanel::kMaxRows;
   constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
   const int64_t row_blocks = w.in / w.block_elems;
-  for (int64_t t = 0; t < n_tokens; ++t)
-    for (int64_t r = row_begin; r < row_end; ++r) y[t * w.out + r] = bias ? bias[r] : 0.0f;
+  start_with_bias(y, n_tokens, w.out, bias, row_begin, row_end);
 
   for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
     cpu::IntegerPanel panel;

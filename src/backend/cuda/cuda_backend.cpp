@@ -16,7 +16,6 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <string>
 #include <vector>
 
@@ -26,11 +25,8 @@
 namespace keel {
 namespace {
 
-std::atomic<int64_t> g_device_allocations{0};
-
-// cudaMalloc, counted for the process and for the backend that asked.
+// cudaMalloc, counted for the backend that asked.
 cudaError_t device_malloc(void** pointer, size_t bytes, int64_t* backend_count) {
-  g_device_allocations.fetch_add(1, std::memory_order_relaxed);
   ++*backend_count;
   return cudaMalloc(pointer, std::max<size_t>(bytes, 1));
 }
@@ -254,7 +250,5 @@ bool cuda_device_present() {
 }
 
 Result<std::unique_ptr<Backend>> make_cuda_backend() { return CudaBackend::create(); }
-
-int64_t cuda_device_allocations() { return g_device_allocations.load(std::memory_order_relaxed); }
 
 }  // namespace keel

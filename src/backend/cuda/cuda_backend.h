@@ -6,7 +6,8 @@
 // cudaMalloc'ed once when an engine starts, and its own scratch (the
 // dequantization panel for large batches, cuBLAS's workspace) reserved
 // when the backend is made. Ops are queued on one stream; failures
-// surface at synchronize().
+// surface at synchronize(). Every cudaMalloc is counted
+// (Backend::device_allocations), so a step loop that allocates shows.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,5 @@ bool cuda_device_present();
 
 // A backend on GPU 0. Errors: no GPU, or its scratch could not be reserved.
 Result<std::unique_ptr<Backend>> make_cuda_backend();
-
-// Device allocations (cudaMalloc) made by every CUDA backend of this
-// process so far: a step loop that allocates shows up as this number rising.
-int64_t cuda_device_allocations();
 
 }  // namespace keel
