@@ -25,8 +25,9 @@ Result<std::unique_ptr<Backend>> make_reference(const BackendOptions& /*always e
   return make_reference_backend();
 }
 #if KEEL_HAVE_CUDA
-// The CUDA kernels are float32 products on exactly decoded weights either way.
-Result<std::unique_ptr<Backend>> make_cuda(const BackendOptions& /*always exact*/) { return make_cuda_backend(); }
+Result<std::unique_ptr<Backend>> make_cuda(const BackendOptions& options) {
+  return make_cuda_backend(options.exact_kernels);
+}
 #endif
 
 // In the order `auto` tries them. The CUDA backend's row goes first.

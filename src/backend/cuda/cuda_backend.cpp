@@ -4,12 +4,18 @@
 // or cuBLAS failure is recorded (the first one wins) and reported by the
 // next synchronize(), which is where the device seam says failures surface.
 //
-// Matmul takes one of two paths by batch size:
-//  - up to kMatvecMaxTokens token rows (decode): the matvec kernel streams
-//    the weight in its stored dtype, decoding in registers;
-//  - more (prefill): panels of weight rows are dequantized to float32 in a
-//    fixed scratch buffer (kPanelFloats) and multiplied with cuBLAS SGEMM
-//    (float32, no TF32: the exactness tests hold it to the reference).
+// Matmul takes one of two paths by batch size, each in two modes:
+//  - up to kMatvecMaxTokens token rows (decode): a weight-streaming matvec.
+//    Exact (--exact-kernels): float32 products on weights decoded in
+//    registers (matvec.cu; f16/bf16 rows straight from memory,
+//    matvec_16bit.cu). Fast, the default: block-quantized weights take the
+//    integer-dot matvec on int16-quantized activations (matvec_int.cu), as
+//    the CPU's fast path does;
+//  - more (prefill): panels of weight rows decoded in a fixed scratch buffer
+//    (kPanelBytes) and multiplied with cuBLAS. Exact: float32 panels and
+//    SGEMM (no TF32: the exactness tests hold it to the reference). Fast:
+//    bf16 panels (bf16 weights are used in place) times the input rounded
+//    to bf16, on the tensor cores with float32 accumulation.
 #include "backend/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -35,31 +41,36 @@ std::string describe(cudaError_t error) { return std::string(cudaGetErrorName(er
 
 class CudaBackend final : public Backend {
  public:
-  // Floats of the dequantization panel for the cuBLAS path: 64 MiB.
-  static constexpr int64_t kPanelFloats = int64_t{16} << 20;
+  // The dequantization panel for the cuBLAS path: 64 MiB.
+  static constexpr int64_t kPanelBytes = int64_t{64} << 20;
   static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
 
-  static Result<std::unique_ptr<Backend>> create() {
+  static Result<std::unique_ptr<Backend>> create(bool exact_kernels) {
     std::unique_ptr<CudaBackend> backend(new CudaBackend());
+    backend->exact_ = exact_kernels;
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
     if (cudaError_t e = cudaStreamCreateWithFlags(&backend->stream_, cudaStreamNonBlocking); e != cudaSuccess)
       return Error{"cuda: cannot create a stream: " + describe(e)};
     if (cublasCreate(&backend->cublas_) != CUBLAS_STATUS_SUCCESS) return Error{"cuda: cuBLAS did not initialize"};
     cublasSetStream(backend->cublas_, backend->stream_);
-    cublasSetMathMode(backend->cublas_, CUBLAS_PEDANTIC_MATH);  // float32 stays float32 (no TF32)
+    // Exact: float32 stays float32 (no TF32, no reduced-precision
+    // reductions). Fast: the default math, which lets the bf16 GEMM use the
+    // tensor cores (SGEMM still does not use TF32 unless asked).
+    cublasSetMathMode(backend->cublas_, exact_kernels ? CUBLAS_PEDANTIC_MATH : CUBLAS_DEFAULT_MATH);
     if (cudaError_t e = device_malloc(&backend->cublas_workspace_, kCublasWorkspaceBytes, &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve cuBLAS's workspace: " + describe(e)};
     cublasSetWorkspace(backend->cublas_, backend->cublas_workspace_, kCublasWorkspaceBytes);
     void* panel = nullptr;
-    if (cudaError_t e = device_malloc(&panel, kPanelFloats * sizeof(float), &backend->allocations_); e != cudaSuccess)
+    if (cudaError_t e = device_malloc(&panel, kPanelBytes, &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve the dequantization panel: " + describe(e)};
-    backend->panel_ = static_cast<float*>(panel);
+    backend->panel_ = panel;
     return std::unique_ptr<Backend>(std::move(backend));
   }
 
   ~CudaBackend() override {
     if (stream_ != nullptr) cudaStreamSynchronize(stream_);
     for (void* p : resident_) cudaFree(p);
+    free_input_scratch();
     cudaFree(panel_);
     cudaFree(cublas_workspace_);
     if (cublas_ != nullptr) cublasDestroy(cublas_);
@@ -102,6 +113,36 @@ class CudaBackend final : public Backend {
 
   int64_t device_allocations() const override { return allocations_; }
 
+  // The fast path's input scratch: the bf16 copy of a GEMM input
+  // [max_rows, max_cols] and the int16 blocks of a matvec input (at most
+  // kMatvecMaxTokens rows). Grow-only; reserved before the step loop.
+  Status reserve_matmul_input(int64_t max_rows, int64_t max_cols) override {
+    if (max_rows < 0 || max_cols < 0) return Error{"reserve_matmul_input: negative size"};
+    if (exact_ || (max_rows <= reserved_rows_ && max_cols <= reserved_cols_)) return ok_status();
+    const int64_t rows = std::max(max_rows, reserved_rows_), cols = std::max(max_cols, reserved_cols_);
+    const int64_t matvec_rows = std::min<int64_t>(rows, cuda::kMatvecMaxTokens);
+    const int64_t blocks = matvec_rows * ((cols + cuda::kQuantBlock - 1) / cuda::kQuantBlock);
+    free_input_scratch();
+    void* pointers[4] = {};
+    const size_t bytes[4] = {static_cast<size_t>(rows * cols) * sizeof(uint16_t),
+                             static_cast<size_t>(blocks * cuda::kQuantBlock) * sizeof(int16_t),
+                             static_cast<size_t>(blocks) * sizeof(float), static_cast<size_t>(blocks) * sizeof(int32_t)};
+    for (int i = 0; i < 4; ++i) {
+      if (cudaError_t e = device_malloc(&pointers[i], bytes[i], &allocations_); e != cudaSuccess) {
+        cudaGetLastError();
+        for (void* p : pointers) cudaFree(p);
+        return Error{"out of GPU memory reserving the matmul input scratch for [" + std::to_string(rows) + ", " +
+                     std::to_string(cols) + "] (" + describe(e) + ")"};
+      }
+    }
+    input_bf16_ = static_cast<uint16_t*>(pointers[0]);
+    quantized_ = {static_cast<int16_t*>(pointers[1]), static_cast<float*>(pointers[2]),
+                  static_cast<int32_t*>(pointers[3])};
+    reserved_rows_ = rows;
+    reserved_cols_ = cols;
+    return ok_status();
+  }
+
   Status synchronize() override {
     record(cudaStreamSynchronize(stream_));
     if (failure_.empty()) return ok_status();
@@ -117,31 +158,27 @@ class CudaBackend final : public Backend {
     const int64_t in = w.cols(), out = w.rows();
     const auto row_bytes = static_cast<int64_t>(w.row_bytes());
     if (n_tokens == 0) return;
+    // The fast path's scratch holds inputs up to what was reserved; a
+    // larger one (a caller that skipped reserve_matmul_input) takes the
+    // exact path rather than overrunning it.
+    const bool fits = n_tokens <= reserved_rows_ && in <= reserved_cols_;
     if (n_tokens <= cuda::kMatvecMaxTokens) {
+      if (!exact_ && fits && cuda::has_integer_dot(w.dtype) && in % cuda::kQuantBlock == 0) {
+        cuda::quantize_activations(x, n_tokens, in, quantized_, stream_);
+        check_launch("quantize_activations");
+        cuda::matvec_int(w.dtype, quantized_, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y,
+                         stream_);
+        check_launch("matvec_int");
+        return;
+      }
       cuda::matvec(w.dtype, x, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y, stream_);
       check_launch("matvec");
       return;
     }
-    // y (row-major [n_tokens, out]) is, to column-major cuBLAS, an out x n_tokens
-    // matrix with leading dimension out; a panel of weight rows [rows, in] is
-    // an in x rows matrix, used transposed.
-    const float one = 1.0f, zero = 0.0f;
-    const bool in_place = w.dtype == DType::F32;
-    const int64_t panel_rows = in_place ? out : std::max<int64_t>(1, kPanelFloats / in);
-    for (int64_t first = 0; first < out; first += panel_rows) {
-      const int64_t rows = std::min(panel_rows, out - first);
-      const float* a = reinterpret_cast<const float*>(w.data) + first * in;
-      if (!in_place) {
-        cuda::dequantize_rows(w.dtype, w.data, row_bytes, in, first, rows, panel_, stream_);
-        check_launch("dequantize_rows");
-        a = panel_;
-      }
-      const cublasStatus_t status =
-          cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
-                      static_cast<int>(in), &one, a, static_cast<int>(in), x, static_cast<int>(in), &zero, y + first,
-                      static_cast<int>(out));
-      if (status != CUBLAS_STATUS_SUCCESS && failure_.empty())
-        failure_ = "cublasSgemm failed (status " + std::to_string(static_cast<int>(status)) + ")";
+    if (!exact_ && fits && w.dtype != DType::F32) {
+      gemm_bf16(x, n_tokens, w, in, out, row_bytes, y);
+    } else {
+      gemm_f32(x, n_tokens, w, in, out, row_bytes, y);
     }
     if (bias != nullptr) {
       cuda::add_bias(y, bias, n_tokens, out, stream_);
@@ -217,6 +254,70 @@ class CudaBackend final : public Backend {
  private:
   CudaBackend() = default;
 
+  // y (row-major [n_tokens, out]) is, to column-major cuBLAS, an out x
+  // n_tokens matrix with leading dimension out; a panel of weight rows
+  // [rows, in] is an in x rows matrix, used transposed.
+  void gemm_f32(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
+                float* y) {
+    const float one = 1.0f, zero = 0.0f;
+    const bool in_place = w.dtype == DType::F32;
+    const int64_t panel_rows = in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{sizeof(float)} / in);
+    auto* panel = static_cast<float*>(panel_);
+    for (int64_t first = 0; first < out; first += panel_rows) {
+      const int64_t rows = std::min(panel_rows, out - first);
+      const float* a = reinterpret_cast<const float*>(w.data) + first * in;
+      if (!in_place) {
+        cuda::dequantize_rows(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
+        check_launch("dequantize_rows");
+        a = panel;
+      }
+      check_cublas("cublasSgemm",
+                   cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
+                               static_cast<int>(in), &one, a, static_cast<int>(in), x, static_cast<int>(in), &zero,
+                               y + first, static_cast<int>(out)));
+    }
+  }
+
+  // The same product with bf16 operands on the tensor cores, float32 sums.
+  void gemm_bf16(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
+                 float* y) {
+    cuda::to_bf16(x, n_tokens * in, input_bf16_, stream_);
+    check_launch("to_bf16");
+    const float one = 1.0f, zero = 0.0f;
+    const bool in_place = w.dtype == DType::BF16;
+    const int64_t panel_rows = in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{sizeof(uint16_t)} / in);
+    auto* panel = static_cast<uint16_t*>(panel_);
+    for (int64_t first = 0; first < out; first += panel_rows) {
+      const int64_t rows = std::min(panel_rows, out - first);
+      const void* a = w.data + first * row_bytes;
+      if (!in_place) {
+        cuda::dequantize_rows_bf16(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
+        check_launch("dequantize_rows_bf16");
+        a = panel;
+      }
+      check_cublas("cublasGemmEx",
+                   cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
+                                static_cast<int>(in), &one, a, CUDA_R_16BF, static_cast<int>(in), input_bf16_,
+                                CUDA_R_16BF, static_cast<int>(in), &zero, y + first, CUDA_R_32F,
+                                static_cast<int>(out), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+  }
+
+  void free_input_scratch() {
+    cudaFree(input_bf16_);
+    cudaFree(quantized_.values);
+    cudaFree(quantized_.scales);
+    cudaFree(quantized_.sums);
+    input_bf16_ = nullptr;
+    quantized_ = {};
+    reserved_rows_ = reserved_cols_ = 0;
+  }
+
+  void check_cublas(const char* call, cublasStatus_t status) {
+    if (status != CUBLAS_STATUS_SUCCESS && failure_.empty())
+      failure_ = std::string(call) + " failed (status " + std::to_string(static_cast<int>(status)) + ")";
+  }
+
   static void release(void* context, void* data) {
     auto* self = static_cast<CudaBackend*>(context);
     cudaStreamSynchronize(self->stream_);  // no queued op may still use it
@@ -234,7 +335,11 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   void* cublas_workspace_ = nullptr;
-  float* panel_ = nullptr;            // [kPanelFloats]
+  bool exact_ = false;                // --exact-kernels: float32 products throughout
+  void* panel_ = nullptr;             // [kPanelBytes]: float32 or bf16 weight rows
+  uint16_t* input_bf16_ = nullptr;    // [reserved_rows_, reserved_cols_] bf16: the fast GEMM's input
+  cuda::QuantizedInput quantized_{};  // the fast matvec's input, up to kMatvecMaxTokens rows
+  int64_t reserved_rows_ = 0, reserved_cols_ = 0;
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   std::string failure_;               // the first failure since the last synchronize
   int64_t allocations_ = 0;           // cudaMalloc calls made for this backend
@@ -249,6 +354,6 @@ bool cuda_device_present() {
   return present;
 }
 
-Result<std::unique_ptr<Backend>> make_cuda_backend() { return CudaBackend::create(); }
+Result<std::unique_ptr<Backend>> make_cuda_backend(bool exact_kernels) { return CudaBackend::create(exact_kernels); }
 
 }  // namespace keel

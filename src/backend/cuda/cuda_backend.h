@@ -21,7 +21,9 @@ namespace keel {
 // True when the CUDA driver reports at least one usable GPU.
 bool cuda_device_present();
 
-// A backend on GPU 0. Errors: no GPU, or its scratch could not be reserved.
-Result<std::unique_ptr<Backend>> make_cuda_backend();
+// A backend on GPU 0, with float32 products throughout (exact_kernels) or
+// the fast kernels (integer-dot decode, bf16 tensor-core prefill). Errors:
+// no GPU, or its scratch could not be reserved.
+Result<std::unique_ptr<Backend>> make_cuda_backend(bool exact_kernels);
 
 }  // namespace keel

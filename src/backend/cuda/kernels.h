@@ -27,10 +27,50 @@ constexpr int kMatvecMaxTokens = 8;
 void matvec(DType type, const float* x, int n_tokens, int64_t in, const void* w, int64_t row_bytes, int64_t out,
             const float* bias, float* y, cudaStream_t stream);
 
+// The same product for f16 / bf16 weights whose rows and x are 16-byte
+// aligned, read straight into registers (matvec_16bit.cu). Returns false,
+// launching nothing, where it does not apply; matvec() tries it first.
+bool matvec_16bit(DType type, const float* x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                  int64_t out, const float* bias, float* y, cudaStream_t stream);
+
+// ---- the fast path's integer-dot matvec (matvec_int.cu) ----
+//
+// A matmul input quantized to int16 in blocks of kQuantBlock columns, as
+// the CPU's fast path does (quantize_activations.cu):
+//   x[t, k] ≈ scales[t, k / 32] · values[t, k],  sums[t, b] = Σ values of block b.
+// values: [n_tokens, in]; scales, sums: [n_tokens, in / 32]. Device memory.
+constexpr int kQuantBlock = 32;
+constexpr int kQuantMax = 32767;
+struct QuantizedInput {
+  int16_t* values;
+  float* scales;
+  int32_t* sums;
+};
+
+// Quantizes x: [n_tokens, in] (in a multiple of kQuantBlock) into out.
+void quantize_activations(const float* x, int64_t n_tokens, int64_t in, QuantizedInput out, cudaStream_t stream);
+
+// True for the weight types matvec_int takes: every block-quantized type.
+bool has_integer_dot(DType type);
+
+// y[t, o] = Σ_i x[t, i] · w[o, i] (+ bias[o]) for t < n_tokens <= kMatvecMaxTokens,
+// with x given quantized; integer dot products per 32-column block (dp2a),
+// the block scales applied in float.
+void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                int64_t out, const float* bias, float* y, cudaStream_t stream);
+
 // panel[r, :] = rows first_row .. first_row + n_rows - 1 of w as float32.
 // panel: [n_rows, in].
 void dequantize_rows(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,
                      float* panel, cudaStream_t stream);
+
+// The same panel in bf16 (stored as its 16 bits), round to nearest even:
+// the fast path's tensor-core GEMM operand.
+void dequantize_rows_bf16(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
+                          int64_t n_rows, uint16_t* panel, cudaStream_t stream);
+
+// out[i] = bf16(x[i]) for i < n, round to nearest even.
+void to_bf16(const float* x, int64_t n, uint16_t* out, cudaStream_t stream);
 
 // y[t, o] += bias[o]; y: [n_tokens, out].
 void add_bias(float* y, const float* bias, int64_t n_tokens, int64_t out, cudaStream_t stream);

@@ -19,6 +19,8 @@
 #include <cstdint>
 
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/span_loader.cuh"
+#include "backend/cuda/warp_reduce.cuh"
 #include "backend/cuda/weight_chunk.cuh"
 
 namespace keel::cuda {
@@ -26,42 +28,6 @@ namespace {
 
 constexpr int kWarpsPerBlock = 4;
 constexpr int64_t kSpanElems = 32 * kChunk;
-
-__device__ inline float warp_sum(float value) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
-  return value;
-}
-
-// One warp's copy of one span of weight bytes, in two halves so that the
-// loads of the next span are in flight while the current one is decoded:
-// load() issues the coalesced global loads (kVec bytes a lane per load,
-// into registers), store() puts them into the warp's shared stage.
-template <int kVec, int kSpanBytes>
-struct SpanLoader {
-  using Word = typename std::conditional<kVec == 16, uint4,
-                                         typename std::conditional<kVec == 4, uint32_t, uint8_t>::type>::type;
-  static constexpr int kWordsPerLane = (kSpanBytes / kVec + 31) / 32;
-  Word words[kWordsPerLane];
-  const uint8_t* src = nullptr;
-  int bytes = 0;
-
-  __device__ void load(const uint8_t* from, int n_bytes, int lane) {
-    src = from;
-    bytes = n_bytes;
-    const int n_words = bytes / kVec;
-#pragma unroll
-    for (int i = 0; i < kWordsPerLane; ++i)
-      if (lane + 32 * i < n_words) words[i] = __ldg(reinterpret_cast<const Word*>(src) + lane + 32 * i);
-  }
-  __device__ void store(uint8_t* stage, int lane) const {
-    const int n_words = bytes / kVec;
-#pragma unroll
-    for (int i = 0; i < kWordsPerLane; ++i)
-      if (lane + 32 * i < n_words) reinterpret_cast<Word*>(stage)[lane + 32 * i] = words[i];
-    for (int i = n_words * kVec + lane; i < bytes; i += 32) stage[i] = src[i];  // a short last span's tail
-  }
-};
 
 // sum += v · x[0 .. n): four floats a load where x is 16-byte aligned.
 __device__ inline float chunk_dot(const float v[kChunk], const float* __restrict__ x, int n, bool x_aligned) {
@@ -174,6 +140,7 @@ void launch_matvec(const float* x, int n_tokens, int64_t in, const void* w, int6
 
 void matvec(DType type, const float* x, int n_tokens, int64_t in, const void* w, int64_t row_bytes, int64_t out,
             const float* bias, float* y, cudaStream_t stream) {
+  if (matvec_16bit(type, x, n_tokens, in, w, row_bytes, out, bias, y, stream)) return;
   dispatch_dtype(type, [&](auto tag) {
     constexpr DType kType = decltype(tag)::value;
     launch_matvec<kType>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);

@@ -1,0 +1,265 @@
+// matvec_int: the fast path's weight-streaming matmul for block-quantized
+// weights (decode), with integer dot products.
+//
+// The input rows come quantized to int16 in blocks of 32 columns
+// (quantize_activations.cu), and every weight type's 32-element chunk has
+// integer values with one or two float factors (weight_chunk.cuh gives
+// the formulas). So a chunk's contribution to y[t, o] is
+//   s_t · (c_lo · Σ_{k<16} w_k q_tk  +  c_hi · Σ_{k≥16} w_k q_tk  +  c_min · Σ_k q_tk)
+// where the two sums are exact int32 dot products (dp2a: two int16 × int8
+// products a lane a cycle), c_lo = c_hi = the block scale except for Q6_K's
+// two 16-element scales, and c_min carries the per-block minimum of Q4_1 /
+// Q4_K / Q5_K.
+//
+// The memory side is matvec.cu's: one block of kWarpsPerBlock warps per
+// output row, warps taking turns over spans of 32 chunks, each span copied
+// into the warp's shared stage with coalesced loads (the next span's loads
+// in flight). Lane l then unpacks chunk l with 32-bit shared loads — the
+// generic matvec's one-byte loads made the shared pipe its limit — into
+// eight words of four signed bytes.
+//
+// Batch invariance: each token's sums are filled in the same chunk order
+// and reduced by the same shuffle tree and the same sum over warps whatever
+// n_tokens is, and each token row is quantized on its own.
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "backend/cuda/kernels.h"
+#include "backend/cuda/span_loader.cuh"
+#include "backend/cuda/warp_reduce.cuh"
+#include "backend/cuda/weight_chunk.cuh"
+
+namespace keel::cuda {
+namespace {
+
+constexpr int kWarpsPerBlock = 4;
+constexpr int64_t kSpanElems = 32 * kChunk;
+
+// A chunk as integers: w[j] holds elements 4j .. 4j+3 as signed bytes, and
+// the float factors of the formula above.
+struct ChunkIntegers {
+  uint32_t w[8];
+  float c_lo, c_hi, c_min;
+};
+
+// N consecutive 32-bit words of the stage starting at byte `byte`, which
+// need only be even: two aligned words are funnel-shifted where it is not a
+// multiple of 4. Reads one word past the last; the stage is padded for it.
+template <int N>
+__device__ inline void words_at(const uint8_t* stage, int byte, uint32_t out[N]) {
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(stage) + (byte >> 2);
+  const int shift = (byte & 3) * 8;
+  uint32_t current = words[0];
+#pragma unroll
+  for (int j = 0; j < N; ++j) {
+    const uint32_t next = words[j + 1];
+    out[j] = __funnelshift_r(current, next, shift);
+    current = next;
+  }
+}
+
+// The f16 at an even byte offset of the stage.
+__device__ inline float half_at(const uint8_t* stage, int byte) {
+  const uint32_t word = reinterpret_cast<const uint32_t*>(stage)[byte >> 2];
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(word >> ((byte & 2) * 8))));
+}
+
+// Bits 0..3 of h moved to bit 0 of bytes 0..3 (the four terms cannot carry
+// into each other).
+__device__ inline uint32_t spread_bits(uint32_t h) { return (h * 0x00204081u) & 0x01010101u; }
+
+constexpr uint32_t kLowNibbles = 0x0F0F0F0Fu;
+
+// Chunk c of a span staged at `stage` (every span starts on a block).
+template <DType kType>
+__device__ inline ChunkIntegers unpack_chunk(const uint8_t* stage, int c) {
+  ChunkIntegers out;
+  out.c_min = 0.0f;
+  if constexpr (kType == DType::Q8_0) {
+    out.c_lo = out.c_hi = half_at(stage, 34 * c);
+    words_at<8>(stage, 34 * c + 2, out.w);
+  } else if constexpr (kType == DType::Q4_0 || kType == DType::Q4_1) {
+    constexpr bool kMin = kType == DType::Q4_1;
+    const int base = c * (kMin ? 20 : 18);
+    out.c_lo = out.c_hi = half_at(stage, base);
+    if (kMin) out.c_min = half_at(stage, base + 2);
+    uint32_t q[4];
+    words_at<4>(stage, base + (kMin ? 4 : 2), q);
+    const uint32_t offset = kMin ? 0u : 0x08080808u;  // Q4_0 stores q + 8
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      out.w[j] = __vsub4(q[j] & kLowNibbles, offset);
+      out.w[j + 4] = __vsub4((q[j] >> 4) & kLowNibbles, offset);
+    }
+  } else if constexpr (kType == DType::Q5_0) {
+    const int base = 22 * c;
+    out.c_lo = out.c_hi = half_at(stage, base);
+    uint32_t r[5];  // r[0]: the 32 fifth bits; r[1..4]: the nibbles
+    words_at<5>(stage, base + 2, r);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      out.w[j] = __vsub4((r[1 + j] & kLowNibbles) | (spread_bits((r[0] >> (4 * j)) & 0xF) << 4), 0x10101010u);
+      out.w[j + 4] =
+          __vsub4(((r[1 + j] >> 4) & kLowNibbles) | (spread_bits((r[0] >> (16 + 4 * j)) & 0xF) << 4), 0x10101010u);
+    }
+  } else if constexpr (kType == DType::Q4_K || kType == DType::Q5_K) {
+    constexpr bool kFive = kType == DType::Q5_K;
+    const int base = (c / 8) * (kFive ? 176 : 144), s = c % 8;
+    const float d = half_at(stage, base), dmin = half_at(stage, base + 2);
+    int scale, min;
+    k_scale_min(stage + base + 4, s, &scale, &min);
+    out.c_lo = out.c_hi = d * static_cast<float>(scale);
+    out.c_min = -dmin * static_cast<float>(min);
+    uint32_t q[8];
+    words_at<8>(stage, base + (kFive ? 48 : 16) + 32 * (s / 2), q);
+    const int shift = (s & 1) * 4;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) out.w[j] = (q[j] >> shift) & kLowNibbles;
+    if constexpr (kFive) {
+      uint32_t h[8];
+      words_at<8>(stage, base + 16, h);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) out.w[j] |= ((h[j] >> s) & 0x01010101u) << 4;
+    }
+  } else if constexpr (kType == DType::Q6_K) {
+    const int base = (c / 8) * 210, s = c % 8, n = s / 4, k = s % 4;
+    const float d = half_at(stage, base + 208);
+    const auto* scales = reinterpret_cast<const int8_t*>(stage + base + 192 + 8 * n);
+    out.c_lo = d * static_cast<float>(scales[2 * k]);
+    out.c_hi = d * static_cast<float>(scales[2 * k + 1]);
+    uint32_t low[8], high[8];
+    words_at<8>(stage, base + 64 * n + (k & 1) * 32, low);
+    words_at<8>(stage, base + 128 + 32 * n, high);
+    const int low_shift = (k >> 1) * 4, high_shift = 2 * k;
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+      out.w[j] = __vsub4(((low[j] >> low_shift) & kLowNibbles) | (((high[j] >> high_shift) & 0x03030303u) << 4),
+                         0x20202020u);  // Q6_K stores q + 32
+  }
+  return out;
+}
+
+// Σ w·q over one chunk, as its two 16-element halves. x: the chunk's 32
+// int16 values (64 bytes, 16-byte aligned).
+__device__ inline void chunk_int_dot(const ChunkIntegers& chunk, const int16_t* x, int* lo, int* hi) {
+  const int4* xv = reinterpret_cast<const int4*>(x);
+  int sums[2] = {0, 0};
+#pragma unroll
+  for (int v = 0; v < 4; ++v) {
+    const int4 a = __ldg(xv + v);  // elements 8v .. 8v+7: weight words 2v, 2v+1
+    int& sum = sums[v / 2];
+    sum = __dp2a_lo(a.x, static_cast<int>(chunk.w[2 * v]), sum);
+    sum = __dp2a_hi(a.y, static_cast<int>(chunk.w[2 * v]), sum);
+    sum = __dp2a_lo(a.z, static_cast<int>(chunk.w[2 * v + 1]), sum);
+    sum = __dp2a_hi(a.w, static_cast<int>(chunk.w[2 * v + 1]), sum);
+  }
+  *lo = sums[0];
+  *hi = sums[1];
+}
+
+template <DType kType, int kTokens, int kVec>
+__global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
+    matvec_int_kernel(QuantizedInput x, int n_tokens, int64_t in, const uint8_t* __restrict__ w, int64_t row_bytes,
+                      int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
+  constexpr int kSpanBytes = static_cast<int>(row_span_bytes(kType, kSpanElems));
+  constexpr int kStageBytes = (kSpanBytes + 4 + 15) / 16 * 16;  // room for words_at's one extra word
+  __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kStageBytes];
+  __shared__ float warp_totals[kTokens][kWarpsPerBlock];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t row = blockIdx.x;
+  const uint8_t* weights = w + row * row_bytes;
+  const int64_t blocks_per_row = in / kQuantBlock;
+  constexpr int64_t kStride = kWarpsPerBlock * kSpanElems;
+  auto span_bytes = [&](int64_t first) {
+    return static_cast<int>(row_span_bytes(kType, in - first < kSpanElems ? in - first : kSpanElems));
+  };
+  SpanLoader<kVec, kSpanBytes> loader;
+  if (warp * kSpanElems < in)
+    loader.load(weights + row_span_bytes(kType, warp * kSpanElems), span_bytes(warp * kSpanElems), lane);
+  float sum[kTokens] = {};
+  for (int64_t first = warp * kSpanElems; first < in; first += kStride) {
+    const int64_t elems = in - first < kSpanElems ? in - first : kSpanElems;
+    loader.store(stage[warp], lane);
+    __syncwarp();
+    if (first + kStride < in)  // the next span's loads fly while this one is unpacked
+      loader.load(weights + row_span_bytes(kType, first + kStride), span_bytes(first + kStride), lane);
+    if (lane * kChunk < elems) {
+      const ChunkIntegers chunk = unpack_chunk<kType>(stage[warp], lane);
+      const int64_t block = first / kQuantBlock + lane;
+#pragma unroll
+      for (int t = 0; t < kTokens; ++t) {
+        if (t >= n_tokens) break;
+        int lo, hi;
+        chunk_int_dot(chunk, x.values + t * in + block * kQuantBlock, &lo, &hi);
+        const int64_t b = t * blocks_per_row + block;
+        const float inner = chunk.c_lo * static_cast<float>(lo) + chunk.c_hi * static_cast<float>(hi) +
+                            chunk.c_min * static_cast<float>(x.sums[b]);
+        sum[t] = fmaf(x.scales[b], inner, sum[t]);
+      }
+    }
+    __syncwarp();  // the next span overwrites the stage
+  }
+#pragma unroll
+  for (int t = 0; t < kTokens; ++t) {
+    if (t >= n_tokens) break;
+    const float total = warp_sum(sum[t]);
+    if (lane == 0) warp_totals[t][warp] = total;
+  }
+  __syncthreads();
+  if (threadIdx.x < n_tokens) {  // a fixed order over the warps, whatever the batch
+    const int t = threadIdx.x;
+    float total = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kWarpsPerBlock; ++i) total += warp_totals[t][i];
+    y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
+  }
+}
+
+template <DType kType, int kVec>
+void launch_tokens(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes,
+                   int64_t out, const float* bias, float* y, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(out));  // a block per output row
+  const dim3 block(32 * kWarpsPerBlock);
+  if (n_tokens == 1) {
+    matvec_int_kernel<kType, 1, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+  } else if (n_tokens <= 4) {
+    matvec_int_kernel<kType, 4, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+  } else {
+    matvec_int_kernel<kType, kMatvecMaxTokens, kVec>
+        <<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+  }
+}
+
+template <DType kType>
+void launch_matvec_int(const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                       int64_t out, const float* bias, float* y, cudaStream_t stream) {
+  const auto* bytes = static_cast<const uint8_t*>(w);
+  const auto base = reinterpret_cast<uintptr_t>(w);
+  constexpr int64_t kSpanBytes = row_span_bytes(kType, kSpanElems);
+  auto aligned = [&](int64_t v) { return base % v == 0 && row_bytes % v == 0 && kSpanBytes % v == 0; };
+  if (aligned(16)) {
+    launch_tokens<kType, 16>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
+  } else if (aligned(4)) {
+    launch_tokens<kType, 4>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
+  } else {
+    launch_tokens<kType, 1>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
+  }
+}
+
+}  // namespace
+
+bool has_integer_dot(DType type) {
+  return type != DType::F32 && type != DType::F16 && type != DType::BF16;
+}
+
+void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                int64_t out, const float* bias, float* y, cudaStream_t stream) {
+  dispatch_dtype(type, [&](auto tag) {
+    constexpr DType kType = decltype(tag)::value;
+    if constexpr (kType != DType::F32 && kType != DType::F16 && kType != DType::BF16)
+      launch_matvec_int<kType>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
+  });
+}
+
+}  // namespace keel::cuda
