@@ -3,6 +3,7 @@
 // activations, integer dots) against the exact ones on the same file.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
 #include <string>
 #include <vector>
@@ -37,16 +38,24 @@ TEST(BenchQuality, SmallerQuantizationLosesMore) {
 
 // The bar issue 11 sets the fast path: against --exact-kernels on the same
 // file, top-1 agreement >= 99% and mean KL <= 1e-3, on the shipped demo
-// model and on every golden fixture whose weights take the integer path.
+// model and on every golden fixture whose weights take a fast path (the
+// CPU's integer dots; on a GPU also the K-quants' integer dots and the bf16
+// tensor-core prefill). On $KEEL_TEST_DEVICE where it is set (cuda on a GPU
+// machine), else on the CPU.
 TEST(BenchQuality, FastKernelsKeepTheExactKernelsAnswers) {
   const std::vector<std::string> models = {
       "models/keel-demo-glm4-q8_0.gguf",   "tests/golden/llama/model-Q8_0.gguf", "tests/golden/llama/model-Q4_0.gguf",
-      "tests/golden/llama/model-Q4_1.gguf", "tests/golden/llama/model-Q5_0.gguf", "tests/golden/glm4/model-q8_0.gguf",
-      "tests/golden/qwen2/model-q8_0.gguf", "tests/golden/qwen3/model-q8_0.gguf", "tests/golden/glm/model-q8_0.gguf"};
+      "tests/golden/llama/model-Q4_1.gguf", "tests/golden/llama/model-Q5_0.gguf", "tests/golden/llama/model-Q4_K.gguf",
+      "tests/golden/llama/model-Q5_K.gguf", "tests/golden/llama/model-Q6_K.gguf", "tests/golden/llama/model-bf16.gguf",
+      "tests/golden/glm4/model-q8_0.gguf",  "tests/golden/qwen2/model-q8_0.gguf", "tests/golden/qwen3/model-q8_0.gguf",
+      "tests/golden/glm/model-q8_0.gguf"};
+  const char* device = std::getenv("KEEL_TEST_DEVICE");
   for (const std::string& model : models) {
     const std::string path = source_path(model);
-    const Outcome run = run_keel({"bench", "quality", "--model", path, "--model", path, "--kernels", "exact",
-                                  "--kernels", "fast", "--ctx", "128"});
+    std::vector<std::string> args = {"bench", "quality", "--model", path, "--model", path, "--kernels", "exact",
+                                     "--kernels", "fast", "--ctx", "128"};
+    if (device != nullptr && *device != '\0') args.insert(args.end(), {"--device", device});
+    const Outcome run = run_keel(args);
     ASSERT_EQ(run.exit_code, 0) << model << ": " << run.err;
     EXPECT_NE(run.out.find("exact kernels"), std::string::npos) << run.out;
     EXPECT_GT(field(run.out, "positions"), 50) << model;

@@ -23,11 +23,13 @@ struct TinyModel {
   ModelFiles files;
 };
 
-// The qwen2 golden model (2 layers, vocab 495, context 256), loaded once.
+// The qwen2 golden model (2 layers, vocab 495, context 256), loaded once on
+// $KEEL_TEST_DEVICE (test_load_options), so the engine's guarantees can be
+// checked on a GPU too.
 inline TinyModel& tiny_model() {
   static TinyModel* fixture = [] {
     const std::string path = std::string(KEEL_SOURCE_DIR) + "/tests/golden/qwen2/model-q8_0.gguf";
-    std::unique_ptr<Model> model = load_model(path).value();
+    std::unique_ptr<Model> model = load_model(path, keel::testing::test_load_options()).value();
     ModelFiles files = load_model_files(*model).value();
     auto* t = new TinyModel{std::move(model), std::move(files)};
     return t;
@@ -45,7 +47,7 @@ struct FaultyTinyModel {
 inline FaultyTinyModel& faulty_tiny_model() {
   static FaultyTinyModel* fixture = [] {
     auto* f = new FaultyTinyModel;
-    LoadOptions options;
+    LoadOptions options = keel::testing::test_load_options();
     options.wrap_backend = [f](std::unique_ptr<Backend> real) -> std::unique_ptr<Backend> {
       auto wrapped = std::make_unique<FaultInjectingBackend>(std::move(real));
       f->faults = wrapped.get();
