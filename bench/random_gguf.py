@@ -8,7 +8,11 @@ a pool of random bytes is reused across tensors so that writing an 8B
 model takes seconds. Norm weights are ones.
 
 usage: random_gguf.py --shape llama3-8b|llama3.2-1b --type f16|bf16|f32|q8_0|q4_0 OUT.gguf
-       [--vocab N] [--layers N]
+       [--vocab N] [--layers N] [--vocab-from VOCAB.gguf]
+--vocab-from copies a real tokenizer (every tokenizer.* key of a GGUF file,
+e.g. ../shared/testdata/vocab/ggml-vocab-qwen2.gguf) and takes its
+vocabulary size, so that tools which need a tokenizer (llama.cpp's
+llama-bench, keel serve) load the file.
 Needs numpy only.
 """
 import argparse
@@ -77,16 +81,64 @@ class Pool:
         return bytes(out)
 
 
+# GGUF metadata value types whose size is fixed, by type id.
+FIXED_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+STRING, ARRAY = 8, 9
+
+
+def skip_value(data, pos, kind):
+    """The position just past one metadata value of type `kind` at `pos`."""
+    if kind in FIXED_SIZES:
+        return pos + FIXED_SIZES[kind]
+    if kind == STRING:
+        (n,) = struct.unpack_from("<Q", data, pos)
+        return pos + 8 + n
+    if kind == ARRAY:
+        item_kind, count = struct.unpack_from("<IQ", data, pos)
+        pos += 12
+        if item_kind in FIXED_SIZES:
+            return pos + count * FIXED_SIZES[item_kind]
+        for _ in range(count):
+            pos = skip_value(data, pos, item_kind)
+        return pos
+    raise ValueError(f"unknown GGUF metadata type {kind}")
+
+
+def tokenizer_entries(path):
+    """The raw bytes of every tokenizer.* key-value entry of a GGUF file, and
+    the number of tokens in its tokenizer.ggml.tokens."""
+    data = open(path, "rb").read()
+    if data[:4] != b"GGUF":
+        raise SystemExit(f"{path}: not a GGUF file")
+    _, _, n_kv = struct.unpack_from("<IQQ", data, 4)
+    pos, entries, n_tokens = 24, [], None
+    for _ in range(n_kv):
+        start = pos
+        (n,) = struct.unpack_from("<Q", data, pos)
+        key = data[pos + 8:pos + 8 + n].decode()
+        (kind,) = struct.unpack_from("<I", data, pos + 8 + n)
+        pos = skip_value(data, pos + 12 + n, kind)
+        if key.startswith("tokenizer."):
+            entries.append(data[start:pos])
+        if key == "tokenizer.ggml.tokens":
+            n_tokens = struct.unpack_from("<Q", data, start + 12 + n + 4)[0]
+    if n_tokens is None:
+        raise SystemExit(f"{path}: has no tokenizer.ggml.tokens")
+    return entries, n_tokens
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
     ap.add_argument("--type", choices=sorted(GGML), required=True)
     ap.add_argument("--vocab", type=int)
     ap.add_argument("--layers", type=int)
+    ap.add_argument("--vocab-from")
     ap.add_argument("out")
     a = ap.parse_args()
     hidden, layers, heads, kv_heads, ffn, vocab, tied = SHAPES[a.shape]
-    vocab = a.vocab or vocab
+    tokenizer, vocab_size = tokenizer_entries(a.vocab_from) if a.vocab_from else ([], None)
+    vocab = vocab_size or a.vocab or vocab
     layers = a.layers or layers
     head_dim = hidden // heads
     tensors = [("token_embd.weight", (vocab, hidden), a.type)]
@@ -120,7 +172,7 @@ def main():
         kv("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5),
         kv("llama.vocab_size", "u32", vocab),
         kv("general.alignment", "u32", ALIGNMENT),
-    ]
+    ] + tokenizer
     infos, sizes, offset = [], [], 0
     for name, shape, kind in tensors:
         type_id, block, block_bytes = GGML[kind]
