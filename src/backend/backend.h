@@ -45,6 +45,14 @@ struct AttentionShape {
   int64_t head_dim = 0;
 };
 
+// One product of Backend::matmul_group: y = x · wᵀ (+ bias), shaped as in
+// Backend::matmul.
+struct MatmulTarget {
+  const TensorView* w = nullptr;
+  const float* bias = nullptr;  // [w.rows()] or null
+  float* y = nullptr;           // [n_tokens, w.rows()]
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -83,6 +91,16 @@ class Backend {
   // x: [n_tokens, in]; w: [out, in] of any DType; bias: [out] or null;
   // y: [n_tokens, out], must not alias x.
   virtual void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) = 0;
+
+  // The products of one input with several weights of the same input width
+  // (a layer's Q, K and V; its gate and up): the same results as matmul
+  // for each target in turn, but a backend may prepare the input once and
+  // run all the products as one parallel region. No target's y may alias x
+  // or another target's y. At most kMaxMatmulGroup targets.
+  static constexpr size_t kMaxMatmulGroup = 4;
+  virtual void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) {
+    for (const MatmulTarget& target : targets) matmul(x, n_tokens, *target.w, target.bias, target.y);
+  }
 
   // out[t, :] = row tokens[t] of `table` ([vocab, dim], any DType) as float32,
   // for t < n_tokens. Token ids must be valid rows (the caller checks them).

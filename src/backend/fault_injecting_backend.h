@@ -40,6 +40,9 @@ class FaultInjectingBackend final : public Backend {
   void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override {
     real_->matmul(x, n_tokens, w, bias, y);
   }
+  void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
+    real_->matmul_group(x, n_tokens, targets);
+  }
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
     real_->embed(table, tokens, n_tokens, out);
   }

@@ -10,9 +10,9 @@ void attention_sublayer(const LayerContext& c, const AttentionOptions& options) 
   const int64_t n = c.n_tokens;
 
   b.rms_norm(a.x, n, cfg.hidden, w.attn_norm, cfg.rms_eps, a.normed);
-  b.matmul(a.normed, n, w.q, w.q_bias, a.q);  // [n, heads*hd]
-  b.matmul(a.normed, n, w.k, w.k_bias, a.k);  // [n, kv_heads*hd]
-  b.matmul(a.normed, n, w.v, w.v_bias, a.v);  // [n, kv_heads*hd]
+  // q: [n, heads*hd]; k, v: [n, kv_heads*hd], from one pass over the input.
+  const MatmulTarget qkv[] = {{&w.q, w.q_bias, a.q}, {&w.k, w.k_bias, a.k}, {&w.v, w.v_bias, a.v}};
+  b.matmul_group(a.normed, n, qkv);
   if (options.per_head_qk_norm) {
     // Each head's hd-vector is one row of the norm; this comes before RoPE.
     b.rms_norm(a.q, n * cfg.heads, cfg.head_dim, w.q_norm, cfg.rms_eps, a.q);
@@ -34,8 +34,9 @@ void mlp_sublayer(const LayerContext& c) {
   const int64_t n = c.n_tokens;
 
   b.rms_norm(a.x, n, cfg.hidden, w.ffn_norm, cfg.rms_eps, a.normed);
-  b.matmul(a.normed, n, w.gate, w.gate_bias, a.gate);  // [n, F]
-  b.matmul(a.normed, n, w.up, w.up_bias, a.up);        // [n, F]
+  // gate, up: [n, F], from one pass over the input.
+  const MatmulTarget gate_up[] = {{&w.gate, w.gate_bias, a.gate}, {&w.up, w.up_bias, a.up}};
+  b.matmul_group(a.normed, n, gate_up);
   b.swiglu(a.gate, a.up, n * cfg.ffn);
   b.matmul(a.gate, n, w.down, w.down_bias, a.sublayer);  // [n, H]
 }

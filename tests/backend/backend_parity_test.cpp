@@ -243,6 +243,40 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
   }
 }
 
+// A group of products of one input (Q/K/V, gate/up) gives, bit for bit,
+// what the backend's own matmul gives for each weight alone, whatever the
+// mix of weight types (integer and float paths in one region) and however
+// the rows of the group fall across the backend's tasks.
+TEST_P(BackendParity, MatmulGroupEqualsEachMatmulAlone) {
+  const int64_t in = 512;
+  const std::vector<std::pair<DType, int64_t>> weights = {{DType::Q8_0, 67}, {DType::Q4_K, 13}, {DType::F16, 29}};
+  for (int64_t tokens : {1, 3, 33}) {
+    const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
+    DeviceBuffer dx = on_device(*backend_, x);
+    std::vector<std::vector<std::byte>> stored;  // a CPU backend reads these in place: keep them alive
+    std::vector<TensorView> views;
+    std::vector<DeviceBuffer> biases, grouped, alone;
+    std::vector<MatmulTarget> targets;
+    for (const auto& [type, out] : weights) {
+      stored.push_back(random_weight(type, out, in, rng_));
+      views.push_back(resident(*backend_, type, out, in, stored.back()));
+      biases.push_back(on_device(*backend_, random_floats(static_cast<size_t>(out), rng_)));
+      grouped.push_back(backend_->allocate(static_cast<size_t>(tokens * out) * sizeof(float)).value());
+      alone.push_back(backend_->allocate(static_cast<size_t>(tokens * out) * sizeof(float)).value());
+    }
+    for (size_t i = 0; i < weights.size(); ++i) targets.push_back({&views[i], biases[i].as<float>(), grouped[i].as<float>()});
+    backend_->matmul_group(dx.as<float>(), tokens, targets);
+    for (size_t i = 0; i < weights.size(); ++i)
+      backend_->matmul(dx.as<float>(), tokens, views[i], biases[i].as<float>(), alone[i].as<float>());
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const size_t n = static_cast<size_t>(tokens * weights[i].second);
+      const std::vector<float> g = to_host<float>(*backend_, grouped[i], n), a = to_host<float>(*backend_, alone[i], n);
+      EXPECT_EQ(0, std::memcmp(g.data(), a.data(), n * sizeof(float)))
+          << dtype_info(weights[i].first).name << " target of a group, " << tokens << " tokens";
+    }
+  }
+}
+
 TEST_P(BackendParity, EmbedEveryDtype) {
   const int64_t vocab = 41, dim = 256;
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {

@@ -52,6 +52,7 @@ class CpuBackend : public Backend {
   bool exact_kernels() const { return options_.exact_kernels; }
 
   void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override;
+  void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override;
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override;
   void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) override;
   void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
@@ -70,10 +71,6 @@ class CpuBackend : public Backend {
 
  private:
   static constexpr int64_t kPanelFloats = cpu::Panel::kMaxRows * kPanelCols;
-
-  // y = x · wᵀ (+ bias) on the decoded-float path, and on the integer path.
-  void matmul_float(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y);
-  void matmul_integer(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y);
 
   // One panel buffer per parallel task.
   float* panel_buffer(int64_t task) { return panel_buffers_.data() + task * kPanelFloats; }

@@ -1,4 +1,6 @@
-// CpuBackend::matmul: y[n_tokens, out] = x[n_tokens, in] · w[out, in]ᵀ (+ bias).
+// CpuBackend::matmul: y[n_tokens, out] = x[n_tokens, in] · w[out, in]ᵀ (+ bias),
+// and matmul_group: several such products of one input in one parallel
+// region (a layer's Q/K/V, its gate/up).
 //
 // The output rows (weight rows) are split into one contiguous range per
 // task. A task walks its rows four at a time; for each group it takes a
@@ -15,7 +17,10 @@
 //    rows while it is in cache.
 // Float32 weights that are suitably aligned are read in place, not copied.
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <span>
+#include <string>
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/integer_dot.h"
@@ -110,46 +115,69 @@ void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const 
 }  // namespace
 
 void CpuBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
-  KEEL_CHECK(w.rank == 2, "matmul weight must be a matrix: " + w.describe());
-  if (!options_.exact_kernels && cpu::has_integer_kernel(w.dtype)) {
-    matmul_integer(x, n_tokens, w, bias, y);
-  } else {
-    matmul_float(x, n_tokens, w, bias, y);
-  }
+  const MatmulTarget target{&w, bias, y};
+  matmul_group(x, n_tokens, std::span(&target, 1));
 }
 
-void CpuBackend::matmul_integer(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
-  const DTypeInfo& info = dtype_info(w.dtype);
-  KEEL_CHECK(info.block_elems == cpu::ActivationBlock::kElems, "integer matmul needs 32-element blocks: " + w.describe());
-  const WeightLayout layout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()),
-                            info.block_elems, info.block_bytes, nullptr};
-  const cpu::ActivationBlock* quantized = quantized_input_.quantize(x, n_tokens, layout.in);  // [n_tokens, in / 32]
-  const cpu::IntegerPanelKernel kernel = cpu::integer_panel_kernel(w.dtype);
-  const auto run_task = [&](int64_t first_task, int64_t end_task) {
-    for (int64_t task = first_task; task < end_task; ++task) {
-      const int64_t row_begin = layout.out * task / tasks_;
-      const int64_t row_end = layout.out * (task + 1) / tasks_;
-      integer_matmul_rows(quantized, n_tokens, layout, kernel, bias, row_begin, row_end, y);
-    }
-  };
-  cpu::parallel_for(tasks_, run_task);
-}
-
-void CpuBackend::matmul_float(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) {
+// The targets' output rows, end to end, are split into one contiguous range
+// per task, so a group is one parallel region however many weights it has.
+// The split falls only between whole panels of kPanelRows rows counted from
+// each weight's first row, so every row meets the same panel neighbours —
+// the same kernel, the same rounding — alone or in a group, whatever the
+// number of tasks. The input is quantized once for every target that takes
+// the integer path.
+void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) {
   // Panels start at multiples of kPanelCols, which must start a block of
   // every type (256 is the K-quants' block).
   static_assert(kPanelCols % 256 == 0, "panel columns must be whole blocks of every type");
-  const DTypeInfo& info = dtype_info(w.dtype);
-  const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
-  const WeightLayout layout{w.data,           w.cols(),         w.rows(),
-                            static_cast<int64_t>(w.row_bytes()), info.block_elems, info.block_bytes,
-                            read_in_place ? nullptr : cpu::row_decoder(w.dtype)};
+  KEEL_CHECK(!targets.empty() && targets.size() <= kMaxMatmulGroup,
+             "matmul_group takes 1 to " + std::to_string(kMaxMatmulGroup) + " targets");
+  constexpr int64_t kPanelRows = cpu::Panel::kMaxRows;
+  static_assert(cpu::IntegerPanel::kMaxRows == kPanelRows, "both paths group the same rows into panels");
+  struct Piece {
+    WeightLayout layout;
+    cpu::IntegerPanelKernel integer_kernel;  // null: the float path
+    const float* bias;
+    float* y;
+    int64_t first_panel;  // of the group's panels, end to end
+  };
+  std::array<Piece, kMaxMatmulGroup> pieces;
+  int64_t total_panels = 0;
+  bool any_integer = false;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const TensorView& w = *targets[i].w;
+    KEEL_CHECK(w.rank == 2, "matmul weight must be a matrix: " + w.describe());
+    KEEL_CHECK(w.cols() == targets[0].w->cols(), "matmul_group weights must share the input width: " + w.describe());
+    const DTypeInfo& info = dtype_info(w.dtype);
+    const bool integer = !options_.exact_kernels && cpu::has_integer_kernel(w.dtype);
+    KEEL_CHECK(!integer || info.block_elems == cpu::ActivationBlock::kElems,
+               "integer matmul needs 32-element blocks: " + w.describe());
+    const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+    const RowDecoder decode = integer || read_in_place ? nullptr : cpu::row_decoder(w.dtype);
+    pieces[i] = {WeightLayout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()), info.block_elems,
+                              info.block_bytes, decode},
+                 integer ? cpu::integer_panel_kernel(w.dtype) : nullptr, targets[i].bias, targets[i].y, total_panels};
+    total_panels += (w.rows() + kPanelRows - 1) / kPanelRows;
+    any_integer = any_integer || integer;
+  }
+  const int64_t in = targets[0].w->cols();
+  // [n_tokens, in / 32] blocks, shared by every integer-path target.
+  const cpu::ActivationBlock* quantized = any_integer ? quantized_input_.quantize(x, n_tokens, in) : nullptr;
 
   const auto run_task = [&](int64_t first_task, int64_t end_task) {
     for (int64_t task = first_task; task < end_task; ++task) {
-      const int64_t row_begin = layout.out * task / tasks_;
-      const int64_t row_end = layout.out * (task + 1) / tasks_;
-      matmul_rows(x, n_tokens, layout, bias, row_begin, row_end, panel_buffer(task), y);
+      const int64_t begin = total_panels * task / tasks_, end = total_panels * (task + 1) / tasks_;
+      for (size_t i = 0; i < targets.size(); ++i) {
+        const Piece& p = pieces[i];
+        const int64_t row_begin = (std::max(begin, p.first_panel) - p.first_panel) * kPanelRows;
+        const int64_t row_end = std::min((end - p.first_panel) * kPanelRows, p.layout.out);
+        if (row_begin >= row_end) continue;
+        if (p.integer_kernel != nullptr) {
+          integer_matmul_rows(quantized, n_tokens, p.layout, p.integer_kernel, p.bias, row_begin, row_end, p.y);
+        } else {
+          matmul_rows(x, n_tokens, p.layout, p.bias, row_begin, row_end, panel_buffer(task), p.y);
+        }
+      }
     }
   };
   cpu::parallel_for(tasks_, run_task);

@@ -186,6 +186,28 @@ class CudaBackend final : public Backend {
     }
   }
 
+  // A decode group whose weights all take the integer-dot matvec quantizes
+  // the shared input once; anything else is the targets' matmuls in turn.
+  void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
+    const int64_t in = targets.empty() ? 0 : targets[0].w->cols();
+    bool shared = !exact_ && n_tokens > 0 && n_tokens <= cuda::kMatvecMaxTokens && n_tokens <= reserved_rows_ &&
+                  in <= reserved_cols_ && in % cuda::kQuantBlock == 0;
+    for (const MatmulTarget& target : targets)
+      shared = shared && target.w->rank == 2 && target.w->cols() == in && cuda::has_integer_dot(target.w->dtype);
+    if (!shared) {
+      Backend::matmul_group(x, n_tokens, targets);
+      return;
+    }
+    cuda::quantize_activations(x, n_tokens, in, quantized_, stream_);
+    check_launch("quantize_activations");
+    for (const MatmulTarget& target : targets) {
+      const TensorView& w = *target.w;
+      cuda::matvec_int(w.dtype, quantized_, static_cast<int>(n_tokens), in, w.data,
+                       static_cast<int64_t>(w.row_bytes()), w.rows(), target.bias, target.y, stream_);
+      check_launch("matvec_int");
+    }
+  }
+
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
     cuda::embed(table.dtype, table.data, static_cast<int64_t>(table.row_bytes()), table.cols(), tokens, n_tokens,
                 out, stream_);
