@@ -53,6 +53,13 @@ struct MatmulTarget {
   float* y = nullptr;           // [n_tokens, w.rows()]
 };
 
+// What a captured step's launches depend on besides fixed addresses (see
+// Backend::replay_step): the batch's counts and its block-table width.
+struct StepShape {
+  int32_t n_tokens = 0, n_seqs = 0, max_blocks_per_seq = 0, logit_rows = 0;
+  bool operator==(const StepShape&) const = default;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -84,6 +91,23 @@ class Backend {
   // loop, so that no op allocates; grow-only. Backends without such scratch
   // keep the default. Errors: out of memory.
   virtual Status reserve_matmul_input(int64_t /*max_rows*/, int64_t /*max_cols*/) { return ok_status(); }
+
+  // ---- step graphs (optional) -----------------------------------------
+  //
+  // A backend whose launches cost more than small kernels run (a GPU) may
+  // record the ops of one forward step and replay them as one launch (CUDA
+  // graphs). ModelRunner asks can_capture_step(n_tokens) for each step;
+  // where it answers yes, it calls replay_step(shape) and, only if that
+  // finds nothing recorded, begin_capture(shape), queues the step's ops as
+  // usual, and end_capture(), which records them and runs them once. A
+  // recorded step reads and writes only memory that stays in place
+  // (weights, KV storage, activation buffers, the staged batch), so the same
+  // shape replays the same ops on the new step's data. Failures surface at
+  // synchronize() like any op's.
+  virtual bool can_capture_step(int64_t /*n_tokens*/) const { return false; }
+  virtual bool replay_step(const StepShape& /*shape*/) { return false; }
+  virtual void begin_capture(const StepShape& /*shape*/) {}
+  virtual void end_capture() {}
 
   // ---- ops -----------------------------------------------------------
 

@@ -43,6 +43,10 @@ class FaultInjectingBackend final : public Backend {
   void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
     real_->matmul_group(x, n_tokens, targets);
   }
+  bool can_capture_step(int64_t n_tokens) const override { return real_->can_capture_step(n_tokens); }
+  bool replay_step(const StepShape& shape) override { return real_->replay_step(shape); }
+  void begin_capture(const StepShape& shape) override { real_->begin_capture(shape); }
+  void end_capture() override { real_->end_capture(); }
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
     real_->embed(table, tokens, n_tokens, out);
   }

@@ -1,6 +1,7 @@
 #include "backend/forward_batch_builder.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "core/check.h"
 
@@ -64,6 +65,10 @@ ForwardBatch ForwardBatchBuilder::finish() {
   query_start_[n_seqs] = n_tokens_;
   int32_t width = 1;
   for (const Chunk& chunk : chunks_) width = std::max(width, static_cast<int32_t>(chunk.blocks.size()));
+  // Widths come in powers of two (the rest of a row is -1), so a decode
+  // step's shape — which a GPU backend records once and replays — changes
+  // only when a sequence's context doubles, not at every new block.
+  width = std::min(limits_.max_blocks_per_seq, static_cast<int32_t>(std::bit_ceil(static_cast<uint32_t>(width))));
   for (int32_t s = 0; s < n_seqs; ++s) {
     int32_t* row = block_tables_ + int64_t{s} * width;
     const std::span<const int32_t> blocks = chunks_[static_cast<size_t>(s)].blocks;

@@ -144,24 +144,32 @@ Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> log
   const int64_t H = config.hidden;
   Backend& b = model_.backend();
   const ForwardBatch batch = stage(host_batch);
-
-  b.embed(weights.token_embedding, batch.tokens.data(), n, act_.x);  // x: [n, H]
-  for (int64_t layer = 0; layer < config.layers; ++layer) {
-    const LayerContext context{b, config, weights.layers[layer], model_.rope(), static_cast<int32_t>(layer), n,
-                               batch, *kv_, act_};
-    model_.spec().decoder_layer(context);
-  }
-
-  // Only rows that want logits go through the final norm and the (large) output matrix.
   const int64_t rows = batch.n_logit_rows();
-  if (rows > 0) {
-    b.gather_rows(act_.x, H, batch.logit_rows.data(), rows, act_.normed);  // [rows, H]
-    b.rms_norm(act_.normed, rows, H, weights.output_norm, config.rms_eps, act_.normed);
-    // A backend whose memory the host reads writes the logits in place.
-    float* out = logits_.bytes() == 0 ? logits.data() : logits_.as<float>();
-    b.matmul(act_.normed, rows, weights.output, nullptr, out);  // [rows, vocab]
-    if (logits_.bytes() != 0) b.copy_to_host(out, logits.data(), logits.size() * sizeof(float));
+  // A backend whose memory the host reads writes the logits in place.
+  float* out = logits_.bytes() == 0 ? logits.data() : logits_.as<float>();
+
+  // A decode-sized step may replay the ops recorded for its shape: the
+  // staged batch, activations and logits sit at the same addresses every
+  // step, so only the counts and the block-table width tell steps apart.
+  const StepShape shape{batch.n_tokens, batch.n_seqs, batch.max_blocks_per_seq, static_cast<int32_t>(rows)};
+  const bool graph = b.can_capture_step(n);
+  if (!graph || !b.replay_step(shape)) {
+    if (graph) b.begin_capture(shape);
+    b.embed(weights.token_embedding, batch.tokens.data(), n, act_.x);  // x: [n, H]
+    for (int64_t layer = 0; layer < config.layers; ++layer) {
+      const LayerContext context{b, config, weights.layers[layer], model_.rope(), static_cast<int32_t>(layer), n,
+                                 batch, *kv_, act_};
+      model_.spec().decoder_layer(context);
+    }
+    // Only rows that want logits go through the final norm and the (large) output matrix.
+    if (rows > 0) {
+      b.gather_rows(act_.x, H, batch.logit_rows.data(), rows, act_.normed);  // [rows, H]
+      b.rms_norm(act_.normed, rows, H, weights.output_norm, config.rms_eps, act_.normed);
+      b.matmul(act_.normed, rows, weights.output, nullptr, out);  // [rows, vocab]
+    }
+    if (graph) b.end_capture();
   }
+  if (rows > 0 && logits_.bytes() != 0) b.copy_to_host(out, logits.data(), logits.size() * sizeof(float));
   return b.synchronize();
 }
 

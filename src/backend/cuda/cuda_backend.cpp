@@ -22,6 +22,9 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,8 @@ class CudaBackend final : public Backend {
   static Result<std::unique_ptr<Backend>> create(bool exact_kernels) {
     std::unique_ptr<CudaBackend> backend(new CudaBackend());
     backend->exact_ = exact_kernels;
+    const char* graphs = std::getenv("KEEL_CUDA_GRAPHS");
+    backend->graphs_enabled_ = graphs == nullptr || std::string_view(graphs) != "0";
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
     if (cudaError_t e = cudaStreamCreateWithFlags(&backend->stream_, cudaStreamNonBlocking); e != cudaSuccess)
       return Error{"cuda: cannot create a stream: " + describe(e)};
@@ -69,6 +74,8 @@ class CudaBackend final : public Backend {
 
   ~CudaBackend() override {
     if (stream_ != nullptr) cudaStreamSynchronize(stream_);
+    for (RecordedStep& step : graphs_)
+      if (step.exec != nullptr) cudaGraphExecDestroy(step.exec);
     for (void* p : resident_) cudaFree(p);
     free_input_scratch();
     cudaFree(panel_);
@@ -149,6 +156,50 @@ class CudaBackend final : public Backend {
     Error error{"cuda: " + failure_};
     failure_.clear();
     return error;
+  }
+
+  // ---- step graphs ----
+  //
+  // Decode-sized steps are recorded once per StepShape as a CUDA graph and
+  // replayed: one launch instead of a dozen per layer, with no gaps between
+  // the kernels. The graphs live in a fixed table (kMaxGraphs, the least
+  // recently used one replaced), so the step loop allocates nothing on the
+  // host either. KEEL_CUDA_GRAPHS=0 turns them off (to measure them).
+  bool can_capture_step(int64_t n_tokens) const override {
+    return graphs_enabled_ && n_tokens > 0 && n_tokens <= cuda::kMatvecMaxTokens;
+  }
+
+  bool replay_step(const StepShape& shape) override {
+    for (RecordedStep& step : graphs_) {
+      if (step.exec == nullptr || !(step.shape == shape)) continue;
+      step.last_used = ++graph_clock_;
+      record(cudaGraphLaunch(step.exec, stream_));
+      return true;
+    }
+    return false;
+  }
+
+  void begin_capture(const StepShape& shape) override {
+    capturing_ = shape;
+    record(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  }
+
+  void end_capture() override {
+    cudaGraph_t graph = nullptr;
+    const cudaError_t ended = cudaStreamEndCapture(stream_, &graph);
+    record(ended);
+    if (ended != cudaSuccess || graph == nullptr) return;  // the step's ops did not run: synchronize() reports it
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t made = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    record(made);
+    if (made != cudaSuccess) return;
+    RecordedStep* slot = &graphs_[0];
+    for (RecordedStep& step : graphs_)
+      if (step.exec == nullptr || step.last_used < slot->last_used) slot = &step;
+    if (slot->exec != nullptr) cudaGraphExecDestroy(slot->exec);
+    *slot = RecordedStep{capturing_, exec, ++graph_clock_};
+    record(cudaGraphLaunch(exec, stream_));
   }
 
   // ---- ops ----
@@ -362,6 +413,16 @@ class CudaBackend final : public Backend {
   uint16_t* input_bf16_ = nullptr;    // [reserved_rows_, reserved_cols_] bf16: the fast GEMM's input
   cuda::QuantizedInput quantized_{};  // the fast matvec's input, up to kMatvecMaxTokens rows
   int64_t reserved_rows_ = 0, reserved_cols_ = 0;
+  struct RecordedStep {
+    StepShape shape;
+    cudaGraphExec_t exec = nullptr;
+    uint64_t last_used = 0;
+  };
+  static constexpr size_t kMaxGraphs = 64;
+  std::array<RecordedStep, kMaxGraphs> graphs_{};
+  uint64_t graph_clock_ = 0;
+  StepShape capturing_;
+  bool graphs_enabled_ = true;
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   std::string failure_;               // the first failure since the last synchronize
   int64_t allocations_ = 0;           // cudaMalloc calls made for this backend
