@@ -20,21 +20,14 @@ struct MoreLikely {
 };
 
 // keep() orders its candidates in chunks: 64 first (a nucleus is usually
-// much smaller), then each chunk as large as all before it. Each chunk is
-// one linear nth_element over the pool left and a sort of the chunk alone,
-// so a nucleus of n tokens costs about log2(n / 64) passes over the pool
-// and an n log n sort, instead of a sort of the vocabulary.
+// much smaller), then each chunk at least as large as all before it, and
+// as large as the nucleus must still be. Each chunk is one linear
+// nth_element over the pool left and a sort of the chunk alone, so a
+// nucleus of n tokens costs a few passes over the pool and an n log n sort,
+// instead of a sort of the vocabulary.
 constexpr int32_t kFirstChunk = 64;
 
 }  // namespace
-
-int32_t argmax(std::span<const float> values) {
-  KEEL_CHECK(!values.empty(), "argmax of nothing");
-  int32_t best = 0;
-  for (size_t i = 1; i < values.size(); ++i)
-    if (values[i] > values[best]) best = static_cast<int32_t>(i);
-  return best;
-}
 
 Sampler::Sampler(int32_t vocab_size, const SamplingParams& params)
     : params_(params),
@@ -42,7 +35,8 @@ Sampler::Sampler(int32_t vocab_size, const SamplingParams& params)
       counts_(static_cast<size_t>(vocab_size), 0),
       seen_(static_cast<size_t>(vocab_size), 0),
       candidates_(static_cast<size_t>(vocab_size)),
-      weights_(static_cast<size_t>(vocab_size)) {}
+      weights_(static_cast<size_t>(vocab_size)),
+      block_sums_(softmax_blocks(static_cast<size_t>(vocab_size))) {}
 
 void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
                               std::span<const int32_t> generated) {
@@ -86,28 +80,29 @@ bool Sampler::filters() const {
 
 double Sampler::weigh_vocabulary(std::span<const float> logits, int32_t& top) {
   top = argmax(logits);
-  const float max = logits[top];
-  double sum = 0;
-  for (size_t t = 0; t < logits.size(); ++t) {
-    weights_[t] = std::exp(logits[t] - max);
-    sum += weights_[t];
-  }
-  return sum;
+  return softmax_weights(logits, logits[top], weights_, block_sums_);
 }
 
 int32_t Sampler::draw_unfiltered(std::span<const float> logits) {
   int32_t top = 0;
   const double sum = weigh_vocabulary(logits, top);
-  // Every token is a candidate, so no order is needed: walk them by id. The
-  // running sum adds the same weights in the same order as `sum`, so it
-  // ends at exactly `sum` and the walk stops inside the vocabulary.
+  // Every token is a candidate, so no order is needed: the draw goes by
+  // token id. Adding 152k weights one by one would be a chain of dependent
+  // additions; the block sums narrow the walk to one block first.
   const double u = std::uniform_real_distribution<double>(0.0, sum)(rng_);
   double running = 0;
-  for (size_t t = 0; t < logits.size(); ++t) {
+  size_t block = 0;
+  while (block + 1 < block_sums_.size() && !(u < running + block_sums_[block])) running += block_sums_[block++];
+  const size_t begin = block * kSoftmaxBlock, end = std::min(begin + kSoftmaxBlock, logits.size());
+  int32_t last = top;
+  for (size_t t = begin; t < end; ++t) {
     running += weights_[t];
     if (u < running) return static_cast<int32_t>(t);
+    if (weights_[t] > 0) last = static_cast<int32_t>(t);
   }
-  return top;  // only with non-finite logits
+  // The block's weights added one by one fell a rounding error short of its
+  // sum: u lies in this block's last sliver of mass.
+  return last;
 }
 
 void Sampler::select_top_k(std::span<const float> logits, int32_t k) {
@@ -127,7 +122,7 @@ void Sampler::select_top_k(std::span<const float> logits, int32_t k) {
   std::sort_heap(heap, heap + k, more_likely);  // most likely first
 }
 
-bool Sampler::order_more(std::span<const float> logits) {
+bool Sampler::order_more(std::span<const float> logits, int32_t wanted) {
   if (ordered_ == pooled_) {
     // The pool is used up: gather the tokens below it that could still be
     // kept. Rare: the pool is sized so that it holds the whole nucleus.
@@ -140,7 +135,7 @@ bool Sampler::order_more(std::span<const float> logits) {
     if (ordered_ == pooled_) return false;
   }
   // Bring the next chunk's tokens forward (linear time), then sort only them.
-  const int32_t end = std::min(pooled_, std::max(kFirstChunk, 2 * ordered_));
+  const int32_t end = ordered_ + std::min(pooled_ - ordered_, std::max({kFirstChunk, ordered_, wanted}));
   const MoreLikely more_likely{logits.data()};
   int32_t* const c = candidates_.data();
   if (end < pooled_) std::nth_element(c + ordered_, c + end, c + pooled_, more_likely);
@@ -212,7 +207,15 @@ std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
   double mass = 0;
   while (true) {
     if (kept > 0 && top_p && mass >= params_.top_p) break;  // the nucleus is complete
-    if (kept == ordered_ && !order_more(logits)) break;     // no token left that could be kept
+    if (kept == ordered_) {
+      // The tokens not yet ordered are each at most as likely as the last
+      // one walked, so the nucleus needs at least (top_p - mass) / p_last
+      // more: order that many at once (a flat distribution's nucleus is
+      // most of the vocabulary).
+      const float last = kept > 0 ? probability(candidates_[kept - 1]) : 0.0f;
+      const double needed = top_p && last > 0 ? std::ceil((params_.top_p - mass) / last) : 0.0;
+      if (!order_more(logits, static_cast<int32_t>(std::min<double>(needed, vocab)))) break;  // none left to keep
+    }
     const float p = probability(candidates_[kept]);
     if (kept > 0 && min_p && !(p >= min_p_floor)) break;    // under min_p × the top probability
     mass += p;
@@ -247,10 +250,8 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt
 
 float Sampler::logprobs(std::span<const float> logits, int32_t token, std::span<TokenLogprob> top) const {
   // log_softmax(x)_i = x_i - max - log(sum(exp(x - max))).
-  const float max = *std::max_element(logits.begin(), logits.end());
-  double sum = 0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l - max));
-  const float log_normaliser = max + static_cast<float>(std::log(sum));
+  const float max = logits[argmax(logits)];
+  const float log_normaliser = max + static_cast<float>(std::log(softmax_sum(logits, max)));
 
   const size_t n = std::min(top.size(), logits.size());
   for (size_t i = 0; i < n; ++i) top[i] = {-1, -std::numeric_limits<float>::infinity()};

@@ -32,9 +32,10 @@ std::map<int32_t, int> histogram(SamplingParams params, const std::vector<double
 
 // The kept set by its definition, the slow way: sort the whole vocabulary
 // (larger logit first, ties to the lower id), take probabilities
-// exp(l - max) / sum (the sum over the k with top-k, else over the
-// vocabulary in id order), then the shortest prefix whose mass reaches
-// top_p, then the prefix at or above min_p × the top probability.
+// exp(l - max) / sum (with top-k: std::exp over the k, summed in order;
+// else softmax_weights over the vocabulary), then the shortest prefix whose
+// mass reaches top_p, then the prefix at or above min_p × the top
+// probability.
 std::vector<int32_t> sorted_reference_keep(const std::vector<float>& logits, const SamplingParams& params) {
   const auto vocab = static_cast<int32_t>(logits.size());
   std::vector<int32_t> order(logits.size());
@@ -49,7 +50,8 @@ std::vector<int32_t> sorted_reference_keep(const std::vector<float>& logits, con
   if (top_k) {
     for (int32_t i = 0; i < kept; ++i) sum += weight[order[i]] = std::exp(logits[order[i]] - max);
   } else {
-    for (int32_t t = 0; t < vocab; ++t) sum += weight[t] = std::exp(logits[t] - max);
+    std::vector<double> block_sums(softmax_blocks(logits.size()));
+    sum = softmax_weights(logits, max, weight, block_sums);
   }
   auto p = [&](int32_t rank) { return static_cast<float>(weight[order[rank]] / sum); };
 
