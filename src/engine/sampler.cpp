@@ -8,14 +8,26 @@
 #include "core/check.h"
 
 namespace keel {
+namespace {
 
-int32_t argmax(std::span<const float> values) {
-  KEEL_CHECK(!values.empty(), "argmax of nothing");
-  int32_t best = 0;
-  for (size_t i = 1; i < values.size(); ++i)
-    if (values[i] > values[best]) best = static_cast<int32_t>(i);
-  return best;
-}
+// The order the filters walk: the larger logit first; among equal logits,
+// the lower token id.
+struct MoreLikely {
+  const float* logits;
+  bool operator()(int32_t a, int32_t b) const {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  }
+};
+
+// keep() orders its candidates in chunks: 64 first (a nucleus is usually
+// much smaller), then each chunk at least as large as all before it, and
+// as large as the nucleus must still be. Each chunk is one linear
+// nth_element over the pool left and a sort of the chunk alone, so a
+// nucleus of n tokens costs a few passes over the pool and an n log n sort,
+// instead of a sort of the vocabulary.
+constexpr int32_t kFirstChunk = 64;
+
+}  // namespace
 
 Sampler::Sampler(int32_t vocab_size, const SamplingParams& params)
     : params_(params),
@@ -23,7 +35,8 @@ Sampler::Sampler(int32_t vocab_size, const SamplingParams& params)
       counts_(static_cast<size_t>(vocab_size), 0),
       seen_(static_cast<size_t>(vocab_size), 0),
       candidates_(static_cast<size_t>(vocab_size)),
-      probs_(static_cast<size_t>(vocab_size)) {}
+      weights_(static_cast<size_t>(vocab_size)),
+      block_sums_(softmax_blocks(static_cast<size_t>(vocab_size))) {}
 
 void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
                               std::span<const int32_t> generated) {
@@ -60,57 +73,169 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
   }
 }
 
-int32_t Sampler::draw(std::span<const float> logits) {
-  const auto vocab = static_cast<int32_t>(logits.size());
-  std::iota(candidates_.begin(), candidates_.begin() + vocab, 0);
-  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+bool Sampler::filters() const {
+  const auto vocab = static_cast<int32_t>(candidates_.size());
+  return (params_.top_k > 0 && params_.top_k < vocab) || params_.top_p < 1.0f || params_.min_p > 0.0f;
+}
 
-  // top-k: only the k best need ordering.
-  int32_t kept = vocab;
-  if (params_.top_k > 0 && params_.top_k < vocab) {
-    kept = params_.top_k;
-    std::partial_sort(candidates_.begin(), candidates_.begin() + kept, candidates_.begin() + vocab, by_logit);
-  } else {
-    std::sort(candidates_.begin(), candidates_.begin() + vocab, by_logit);
-  }
+double Sampler::weigh_vocabulary(std::span<const float> logits, int32_t& top) {
+  top = argmax(logits);
+  return softmax_weights(logits, logits[top], weights_, block_sums_);
+}
 
-  // Softmax over the kept candidates (sorted, so the first is the maximum).
-  const float top = logits[candidates_[0]];
-  double total = 0;
-  for (int32_t i = 0; i < kept; ++i) {
-    probs_[i] = std::exp(logits[candidates_[i]] - top);
-    total += probs_[i];
-  }
-  for (int32_t i = 0; i < kept; ++i) probs_[i] = static_cast<float>(probs_[i] / total);
-
-  // top-p: the smallest prefix whose mass reaches top_p (at least one token).
-  if (params_.top_p < 1.0f) {
-    double mass = 0;
-    int32_t i = 0;
-    while (i < kept) {
-      mass += probs_[i];
-      ++i;
-      if (mass >= params_.top_p) break;
-    }
-    kept = std::max<int32_t>(i, 1);
-  }
-  // min-p: drop tokens less likely than min_p × the most likely one.
-  if (params_.min_p > 0.0f) {
-    const float floor = params_.min_p * probs_[0];
-    int32_t i = 1;
-    while (i < kept && probs_[i] >= floor) ++i;
-    kept = i;
-  }
-
-  double kept_mass = 0;
-  for (int32_t i = 0; i < kept; ++i) kept_mass += probs_[i];
-  const double u = std::uniform_real_distribution<double>(0.0, kept_mass)(rng_);
+int32_t Sampler::draw_unfiltered(std::span<const float> logits) {
+  int32_t top = 0;
+  const double sum = weigh_vocabulary(logits, top);
+  // Every token is a candidate, so no order is needed: the draw goes by
+  // token id. Adding 152k weights one by one would be a chain of dependent
+  // additions; the block sums narrow the walk to one block first.
+  const double u = std::uniform_real_distribution<double>(0.0, sum)(rng_);
   double running = 0;
-  for (int32_t i = 0; i < kept; ++i) {
-    running += probs_[i];
-    if (u < running) return candidates_[i];
+  size_t block = 0;
+  while (block + 1 < block_sums_.size() && !(u < running + block_sums_[block])) running += block_sums_[block++];
+  const size_t begin = block * kSoftmaxBlock, end = std::min(begin + kSoftmaxBlock, logits.size());
+  int32_t last = top;
+  for (size_t t = begin; t < end; ++t) {
+    running += weights_[t];
+    if (u < running) return static_cast<int32_t>(t);
+    if (weights_[t] > 0) last = static_cast<int32_t>(t);
   }
-  return candidates_[kept - 1];
+  // The block's weights added one by one fell a rounding error short of its
+  // sum: u lies in this block's last sliver of mass.
+  return last;
+}
+
+void Sampler::select_top_k(std::span<const float> logits, int32_t k) {
+  const MoreLikely more_likely{logits.data()};
+  int32_t* const heap = candidates_.data();
+  // A heap of the k most likely tokens so far, the least likely of them on
+  // top. A later token has a higher id than every token in the heap, so it
+  // enters only with a strictly larger logit than the heap's least likely.
+  std::iota(heap, heap + k, 0);
+  std::make_heap(heap, heap + k, more_likely);
+  for (auto t = k; t < static_cast<int32_t>(logits.size()); ++t) {
+    if (!(logits[t] > logits[heap[0]])) continue;
+    std::pop_heap(heap, heap + k, more_likely);
+    heap[k - 1] = t;
+    std::push_heap(heap, heap + k, more_likely);
+  }
+  std::sort_heap(heap, heap + k, more_likely);  // most likely first
+}
+
+bool Sampler::order_more(std::span<const float> logits, int32_t wanted) {
+  if (ordered_ == pooled_) {
+    // The pool is used up: gather the tokens below it that could still be
+    // kept. Rare: the pool is sized so that it holds the whole nucleus.
+    if (!(keep_floor_ < pool_floor_)) return false;
+    for (size_t t = 0; t < logits.size(); ++t) {
+      const float below_max = logits[t] - max_logit_;
+      if (below_max < pool_floor_ && below_max >= keep_floor_) candidates_[pooled_++] = static_cast<int32_t>(t);
+    }
+    pool_floor_ = keep_floor_;
+    if (ordered_ == pooled_) return false;
+  }
+  // Bring the next chunk's tokens forward (linear time), then sort only them.
+  const int32_t end = ordered_ + std::min(pooled_ - ordered_, std::max({kFirstChunk, ordered_, wanted}));
+  const MoreLikely more_likely{logits.data()};
+  int32_t* const c = candidates_.data();
+  if (end < pooled_) std::nth_element(c + ordered_, c + end, c + pooled_, more_likely);
+  std::sort(c + ordered_, c + end, more_likely);
+  ordered_ = end;
+  return true;
+}
+
+std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
+  KEEL_CHECK(logits.size() == candidates_.size(), "logits row does not match the vocabulary");
+  KEEL_CHECK(filters(), "keep() needs top_k, top_p or min_p");
+  const auto vocab = static_cast<int32_t>(logits.size());
+  const bool top_p = params_.top_p < 1.0f;
+  const bool min_p = params_.min_p > 0.0f;
+  constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+  const bool top_k = params_.top_k > 0 && params_.top_k < vocab;
+  int32_t top = 0;
+  if (top_k) {
+    // top-k first; the probabilities are the softmax over the k alone.
+    select_top_k(logits, params_.top_k);
+    ordered_ = pooled_ = params_.top_k;
+    top = candidates_[0];
+    max_logit_ = logits[top];
+    normaliser_ = 0;
+    for (int32_t i = 0; i < ordered_; ++i) {
+      const int32_t t = candidates_[i];
+      weights_[t] = std::exp(logits[t] - max_logit_);
+      normaliser_ += weights_[t];
+    }
+    keep_floor_ = pool_floor_ = kInfinity;  // nothing outside the k can be kept
+  } else {
+    normaliser_ = weigh_vocabulary(logits, top);
+    max_logit_ = logits[top];
+    ordered_ = pooled_ = 0;
+  }
+  const auto probability = [this](int32_t t) { return static_cast<float>(weights_[t] / normaliser_); };
+  const float min_p_floor = params_.min_p * probability(top);
+
+  if (!top_k) {
+    // Gather a pool of the most likely tokens: those whose logit is at
+    // least a floor below the maximum. The floors are on logit - max, the
+    // very float each weight is the exponential of, so rounding cannot
+    // reorder a token and its weight.
+    //
+    // min-p keeps p = w / sum >= min_p_floor, i.e. logit - max >=
+    // log(min_p_floor × sum). A token 1/1000 below that has a weight 0.1%
+    // too small, beyond any rounding: no token under keep_floor_ can pass
+    // the exact test in the walk below. (For a subnormal floor that margin
+    // is not enough; such a floor keeps almost everything anyway.)
+    keep_floor_ = min_p && min_p_floor >= std::numeric_limits<float>::min()
+                      ? static_cast<float>(std::log(static_cast<double>(min_p_floor) * normaliser_) - 1e-3)
+                      : -kInfinity;
+    // top-p: each token under the nucleus floor weighs less than
+    // (1 - top_p) / vocab × sum, so all of them together less than 1 - top_p:
+    // the tokens above it reach top_p. (Should rounding leave the pool
+    // short, order_more gathers the rest.)
+    const float nucleus_floor =
+        top_p ? static_cast<float>(std::log((1.0 - params_.top_p) / vocab * normaliser_)) : -kInfinity;
+    pool_floor_ = std::max(keep_floor_, nucleus_floor);
+    pooled_ = 0;
+    for (int32_t t = 0; t < vocab; ++t)
+      if (logits[t] - max_logit_ >= pool_floor_) candidates_[pooled_++] = t;
+  }
+
+  // Walk the tokens most likely first while the filters keep them; the
+  // first token is always kept.
+  int32_t kept = 0;
+  double mass = 0;
+  while (true) {
+    if (kept > 0 && top_p && mass >= params_.top_p) break;  // the nucleus is complete
+    if (kept == ordered_) {
+      // The tokens not yet ordered are each at most as likely as the last
+      // one walked, so the nucleus needs at least (top_p - mass) / p_last
+      // more: order that many at once (a flat distribution's nucleus is
+      // most of the vocabulary).
+      const float last = kept > 0 ? probability(candidates_[kept - 1]) : 0.0f;
+      const double needed = top_p && last > 0 ? std::ceil((params_.top_p - mass) / last) : 0.0;
+      if (!order_more(logits, static_cast<int32_t>(std::min<double>(needed, vocab)))) break;  // none left to keep
+    }
+    const float p = probability(candidates_[kept]);
+    if (kept > 0 && min_p && !(p >= min_p_floor)) break;    // under min_p × the top probability
+    mass += p;
+    ++kept;
+  }
+  kept_mass_ = mass;
+  return std::span<const int32_t>(candidates_).first(static_cast<size_t>(kept));
+}
+
+int32_t Sampler::draw(std::span<const float> logits) {
+  if (!filters()) return draw_unfiltered(logits);
+  const std::span<const int32_t> kept = keep(logits);
+  if (kept.empty()) return argmax(logits);  // only with non-finite logits
+  const double u = std::uniform_real_distribution<double>(0.0, kept_mass_)(rng_);
+  double running = 0;
+  for (const int32_t t : kept) {
+    running += static_cast<float>(weights_[t] / normaliser_);
+    if (u < running) return t;
+  }
+  return kept.back();
 }
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
@@ -125,10 +250,8 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt
 
 float Sampler::logprobs(std::span<const float> logits, int32_t token, std::span<TokenLogprob> top) const {
   // log_softmax(x)_i = x_i - max - log(sum(exp(x - max))).
-  const float max = *std::max_element(logits.begin(), logits.end());
-  double sum = 0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l - max));
-  const float log_normaliser = max + static_cast<float>(std::log(sum));
+  const float max = logits[argmax(logits)];
+  const float log_normaliser = max + static_cast<float>(std::log(softmax_sum(logits, max)));
 
   const size_t n = std::min(top.size(), logits.size());
   for (size_t i = 0; i < n; ++i) top[i] = {-1, -std::numeric_limits<float>::infinity()};

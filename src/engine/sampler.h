@@ -5,6 +5,25 @@
 // the renormalised distribution with the sequence's own seeded generator.
 // Scratch space is sized once for the vocabulary: sampling allocates
 // nothing.
+//
+// Cost: O(vocab) per token, plus O(n log n) for the n tokens a filter keeps.
+// Nothing sorts the whole vocabulary (at 152k tokens that sort alone took
+// 16 ms a token on the development machine; see docs/performance.md):
+// - no filter: one pass for the softmax weights (softmax.h), and a draw
+//   that walks their block sums, then one block, in token-id order;
+// - top-k: a k-entry heap over one pass, then the k sorted;
+// - top-p / min-p: the softmax over the vocabulary, then only the tokens
+//   above a logit threshold are gathered, and those are sorted chunk by
+//   chunk, most likely first, until the filter is satisfied.
+//
+// The kept set is exact: the tokens in order of decreasing logit (ties:
+// lower id first), probabilities p = w / sum of the weights w = exp(l - max)
+// (softmax_weights over the vocabulary; std::exp over the k of top-k, as
+// before), summed in that order; top-p keeps the shortest prefix whose mass reaches top_p, min-p
+// the prefix with p >= min_p × the top p, both at least one token. The
+// draw walks a filtered set in that order, and the unfiltered vocabulary
+// in token-id order; either way one uniform number per token, so the same
+// seed gives the same tokens.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +32,7 @@
 #include <vector>
 
 #include "engine/sampling_params.h"
+#include "engine/softmax.h"
 
 namespace keel {
 
@@ -37,22 +57,47 @@ class Sampler {
   // `top` must have room for params.top_logprobs entries.
   float logprobs(std::span<const float> logits, int32_t token, std::span<TokenLogprob> top) const;
 
+  // The tokens that top-k, top-p and min-p keep from `logits` (already
+  // divided by the temperature), most likely first: the set sample() draws
+  // from. Needs at least one filter to be set. The span points into the
+  // sampler's scratch and lives until the next call.
+  std::span<const int32_t> keep(std::span<const float> logits);
+
   const SamplingParams& params() const { return params_; }
 
  private:
   void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
                        std::span<const int32_t> generated);
+  bool filters() const;
   int32_t draw(std::span<const float> logits);
+  int32_t draw_unfiltered(std::span<const float> logits);
+  // Fills weights_ (and block_sums_) with exp(logit - max) for the whole
+  // vocabulary; returns their sum. `top` receives the most likely token.
+  double weigh_vocabulary(std::span<const float> logits, int32_t& top);
+  // Puts the k most likely tokens, in order, in candidates_[0, k).
+  void select_top_k(std::span<const float> logits, int32_t k);
+  // Orders the next chunk of candidates_, of at least `wanted` tokens where
+  // the pool has them (see keep()); false when no candidate is left that
+  // could be kept.
+  bool order_more(std::span<const float> logits, int32_t wanted);
 
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<int32_t> counts_;      // [vocab] occurrences in generated, reset after use
   std::vector<uint8_t> seen_;        // [vocab] token occurs in prompt or generated
-  std::vector<int32_t> candidates_;  // [vocab] token ids, sorted by logit during filtering
-  std::vector<float> probs_;         // [vocab] probabilities of the sorted candidates
-};
+  std::vector<int32_t> candidates_;  // [vocab] token ids; a prefix of them in order
+  std::vector<float> weights_;       // [vocab] by token id: exp(logit - max), the softmax numerators
+  std::vector<double> block_sums_;   // [softmax_blocks(vocab)] sums of weights_ per block
 
-// Index of the largest value; ties go to the lowest index (as torch.argmax).
-int32_t argmax(std::span<const float> values);
+  // State of one keep() (scratch, like the vectors above).
+  double normaliser_ = 0;  // the sum of the weights the probabilities divide by
+  double kept_mass_ = 0;   // the probability of the kept tokens together
+  int32_t ordered_ = 0;    // candidates_[0, ordered_) are in order, the most likely of all tokens
+  int32_t pooled_ = 0;     // candidates_[ordered_, pooled_): gathered, not yet ordered, each less
+                           // likely than every ordered one and more likely than every token not gathered
+  float max_logit_ = 0;    // the largest logit; the floors below are relative to it
+  float pool_floor_ = 0;   // gathered so far: the tokens with logit - max_logit_ >= pool_floor_ ...
+  float keep_floor_ = 0;   // ... and no token with logit - max_logit_ < keep_floor_ can be kept
+};
 
 }  // namespace keel

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <numeric>
+#include <random>
 #include <vector>
 
 namespace keel {
@@ -23,6 +28,246 @@ std::map<int32_t, int> histogram(SamplingParams params, const std::vector<double
     ++counts[sampler.sample(logits, {}, {})];
   }
   return counts;
+}
+
+// The kept set by its definition, the slow way: sort the whole vocabulary
+// (larger logit first, ties to the lower id), take probabilities
+// exp(l - max) / sum (with top-k: std::exp over the k, summed in order;
+// else softmax_weights over the vocabulary), then the shortest prefix whose
+// mass reaches top_p, then the prefix at or above min_p × the top
+// probability.
+std::vector<int32_t> sorted_reference_keep(const std::vector<float>& logits, const SamplingParams& params) {
+  const auto vocab = static_cast<int32_t>(logits.size());
+  std::vector<int32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  const bool top_k = params.top_k > 0 && params.top_k < vocab;
+  int32_t kept = top_k ? params.top_k : vocab;
+
+  const float max = logits[order[0]];
+  std::vector<float> weight(logits.size(), 0.0f);
+  double sum = 0;
+  if (top_k) {
+    for (int32_t i = 0; i < kept; ++i) sum += weight[order[i]] = std::exp(logits[order[i]] - max);
+  } else {
+    std::vector<double> block_sums(softmax_blocks(logits.size()));
+    sum = softmax_weights(logits, max, weight, block_sums);
+  }
+  auto p = [&](int32_t rank) { return static_cast<float>(weight[order[rank]] / sum); };
+
+  if (params.top_p < 1.0f) {
+    double mass = 0;
+    int32_t i = 0;
+    while (i < kept) {
+      mass += p(i++);
+      if (mass >= params.top_p) break;
+    }
+    kept = std::max(i, 1);
+  }
+  if (params.min_p > 0.0f) {
+    const float floor = params.min_p * p(0);
+    int32_t i = 1;
+    while (i < kept && p(i) >= floor) ++i;
+    kept = i;
+  }
+  order.resize(static_cast<size_t>(kept));
+  return order;
+}
+
+// Random logits of a few shapes: flat to peaked, and coarsely rounded so
+// that many tokens tie.
+std::vector<float> random_logits(int32_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const float spread = std::array{0.3f, 1.0f, 3.0f, 8.0f}[seed % 4];
+  std::normal_distribution<float> normal(0.0f, spread);
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  for (float& l : logits) l = normal(rng);
+  if (seed % 3 == 0)
+    for (float& l : logits) l = std::round(l * 4.0f) / 4.0f;  // ties everywhere, the maximum included
+  if (seed % 5 == 0) logits[seed % logits.size()] = -std::numeric_limits<float>::infinity();
+  return logits;
+}
+
+std::vector<int32_t> keep(const std::vector<float>& logits, const SamplingParams& params) {
+  Sampler sampler(static_cast<int32_t>(logits.size()), params);
+  const std::span<const int32_t> kept = sampler.keep(logits);
+  return {kept.begin(), kept.end()};
+}
+
+TEST(Sampler, FiltersKeepExactlyWhatAFullSortKeeps) {
+  // Every filter and combination on many vocabularies of 1000+ tokens; the
+  // kept tokens and their order must match the sorted reference exactly,
+  // so a nucleus one token too long or too short fails here.
+  const std::vector<int32_t> top_ks = {0, 1, 7, 40, 999};
+  const std::vector<float> top_ps = {1.0f, 0.05f, 0.5f, 0.9f, 0.95f, 0.999f, 0.99999994f};
+  const std::vector<float> min_ps = {0.0f, 0.001f, 0.05f, 0.5f, 1.0f};
+  int checked = 0;
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    const int32_t vocab = std::array{1000, 1031, 4096}[seed % 3];
+    const std::vector<float> logits = random_logits(vocab, seed);
+    for (int32_t top_k : top_ks)
+      for (float top_p : top_ps)
+        for (float min_p : min_ps) {
+          SamplingParams params;
+          params.top_k = top_k;
+          params.top_p = top_p;
+          params.min_p = min_p;
+          if (top_k == 0 && top_p == 1.0f && min_p == 0.0f) continue;  // nothing to filter
+          ASSERT_EQ(keep(logits, params), sorted_reference_keep(logits, params))
+              << "seed " << seed << " vocab " << vocab << " top_k " << top_k << " top_p " << top_p << " min_p "
+              << min_p;
+          ++checked;
+        }
+  }
+  EXPECT_GT(checked, 3000);
+}
+
+TEST(Sampler, OneSamplerKeepsRightAcrossCalls) {
+  // The scratch carries nothing from one call to the next.
+  SamplingParams params;
+  params.top_p = 0.9f;
+  params.min_p = 0.01f;
+  Sampler sampler(2048, params);
+  for (uint32_t seed = 100; seed < 140; ++seed) {
+    const std::vector<float> logits = random_logits(2048, seed);
+    const std::span<const int32_t> kept = sampler.keep(logits);
+    EXPECT_EQ(std::vector<int32_t>(kept.begin(), kept.end()), sorted_reference_keep(logits, params)) << seed;
+  }
+}
+
+TEST(Sampler, TopPNucleusBreaksTiesByLowerIdOnALargeVocabulary) {
+  // One token of 0.6, ten tied tokens of 0.03 at scattered ids, and 0.1
+  // spread over the other 1989. top_p 0.85 needs 0.6 + 9 × 0.03 = 0.87:
+  // the nine tied tokens with the lowest ids, not the tenth.
+  const int32_t vocab = 2000;
+  std::vector<double> probs(vocab, 0.1 / 1989);
+  probs[1500] = 0.6;
+  const std::vector<int32_t> tied = {1999, 3, 1200, 77, 640, 12, 905, 1801, 450, 333};
+  for (int32_t t : tied) probs[t] = 0.03;
+  SamplingParams params;
+  params.top_p = 0.85f;
+  std::vector<int32_t> expected = {1500, 3, 12, 77, 333, 450, 640, 905, 1200, 1801};
+  EXPECT_EQ(keep(logits_from_probs(probs), params), expected);
+  // min-p 0.04 keeps the same ten in combination (0.03 >= 0.04 × 0.6); min-p 0.1 only the top.
+  params.min_p = 0.04f;
+  EXPECT_EQ(keep(logits_from_probs(probs), params), expected);
+  params.min_p = 0.1f;
+  EXPECT_EQ(keep(logits_from_probs(probs), params), std::vector<int32_t>{1500});
+  // top-k 4 first (the top and the three lowest tied ids), and top-p on
+  // their renormalised mass: 0.6 / 0.69 = 0.870 falls short of 0.9, and
+  // one tied token more reaches 0.913.
+  params.min_p = 0.0f;
+  params.top_p = 0.9f;
+  params.top_k = 4;
+  EXPECT_EQ(keep(logits_from_probs(probs), params), (std::vector<int32_t>{1500, 3}));
+}
+
+TEST(Sampler, TopPStopsAtTheFirstTokenThatReachesTheMassExactly) {
+  // 1024 equal logits: every p is exactly 2^-10 and every partial sum is
+  // exact, so the mass reaches 0.25 exactly at the 256th token. That token
+  // is kept, the 257th is not, and the ties go to the lowest ids.
+  SamplingParams params;
+  params.top_p = 0.25f;
+  std::vector<int32_t> expected(256);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(keep(std::vector<float>(1024, 1.5f), params), expected);
+}
+
+// Draws `draws` tokens and checks them against the reference kept set:
+// nothing outside it, and each kept token's frequency near its
+// renormalised probability.
+void expect_draws_follow_the_kept_distribution(const SamplingParams& params, const std::vector<float>& logits,
+                                               int draws) {
+  const std::vector<int32_t> kept = sorted_reference_keep(logits, params);
+  ASSERT_LE(kept.size(), 200u) << "the check wants a small kept set";
+  const float inverse_temperature = params.greedy() ? 1.0f : 1.0f / params.temperature;
+  std::vector<double> weight(kept.size());
+  double total = 0;
+  for (size_t i = 0; i < kept.size(); ++i) total += weight[i] = std::exp((logits[kept[i]] - logits[kept[0]]) * inverse_temperature);
+
+  Sampler sampler(static_cast<int32_t>(logits.size()), params);
+  std::map<int32_t, int> counts;
+  std::vector<float> row;
+  for (int i = 0; i < draws; ++i) {
+    row = logits;
+    ++counts[sampler.sample(row, {}, {})];
+  }
+  int inside = 0;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const double expected = weight[i] / total;
+    const double seen = counts[kept[i]] / static_cast<double>(draws);
+    // Four standard deviations of a binomial frequency, and a little more.
+    EXPECT_NEAR(seen, expected, 4 * std::sqrt(expected * (1 - expected) / draws) + 1e-3) << "token " << kept[i];
+    inside += counts[kept[i]];
+  }
+  EXPECT_EQ(inside, draws) << "a token outside the kept set was drawn";
+}
+
+TEST(Sampler, DrawsFollowTheKeptDistributionOnALargeVocabulary) {
+  // A peaked distribution over 1500 tokens, shaped like a model's: a few
+  // likely tokens, a long tail.
+  std::mt19937 rng(11);
+  std::vector<float> logits(1500);
+  for (size_t t = 0; t < logits.size(); ++t) logits[t] = -1.5f * std::log(1.0f + static_cast<float>(t));
+  std::shuffle(logits.begin(), logits.end(), rng);
+  SamplingParams params;
+  params.seed = 5;
+  params.top_p = 0.8f;  // sorted walk over a nucleus
+  expect_draws_follow_the_kept_distribution(params, logits, 40000);
+  params.top_p = 1.0f;
+  params.min_p = 0.02f;  // sorted walk over the min-p set
+  expect_draws_follow_the_kept_distribution(params, logits, 40000);
+  params.min_p = 0.0f;
+  params.top_k = 30;  // sorted walk over the k
+  expect_draws_follow_the_kept_distribution(params, logits, 40000);
+}
+
+TEST(Sampler, UnfilteredDrawsFollowTheWholeDistribution) {
+  // No filter: the draw walks the vocabulary in id order, unsorted. The
+  // likely tokens sit at scattered ids; the tail holds 5% of the mass.
+  const int32_t vocab = 3000;
+  std::vector<double> probs(vocab, 0.05 / (vocab - 4));
+  probs[2900] = 0.4;
+  probs[17] = 0.3;
+  probs[1444] = 0.15;
+  probs[600] = 0.1;
+  SamplingParams params;
+  params.seed = 9;
+  Sampler sampler(vocab, params);
+  std::map<int32_t, int> counts;
+  const int draws = 40000;
+  for (int i = 0; i < draws; ++i) {
+    auto logits = logits_from_probs(probs);
+    ++counts[sampler.sample(logits, {}, {})];
+  }
+  int tail = draws;
+  for (int32_t t : {2900, 17, 1444, 600}) {
+    EXPECT_NEAR(counts[t] / static_cast<double>(draws), probs[t], 0.01) << "token " << t;
+    tail -= counts[t];
+  }
+  EXPECT_NEAR(tail / static_cast<double>(draws), 0.05, 0.006);
+}
+
+TEST(Sampler, SameSeedSameTokensWithEveryFilter) {
+  const std::vector<float> base = random_logits(1500, 8);
+  for (int filter = 0; filter < 4; ++filter) {
+    SamplingParams params;
+    params.temperature = 0.7f;
+    params.seed = 1234;
+    if (filter == 1) params.top_p = 0.9f;
+    if (filter == 2) params.top_k = 40;
+    if (filter == 3) params.min_p = 0.05f;
+    auto run = [&] {
+      Sampler sampler(1500, params);
+      std::vector<int32_t> out;
+      for (int i = 0; i < 50; ++i) {
+        std::vector<float> logits = base;
+        out.push_back(sampler.sample(logits, {}, {}));
+      }
+      return out;
+    };
+    EXPECT_EQ(run(), run()) << "filter " << filter;
+  }
 }
 
 TEST(Sampler, GreedyPicksArgmaxLowestIndexOnTies) {

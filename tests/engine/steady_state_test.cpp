@@ -32,6 +32,7 @@ class Traffic {
         prompt.push_back(static_cast<int32_t>(3 + rng_() % 400));
         Request request = greedy_request(std::move(prompt), 1 + static_cast<int32_t>(rng_() % max_tokens));
         if (rng_() % 4 == 0) request.stop = {"xyz"};
+        vary_sampling(request.sampling);
         live_.push_back(engine_.submit(std::move(request)).value());
         ++submitted_;
       }
@@ -57,6 +58,18 @@ class Traffic {
   }
 
  private:
+  // Every path of the sampler: greedy, no filter, top-p, top-k with top-p, min-p.
+  void vary_sampling(SamplingParams& sampling) {
+    sampling.seed = rng_();
+    switch (rng_() % 5) {
+      case 0: break;  // greedy
+      case 1: sampling.temperature = 1.0f; break;
+      case 2: sampling.temperature = 0.8f, sampling.top_p = 0.9f; break;
+      case 3: sampling.temperature = 0.8f, sampling.top_k = 5, sampling.top_p = 0.8f; break;
+      case 4: sampling.temperature = 1.2f, sampling.min_p = 0.05f; break;
+    }
+  }
+
   void run_steps_without_arrivals() {
     engine_.step_once();
     std::erase_if(live_, [&](const RequestHandle& handle) {
@@ -85,7 +98,8 @@ EngineOptions steady_options() {
 }
 
 // 6. Thousands of steady-state steps with arrivals, finishes, cancellations,
-// prefix hits, evictions and stop strings: zero allocations in the loop.
+// prefix hits, evictions, stop strings and every kind of sampling: zero
+// allocations in the loop.
 TEST(EngineSteadyState, StepLoopAllocatesNothing) {
   auto engine = make_engine(steady_options());
   Traffic traffic(*engine);
