@@ -53,9 +53,11 @@ struct MatmulTarget {
   float* y = nullptr;           // [n_tokens, w.rows()]
 };
 
-// What a captured step's launches depend on besides fixed addresses (see
-// Backend::replay_step): the batch's counts and its block-table width.
+// What a recorded step's launches depend on (see Backend::replay_step): the
+// runner whose buffers they name (an id never reused), and the batch's
+// counts and block-table width.
 struct StepShape {
+  uint64_t owner = 0;
   int32_t n_tokens = 0, n_seqs = 0, max_blocks_per_seq = 0, logit_rows = 0;
   bool operator==(const StepShape&) const = default;
 };
@@ -108,6 +110,8 @@ class Backend {
   virtual bool replay_step(const StepShape& /*shape*/) { return false; }
   virtual void begin_capture(const StepShape& /*shape*/) {}
   virtual void end_capture() {}
+  // Drops every step recorded for `owner` (a runner going away).
+  virtual void forget_steps(uint64_t /*owner*/) {}
 
   // ---- ops -----------------------------------------------------------
 

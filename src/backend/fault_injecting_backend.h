@@ -47,6 +47,7 @@ class FaultInjectingBackend final : public Backend {
   bool replay_step(const StepShape& shape) override { return real_->replay_step(shape); }
   void begin_capture(const StepShape& shape) override { real_->begin_capture(shape); }
   void end_capture() override { real_->end_capture(); }
+  void forget_steps(uint64_t owner) override { real_->forget_steps(owner); }
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
     real_->embed(table, tokens, n_tokens, out);
   }

@@ -1,6 +1,7 @@
 #include "model/model_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 namespace keel {
@@ -13,7 +14,18 @@ int64_t max_packed_ints(const RunnerLimits& l) {
   return 4 * int64_t{l.max_batch_tokens} + 2 * int64_t{l.max_seqs} + 1 + int64_t{l.max_seqs} * l.max_blocks_per_seq;
 }
 
+// A fresh id for every runner the process makes, never reused.
+uint64_t next_runner_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
 }  // namespace
+
+ModelRunner::ModelRunner(Model& model, const RunnerLimits& limits)
+    : model_(model), limits_(limits), id_(next_runner_id()) {}
+
+ModelRunner::~ModelRunner() { model_.backend().forget_steps(id_); }
 
 Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const RunnerLimits& limits) {
   if (limits.max_batch_tokens <= 0 || limits.max_seqs <= 0 || limits.max_logit_rows <= 0 ||
@@ -148,10 +160,11 @@ Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> log
   // A backend whose memory the host reads writes the logits in place.
   float* out = logits_.bytes() == 0 ? logits.data() : logits_.as<float>();
 
-  // A decode-sized step may replay the ops recorded for its shape: the
-  // staged batch, activations and logits sit at the same addresses every
-  // step, so only the counts and the block-table width tell steps apart.
-  const StepShape shape{batch.n_tokens, batch.n_seqs, batch.max_blocks_per_seq, static_cast<int32_t>(rows)};
+  // A decode-sized step may replay the ops recorded for its shape: this
+  // runner's staged batch, activations and logits sit at the same addresses
+  // every step, so only the counts and the block-table width tell its steps
+  // apart (and the runner's id tells runners apart).
+  const StepShape shape{id_, batch.n_tokens, batch.n_seqs, batch.max_blocks_per_seq, static_cast<int32_t>(rows)};
   const bool graph = b.can_capture_step(n);
   if (!graph || !b.replay_step(shape)) {
     if (graph) b.begin_capture(shape);

@@ -48,6 +48,12 @@ class ModelRunner {
   // vocab]; and whatever the device reports.
   Status forward(const ForwardBatch& batch, std::span<float> logits);
 
+  // Tells the backend to drop the steps it recorded for this runner: their
+  // launches name this runner's buffers, which go with it.
+  ~ModelRunner();
+  ModelRunner(const ModelRunner&) = delete;
+  ModelRunner& operator=(const ModelRunner&) = delete;
+
   Model& model() const { return model_; }
   const RunnerLimits& limits() const { return limits_; }
   const KvStorage& kv() const { return *kv_; }
@@ -55,7 +61,7 @@ class ModelRunner {
   size_t reserved_bytes() const;
 
  private:
-  ModelRunner(Model& model, const RunnerLimits& limits) : model_(model), limits_(limits) {}
+  ModelRunner(Model& model, const RunnerLimits& limits);
   Status check_batch(const ForwardBatch& batch, std::span<float> logits) const;
   // The batch as the backend reads it: itself on a host-memory backend, else
   // its arrays copied to the staging buffer in one transfer.
@@ -63,6 +69,7 @@ class ModelRunner {
 
   Model& model_;
   RunnerLimits limits_;
+  uint64_t id_;  // unique in the process (never reused): whose recorded steps are whose
   std::unique_ptr<KvStorage> kv_;
   DeviceBuffer workspace_;  // every activation buffer, carved up in act_
   DeviceBuffer logits_;     // [max_logit_rows, vocab]; unused when the host can write the output itself

@@ -14,8 +14,10 @@
 //  - more (prefill): panels of weight rows decoded in a fixed scratch buffer
 //    (kPanelBytes) and multiplied with cuBLAS. Exact: float32 panels and
 //    SGEMM (no TF32: the exactness tests hold it to the reference). Fast:
-//    bf16 panels (bf16 weights are used in place) times the input rounded
-//    to bf16, on the tensor cores with float32 accumulation.
+//    both operands split into bf16 hi + lo and multiplied in three bf16
+//    GEMMs on the tensor cores with float32 sums (bf16 weights: two, in
+//    place) — close to float32, where a single bf16 GEMM missed the fast
+//    path's quality bar.
 #include "backend/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -120,7 +122,7 @@ class CudaBackend final : public Backend {
 
   int64_t device_allocations() const override { return allocations_; }
 
-  // The fast path's input scratch: the bf16 copy of a GEMM input
+  // The fast path's input scratch: the bf16 hi/lo split of a GEMM input
   // [max_rows, max_cols] and the int16 blocks of a matvec input (at most
   // kMatvecMaxTokens rows). Grow-only; reserved before the step loop.
   Status reserve_matmul_input(int64_t max_rows, int64_t max_cols) override {
@@ -131,7 +133,7 @@ class CudaBackend final : public Backend {
     const int64_t blocks = matvec_rows * ((cols + cuda::kQuantBlock - 1) / cuda::kQuantBlock);
     free_input_scratch();
     void* pointers[4] = {};
-    const size_t bytes[4] = {static_cast<size_t>(rows * cols) * sizeof(uint16_t),
+    const size_t bytes[4] = {static_cast<size_t>(2 * rows * cols) * sizeof(uint16_t),
                              static_cast<size_t>(blocks * cuda::kQuantBlock) * sizeof(int16_t),
                              static_cast<size_t>(blocks) * sizeof(float), static_cast<size_t>(blocks) * sizeof(int32_t)};
     for (int i = 0; i < 4; ++i) {
@@ -142,7 +144,7 @@ class CudaBackend final : public Backend {
                      std::to_string(cols) + "] (" + describe(e) + ")"};
       }
     }
-    input_bf16_ = static_cast<uint16_t*>(pointers[0]);
+    input_split_ = {static_cast<uint16_t*>(pointers[0]), static_cast<uint16_t*>(pointers[0]) + rows * cols};
     quantized_ = {static_cast<int16_t*>(pointers[1]), static_cast<float*>(pointers[2]),
                   static_cast<int32_t*>(pointers[3])};
     reserved_rows_ = rows;
@@ -202,6 +204,14 @@ class CudaBackend final : public Backend {
     record(cudaGraphLaunch(exec, stream_));
   }
 
+  void forget_steps(uint64_t owner) override {
+    for (RecordedStep& step : graphs_) {
+      if (step.exec == nullptr || step.shape.owner != owner) continue;
+      cudaGraphExecDestroy(step.exec);
+      step = RecordedStep{};
+    }
+  }
+
   // ---- ops ----
 
   void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override {
@@ -227,7 +237,7 @@ class CudaBackend final : public Backend {
       return;
     }
     if (!exact_ && fits && w.dtype != DType::F32) {
-      gemm_bf16(x, n_tokens, w, in, out, row_bytes, y);
+      gemm_split(x, n_tokens, w, in, out, row_bytes, y);
     } else {
       gemm_f32(x, n_tokens, w, in, out, row_bytes, y);
     }
@@ -351,37 +361,47 @@ class CudaBackend final : public Backend {
     }
   }
 
-  // The same product with bf16 operands on the tensor cores, float32 sums.
-  void gemm_bf16(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
-                 float* y) {
-    cuda::to_bf16(x, n_tokens * in, input_bf16_, stream_);
-    check_launch("to_bf16");
-    const float one = 1.0f, zero = 0.0f;
+  // The same product on the tensor cores: both operands split into bf16
+  // hi + lo (kernels.h), y = W_hi·x_hi + W_hi·x_lo + W_lo·x_hi in three
+  // bf16 GEMMs with float32 sums — about float32's precision at tensor-core
+  // speed. bf16 weights are their own hi, with no lo: two GEMMs, in place.
+  void gemm_split(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
+                  float* y) {
+    cuda::split_bf16(x, n_tokens * in, input_split_, stream_);
+    check_launch("split_bf16");
     const bool in_place = w.dtype == DType::BF16;
-    const int64_t panel_rows = in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{sizeof(uint16_t)} / in);
-    auto* panel = static_cast<uint16_t*>(panel_);
+    const int64_t panel_rows =
+        in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{2 * sizeof(uint16_t)} / in);
+    auto* panel_hi = static_cast<uint16_t*>(panel_);
+    const cuda::SplitBf16 panel{panel_hi, panel_hi + panel_rows * in};
     for (int64_t first = 0; first < out; first += panel_rows) {
       const int64_t rows = std::min(panel_rows, out - first);
-      const void* a = w.data + first * row_bytes;
+      const void* w_hi = w.data + first * row_bytes;
       if (!in_place) {
-        cuda::dequantize_rows_bf16(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
-        check_launch("dequantize_rows_bf16");
-        a = panel;
+        cuda::dequantize_rows_split(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
+        check_launch("dequantize_rows_split");
+        w_hi = panel.hi;
       }
-      check_cublas("cublasGemmEx",
-                   cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
-                                static_cast<int>(in), &one, a, CUDA_R_16BF, static_cast<int>(in), input_bf16_,
-                                CUDA_R_16BF, static_cast<int>(in), &zero, y + first, CUDA_R_32F,
-                                static_cast<int>(out), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      auto gemm = [&](const void* a, const uint16_t* b, float beta) {
+        const float one = 1.0f;
+        check_cublas("cublasGemmEx",
+                     cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
+                                  static_cast<int>(in), &one, a, CUDA_R_16BF, static_cast<int>(in), b, CUDA_R_16BF,
+                                  static_cast<int>(in), &beta, y + first, CUDA_R_32F, static_cast<int>(out),
+                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      };
+      gemm(w_hi, input_split_.hi, 0.0f);
+      gemm(w_hi, input_split_.lo, 1.0f);
+      if (!in_place) gemm(panel.lo, input_split_.hi, 1.0f);
     }
   }
 
   void free_input_scratch() {
-    cudaFree(input_bf16_);
+    cudaFree(input_split_.hi);
     cudaFree(quantized_.values);
     cudaFree(quantized_.scales);
     cudaFree(quantized_.sums);
-    input_bf16_ = nullptr;
+    input_split_ = {};
     quantized_ = {};
     reserved_rows_ = reserved_cols_ = 0;
   }
@@ -410,7 +430,7 @@ class CudaBackend final : public Backend {
   void* cublas_workspace_ = nullptr;
   bool exact_ = false;                // --exact-kernels: float32 products throughout
   void* panel_ = nullptr;             // [kPanelBytes]: float32 or bf16 weight rows
-  uint16_t* input_bf16_ = nullptr;    // [reserved_rows_, reserved_cols_] bf16: the fast GEMM's input
+  cuda::SplitBf16 input_split_{};     // the fast GEMM's input, hi then lo in one allocation: 2 x [rows, cols] bf16
   cuda::QuantizedInput quantized_{};  // the fast matvec's input, up to kMatvecMaxTokens rows
   int64_t reserved_rows_ = 0, reserved_cols_ = 0;
   struct RecordedStep {

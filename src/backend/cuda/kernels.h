@@ -64,13 +64,21 @@ void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, c
 void dequantize_rows(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,
                      float* panel, cudaStream_t stream);
 
-// The same panel in bf16 (stored as its 16 bits), round to nearest even:
-// the fast path's tensor-core GEMM operand.
-void dequantize_rows_bf16(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
-                          int64_t n_rows, uint16_t* panel, cudaStream_t stream);
+// A float32 array as two bf16 arrays (their 16 bits): hi = bf16(v) and
+// lo = bf16(v - hi), rounded to nearest even, so v ≈ hi + lo to about
+// 2^-17 of |v| (dequantize.cu says why the fast GEMM takes both).
+struct SplitBf16 {
+  uint16_t* hi;
+  uint16_t* lo;
+};
 
-// out[i] = bf16(x[i]) for i < n, round to nearest even.
-void to_bf16(const float* x, int64_t n, uint16_t* out, cudaStream_t stream);
+// The same panel split into hi and lo bf16 panels: the fast path's
+// tensor-core GEMM operands.
+void dequantize_rows_split(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
+                           int64_t n_rows, SplitBf16 panel, cudaStream_t stream);
+
+// x[0, n) split into out.hi and out.lo.
+void split_bf16(const float* x, int64_t n, SplitBf16 out, cudaStream_t stream);
 
 // y[t, o] += bias[o]; y: [n_tokens, out].
 void add_bias(float* y, const float* bias, int64_t n_tokens, int64_t out, cudaStream_t stream);
