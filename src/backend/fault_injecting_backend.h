@@ -19,7 +19,7 @@
 
 namespace keel {
 
-class FaultInjectingBackend final : public Backend {
+class FaultInjectingBackend : public Backend {
  public:
   explicit FaultInjectingBackend(std::unique_ptr<Backend> real) : real_(std::move(real)) {}
 
