@@ -19,7 +19,6 @@
 namespace keel::cuda {
 namespace {
 
-
 __device__ inline void store(SplitBf16 dst, int64_t i, float v) {
   const __nv_bfloat16 hi = __float2bfloat16_rn(v);
   dst.hi[i] = __bfloat16_as_ushort(hi);
@@ -27,28 +26,50 @@ __device__ inline void store(SplitBf16 dst, int64_t i, float v) {
 }
 __device__ inline void store(float* dst, int64_t i, float v) { dst[i] = v; }
 
+// A warp takes 32 consecutive chunks of one row (a span of 1,024 elements):
+// each lane decodes one chunk into registers, the warp turns the 32 × 32
+// values around through shared memory, and then lane l writes element l of
+// each chunk, so every store of the warp is 32 consecutive elements. (One
+// thread writing its own chunk's 32 elements made each store touch 32
+// different segments: the panel's writes, 2-4 bytes per element against
+// ~1 read, are most of this kernel's traffic.)
+constexpr int kWarpsPerBlock = 8;
+
 template <DType kType, class Out>
-__global__ void dequantize_kernel(const uint8_t* __restrict__ w, int64_t row_bytes, int64_t in, int64_t first_row,
-                                  int64_t n_rows, Out panel) {
+__global__ void __launch_bounds__(32 * kWarpsPerBlock)
+    dequantize_kernel(const uint8_t* __restrict__ w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,
+                      Out panel) {
+  __shared__ float stage[kWarpsPerBlock][kChunk][kChunk + 1];  // [chunk][element], padded: no bank conflicts
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t chunks = chunks_per_row(in);
-  const int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index >= n_rows * chunks) return;
-  const int64_t r = index / chunks, c = index % chunks;
-  float v[kChunk];
-  const int n = decode_chunk<kType>(w + (first_row + r) * row_bytes, c, in, v);
-  const int64_t first = r * in + c * kChunk;
-  for (int k = 0; k < n; ++k) store(panel, first + k, v[k]);
+  const int64_t spans_per_row = (chunks + 31) / 32;
+  const int64_t job = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
+  if (job >= n_rows * spans_per_row) return;  // a whole warp leaves together
+  const int64_t r = job / spans_per_row, first_chunk = job % spans_per_row * 32;
+  if (first_chunk + lane < chunks) {
+    float v[kChunk];
+    decode_chunk<kType>(w + (first_row + r) * row_bytes, first_chunk + lane, in, v);
+#pragma unroll
+    for (int k = 0; k < kChunk; ++k) stage[warp][lane][k] = v[k];
+  }
+  __syncwarp();
+  const int64_t span_first = first_chunk * kChunk;
+  const int64_t span_elems = in - span_first < 32 * kChunk ? in - span_first : 32 * kChunk;
+  for (int j = 0; j < 32; ++j) {
+    const int64_t e = j * kChunk + lane;  // element e of the span: element `lane` of its chunk j
+    if (e < span_elems) store(panel, r * in + span_first + e, stage[warp][j][lane]);
+  }
 }
 
 template <class Out>
 void launch_dequantize(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,
                        Out panel, cudaStream_t stream) {
-  const int64_t threads = n_rows * chunks_per_row(in);
-  constexpr int kBlock = 256;
+  const int64_t jobs = n_rows * ((chunks_per_row(in) + 31) / 32);
+  const auto blocks = static_cast<unsigned>((jobs + kWarpsPerBlock - 1) / kWarpsPerBlock);
   dispatch_dtype(type, [&](auto tag) {
     constexpr DType kType = decltype(tag)::value;
-    dequantize_kernel<kType, Out><<<static_cast<unsigned>((threads + kBlock - 1) / kBlock), kBlock, 0, stream>>>(
-        static_cast<const uint8_t*>(w), row_bytes, in, first_row, n_rows, panel);
+    dequantize_kernel<kType, Out><<<blocks, 32 * kWarpsPerBlock, 0, stream>>>(static_cast<const uint8_t*>(w),
+                                                                              row_bytes, in, first_row, n_rows, panel);
   });
 }
 
