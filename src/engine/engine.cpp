@@ -87,6 +87,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->plan_.reserve(static_cast<size_t>(o.max_seqs));
   engine->logits_.resize(static_cast<size_t>(limits.max_logit_rows) * engine->vocab_);
   engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
+  engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
   engine->publish_stats(0.0, 0, 0);
   return engine;
@@ -138,7 +139,8 @@ SubmitResult Engine::submit(Request request) {
     return reject(RefusalReason::kQueueFull,
                   "the engine queue is full (" + std::to_string(options_.max_waiting) + " waiting); retry later");
   // Built here, on the caller's thread, so that the step loop never allocates for it.
-  auto state = std::make_shared<RequestState>(next_id_++, std::move(request), vocab_, token_texts_->longest());
+  auto state = std::make_shared<RequestState>(next_id_++, std::move(request), vocab_, token_texts_->longest(),
+                                              sampler_scratch_.get());
   inbox_.push_back(state);
   unfinished_.fetch_add(1);
   submitted_.fetch_add(1, std::memory_order_relaxed);

@@ -60,6 +60,7 @@ class BlockManager;
 class BatchBuilder;
 class TokenTexts;
 struct ScheduledChunk;
+struct SamplerScratch;
 
 class Engine {
  public:
@@ -136,6 +137,9 @@ class Engine {
   std::vector<ScheduledChunk> plan_;  // reserved max_seqs
   std::vector<float> logits_;         // [max logit rows × vocab]
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
+  // Every request's Sampler works in this one scratch: sampling happens on
+  // the engine thread, one request at a time.
+  std::unique_ptr<SamplerScratch> sampler_scratch_;
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t tokens_computed_ = 0, tokens_generated_ = 0;
   double total_step_seconds_ = 0.0;

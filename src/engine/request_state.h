@@ -20,12 +20,15 @@
 namespace keel {
 
 struct RequestState {
-  // `longest_token`: the most bytes one token can add (TokenTexts::longest).
-  RequestState(uint64_t request_id, Request&& submitted, int32_t vocab, size_t longest_token)
+  // `longest_token`: the most bytes one token can add (TokenTexts::longest);
+  // `scratch`: the engine's sampling scratch, shared by all its requests
+  // (null: the sampler makes its own, as tests outside an engine do).
+  RequestState(uint64_t request_id, Request&& submitted, int32_t vocab, size_t longest_token,
+               SamplerScratch* scratch = nullptr)
       : id(request_id),
         request(std::move(submitted)),
         stream(request),
-        sampler(vocab, request.sampling),
+        sampler(vocab, request.sampling, scratch),
         utf8(longest_token),
         stops(request.stop),
         prompt_length(static_cast<int32_t>(request.prompt.size())),

@@ -29,14 +29,20 @@ constexpr int32_t kFirstChunk = 64;
 
 }  // namespace
 
-Sampler::Sampler(int32_t vocab_size, const SamplingParams& params)
+SamplerScratch::SamplerScratch(int32_t vocab_size)
+    : counts(static_cast<size_t>(vocab_size), 0),
+      seen(static_cast<size_t>(vocab_size), 0),
+      candidates(static_cast<size_t>(vocab_size)),
+      weights(static_cast<size_t>(vocab_size)),
+      block_sums(softmax_blocks(static_cast<size_t>(vocab_size))) {}
+
+Sampler::Sampler(int32_t vocab_size, const SamplingParams& params, SamplerScratch* scratch)
     : params_(params),
       rng_(params.seed),
-      counts_(static_cast<size_t>(vocab_size), 0),
-      seen_(static_cast<size_t>(vocab_size), 0),
-      candidates_(static_cast<size_t>(vocab_size)),
-      weights_(static_cast<size_t>(vocab_size)),
-      block_sums_(softmax_blocks(static_cast<size_t>(vocab_size))) {}
+      owned_(scratch == nullptr ? std::make_unique<SamplerScratch>(vocab_size) : nullptr),
+      scratch_(scratch == nullptr ? owned_.get() : scratch) {
+  KEEL_CHECK(scratch_->vocab() == vocab_size, "sampler scratch sized for another vocabulary");
+}
 
 void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
                               std::span<const int32_t> generated) {
@@ -50,37 +56,37 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
     // HF/vLLM rule: divide positive logits, multiply negative ones, once per
     // distinct token, so the penalty always lowers the token's probability.
     auto penalise = [&](int32_t t) {
-      if (!in_vocab(t) || seen_[t]) return;
-      seen_[t] = 1;
+      if (!in_vocab(t) || scratch_->seen[t]) return;
+      scratch_->seen[t] = 1;
       float& l = logits[t];
       l = l > 0 ? l / params_.repetition_penalty : l * params_.repetition_penalty;
     };
     for (int32_t t : prompt) penalise(t);
     for (int32_t t : generated) penalise(t);
     for (int32_t t : prompt)
-      if (in_vocab(t)) seen_[t] = 0;
+      if (in_vocab(t)) scratch_->seen[t] = 0;
     for (int32_t t : generated)
-      if (in_vocab(t)) seen_[t] = 0;
+      if (in_vocab(t)) scratch_->seen[t] = 0;
   }
   if (additive) {
     for (int32_t t : generated)
-      if (in_vocab(t)) ++counts_[t];
+      if (in_vocab(t)) ++scratch_->counts[t];
     for (int32_t t : generated) {
-      if (!in_vocab(t) || counts_[t] == 0) continue;
-      logits[t] -= params_.frequency_penalty * static_cast<float>(counts_[t]) + params_.presence_penalty;
-      counts_[t] = 0;  // each distinct token once; also resets the scratch
+      if (!in_vocab(t) || scratch_->counts[t] == 0) continue;
+      logits[t] -= params_.frequency_penalty * static_cast<float>(scratch_->counts[t]) + params_.presence_penalty;
+      scratch_->counts[t] = 0;  // each distinct token once; also resets the scratch
     }
   }
 }
 
 bool Sampler::filters() const {
-  const auto vocab = static_cast<int32_t>(candidates_.size());
+  const auto vocab = static_cast<int32_t>(scratch_->candidates.size());
   return (params_.top_k > 0 && params_.top_k < vocab) || params_.top_p < 1.0f || params_.min_p > 0.0f;
 }
 
 double Sampler::weigh_vocabulary(std::span<const float> logits, int32_t& top) {
   top = argmax(logits);
-  return softmax_weights(logits, logits[top], weights_, block_sums_);
+  return softmax_weights(logits, logits[top], scratch_->weights, scratch_->block_sums);
 }
 
 int32_t Sampler::draw_unfiltered(std::span<const float> logits) {
@@ -92,13 +98,13 @@ int32_t Sampler::draw_unfiltered(std::span<const float> logits) {
   const double u = std::uniform_real_distribution<double>(0.0, sum)(rng_);
   double running = 0;
   size_t block = 0;
-  while (block + 1 < block_sums_.size() && !(u < running + block_sums_[block])) running += block_sums_[block++];
+  while (block + 1 < scratch_->block_sums.size() && !(u < running + scratch_->block_sums[block])) running += scratch_->block_sums[block++];
   const size_t begin = block * kSoftmaxBlock, end = std::min(begin + kSoftmaxBlock, logits.size());
   int32_t last = top;
   for (size_t t = begin; t < end; ++t) {
-    running += weights_[t];
+    running += scratch_->weights[t];
     if (u < running) return static_cast<int32_t>(t);
-    if (weights_[t] > 0) last = static_cast<int32_t>(t);
+    if (scratch_->weights[t] > 0) last = static_cast<int32_t>(t);
   }
   // The block's weights added one by one fell a rounding error short of its
   // sum: u lies in this block's last sliver of mass.
@@ -107,7 +113,7 @@ int32_t Sampler::draw_unfiltered(std::span<const float> logits) {
 
 void Sampler::select_top_k(std::span<const float> logits, int32_t k) {
   const MoreLikely more_likely{logits.data()};
-  int32_t* const heap = candidates_.data();
+  int32_t* const heap = scratch_->candidates.data();
   // A heap of the k most likely tokens so far, the least likely of them on
   // top. A later token has a higher id than every token in the heap, so it
   // enters only with a strictly larger logit than the heap's least likely.
@@ -123,29 +129,29 @@ void Sampler::select_top_k(std::span<const float> logits, int32_t k) {
 }
 
 bool Sampler::order_more(std::span<const float> logits, int32_t wanted) {
-  if (ordered_ == pooled_) {
+  if (scratch_->ordered == scratch_->pooled) {
     // The pool is used up: gather the tokens below it that could still be
     // kept. Rare: the pool is sized so that it holds the whole nucleus.
-    if (!(keep_floor_ < pool_floor_)) return false;
+    if (!(scratch_->keep_floor < scratch_->pool_floor)) return false;
     for (size_t t = 0; t < logits.size(); ++t) {
-      const float below_max = logits[t] - max_logit_;
-      if (below_max < pool_floor_ && below_max >= keep_floor_) candidates_[pooled_++] = static_cast<int32_t>(t);
+      const float below_max = logits[t] - scratch_->max_logit;
+      if (below_max < scratch_->pool_floor && below_max >= scratch_->keep_floor) scratch_->candidates[scratch_->pooled++] = static_cast<int32_t>(t);
     }
-    pool_floor_ = keep_floor_;
-    if (ordered_ == pooled_) return false;
+    scratch_->pool_floor = scratch_->keep_floor;
+    if (scratch_->ordered == scratch_->pooled) return false;
   }
   // Bring the next chunk's tokens forward (linear time), then sort only them.
-  const int32_t end = ordered_ + std::min(pooled_ - ordered_, std::max({kFirstChunk, ordered_, wanted}));
+  const int32_t end = scratch_->ordered + std::min(scratch_->pooled - scratch_->ordered, std::max({kFirstChunk, scratch_->ordered, wanted}));
   const MoreLikely more_likely{logits.data()};
-  int32_t* const c = candidates_.data();
-  if (end < pooled_) std::nth_element(c + ordered_, c + end, c + pooled_, more_likely);
-  std::sort(c + ordered_, c + end, more_likely);
-  ordered_ = end;
+  int32_t* const c = scratch_->candidates.data();
+  if (end < scratch_->pooled) std::nth_element(c + scratch_->ordered, c + end, c + scratch_->pooled, more_likely);
+  std::sort(c + scratch_->ordered, c + end, more_likely);
+  scratch_->ordered = end;
   return true;
 }
 
 std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
-  KEEL_CHECK(logits.size() == candidates_.size(), "logits row does not match the vocabulary");
+  KEEL_CHECK(logits.size() == scratch_->candidates.size(), "logits row does not match the vocabulary");
   KEEL_CHECK(filters(), "keep() needs top_k, top_p or min_p");
   const auto vocab = static_cast<int32_t>(logits.size());
   const bool top_p = params_.top_p < 1.0f;
@@ -157,22 +163,22 @@ std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
   if (top_k) {
     // top-k first; the probabilities are the softmax over the k alone.
     select_top_k(logits, params_.top_k);
-    ordered_ = pooled_ = params_.top_k;
-    top = candidates_[0];
-    max_logit_ = logits[top];
-    normaliser_ = 0;
-    for (int32_t i = 0; i < ordered_; ++i) {
-      const int32_t t = candidates_[i];
-      weights_[t] = std::exp(logits[t] - max_logit_);
-      normaliser_ += weights_[t];
+    scratch_->ordered = scratch_->pooled = params_.top_k;
+    top = scratch_->candidates[0];
+    scratch_->max_logit = logits[top];
+    scratch_->normaliser = 0;
+    for (int32_t i = 0; i < scratch_->ordered; ++i) {
+      const int32_t t = scratch_->candidates[i];
+      scratch_->weights[t] = std::exp(logits[t] - scratch_->max_logit);
+      scratch_->normaliser += scratch_->weights[t];
     }
-    keep_floor_ = pool_floor_ = kInfinity;  // nothing outside the k can be kept
+    scratch_->keep_floor = scratch_->pool_floor = kInfinity;  // nothing outside the k can be kept
   } else {
-    normaliser_ = weigh_vocabulary(logits, top);
-    max_logit_ = logits[top];
-    ordered_ = pooled_ = 0;
+    scratch_->normaliser = weigh_vocabulary(logits, top);
+    scratch_->max_logit = logits[top];
+    scratch_->ordered = scratch_->pooled = 0;
   }
-  const auto probability = [this](int32_t t) { return static_cast<float>(weights_[t] / normaliser_); };
+  const auto probability = [this](int32_t t) { return static_cast<float>(scratch_->weights[t] / scratch_->normaliser); };
   const float min_p_floor = params_.min_p * probability(top);
 
   if (!top_k) {
@@ -183,22 +189,22 @@ std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
     //
     // min-p keeps p = w / sum >= min_p_floor, i.e. logit - max >=
     // log(min_p_floor × sum). A token 1/1000 below that has a weight 0.1%
-    // too small, beyond any rounding: no token under keep_floor_ can pass
+    // too small, beyond any rounding: no token under scratch_->keep_floor can pass
     // the exact test in the walk below. (For a subnormal floor that margin
     // is not enough; such a floor keeps almost everything anyway.)
-    keep_floor_ = min_p && min_p_floor >= std::numeric_limits<float>::min()
-                      ? static_cast<float>(std::log(static_cast<double>(min_p_floor) * normaliser_) - 1e-3)
+    scratch_->keep_floor = min_p && min_p_floor >= std::numeric_limits<float>::min()
+                      ? static_cast<float>(std::log(static_cast<double>(min_p_floor) * scratch_->normaliser) - 1e-3)
                       : -kInfinity;
     // top-p: each token under the nucleus floor weighs less than
     // (1 - top_p) / vocab × sum, so all of them together less than 1 - top_p:
     // the tokens above it reach top_p. (Should rounding leave the pool
     // short, order_more gathers the rest.)
     const float nucleus_floor =
-        top_p ? static_cast<float>(std::log((1.0 - params_.top_p) / vocab * normaliser_)) : -kInfinity;
-    pool_floor_ = std::max(keep_floor_, nucleus_floor);
-    pooled_ = 0;
+        top_p ? static_cast<float>(std::log((1.0 - params_.top_p) / vocab * scratch_->normaliser)) : -kInfinity;
+    scratch_->pool_floor = std::max(scratch_->keep_floor, nucleus_floor);
+    scratch_->pooled = 0;
     for (int32_t t = 0; t < vocab; ++t)
-      if (logits[t] - max_logit_ >= pool_floor_) candidates_[pooled_++] = t;
+      if (logits[t] - scratch_->max_logit >= scratch_->pool_floor) scratch_->candidates[scratch_->pooled++] = t;
   }
 
   // Walk the tokens most likely first while the filters keep them; the
@@ -207,32 +213,32 @@ std::span<const int32_t> Sampler::keep(std::span<const float> logits) {
   double mass = 0;
   while (true) {
     if (kept > 0 && top_p && mass >= params_.top_p) break;  // the nucleus is complete
-    if (kept == ordered_) {
+    if (kept == scratch_->ordered) {
       // The tokens not yet ordered are each at most as likely as the last
       // one walked, so the nucleus needs at least (top_p - mass) / p_last
       // more: order that many at once (a flat distribution's nucleus is
       // most of the vocabulary).
-      const float last = kept > 0 ? probability(candidates_[kept - 1]) : 0.0f;
+      const float last = kept > 0 ? probability(scratch_->candidates[kept - 1]) : 0.0f;
       const double needed = top_p && last > 0 ? std::ceil((params_.top_p - mass) / last) : 0.0;
       if (!order_more(logits, static_cast<int32_t>(std::min<double>(needed, vocab)))) break;  // none left to keep
     }
-    const float p = probability(candidates_[kept]);
+    const float p = probability(scratch_->candidates[kept]);
     if (kept > 0 && min_p && !(p >= min_p_floor)) break;    // under min_p × the top probability
     mass += p;
     ++kept;
   }
-  kept_mass_ = mass;
-  return std::span<const int32_t>(candidates_).first(static_cast<size_t>(kept));
+  scratch_->kept_mass = mass;
+  return std::span<const int32_t>(scratch_->candidates).first(static_cast<size_t>(kept));
 }
 
 int32_t Sampler::draw(std::span<const float> logits) {
   if (!filters()) return draw_unfiltered(logits);
   const std::span<const int32_t> kept = keep(logits);
   if (kept.empty()) return argmax(logits);  // only with non-finite logits
-  const double u = std::uniform_real_distribution<double>(0.0, kept_mass_)(rng_);
+  const double u = std::uniform_real_distribution<double>(0.0, scratch_->kept_mass)(rng_);
   double running = 0;
   for (const int32_t t : kept) {
-    running += static_cast<float>(weights_[t] / normaliser_);
+    running += static_cast<float>(scratch_->weights[t] / scratch_->normaliser);
     if (u < running) return t;
   }
   return kept.back();
@@ -240,7 +246,7 @@ int32_t Sampler::draw(std::span<const float> logits) {
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
                         std::span<const int32_t> generated) {
-  KEEL_CHECK(logits.size() == counts_.size(), "logits row does not match the vocabulary");
+  KEEL_CHECK(logits.size() == scratch_->counts.size(), "logits row does not match the vocabulary");
   apply_penalties(logits, prompt, generated);
   if (params_.greedy()) return argmax(logits);
   const float inverse_temperature = 1.0f / params_.temperature;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <span>
 #include <vector>
@@ -41,9 +42,37 @@ struct TokenLogprob {
   float logprob = 0.0f;
 };
 
+// The vocabulary-sized working memory of sampling: about 2 MB at a 152k
+// vocabulary. It holds nothing between calls, so one engine, which samples
+// on one thread, keeps one and lends it to every request's Sampler —
+// a queued or running request then costs no vocabulary-sized memory.
+struct SamplerScratch {
+  explicit SamplerScratch(int32_t vocab_size);
+  int32_t vocab() const { return static_cast<int32_t>(counts.size()); }
+
+  std::vector<int32_t> counts;      // [vocab] occurrences in generated, reset after use
+  std::vector<uint8_t> seen;        // [vocab] token occurs in prompt or generated, reset after use
+  std::vector<int32_t> candidates;  // [vocab] token ids; a prefix of them in order
+  std::vector<float> weights;       // [vocab] by token id: exp(logit - max), the softmax numerators
+  std::vector<double> block_sums;   // [softmax_blocks(vocab)] sums of weights per block
+
+  // State of one Sampler::keep().
+  double normaliser = 0;  // the sum of the weights the probabilities divide by
+  double kept_mass = 0;   // the probability of the kept tokens together
+  int32_t ordered = 0;    // candidates[0, ordered) are in order, the most likely of all tokens
+  int32_t pooled = 0;     // candidates[ordered, pooled): gathered, not yet ordered, each less
+                          // likely than every ordered one and more likely than every token not gathered
+  float max_logit = 0;    // the largest logit; the floors below are relative to it
+  float pool_floor = 0;   // gathered so far: the tokens with logit - max_logit >= pool_floor ...
+  float keep_floor = 0;   // ... and no token with logit - max_logit < keep_floor can be kept
+};
+
 class Sampler {
  public:
-  Sampler(int32_t vocab_size, const SamplingParams& params);
+  // With `scratch` (sized for vocab_size, outliving the sampler, used by one
+  // thread at a time) the sampler allocates nothing vocabulary-sized;
+  // without, it makes its own.
+  Sampler(int32_t vocab_size, const SamplingParams& params, SamplerScratch* scratch = nullptr);
 
   // Picks the next token. `logits` [vocab] is modified in place (penalties,
   // temperature). `prompt` and `generated` are the sequence so far, for the
@@ -83,21 +112,8 @@ class Sampler {
 
   SamplingParams params_;
   std::mt19937_64 rng_;
-  std::vector<int32_t> counts_;      // [vocab] occurrences in generated, reset after use
-  std::vector<uint8_t> seen_;        // [vocab] token occurs in prompt or generated
-  std::vector<int32_t> candidates_;  // [vocab] token ids; a prefix of them in order
-  std::vector<float> weights_;       // [vocab] by token id: exp(logit - max), the softmax numerators
-  std::vector<double> block_sums_;   // [softmax_blocks(vocab)] sums of weights_ per block
-
-  // State of one keep() (scratch, like the vectors above).
-  double normaliser_ = 0;  // the sum of the weights the probabilities divide by
-  double kept_mass_ = 0;   // the probability of the kept tokens together
-  int32_t ordered_ = 0;    // candidates_[0, ordered_) are in order, the most likely of all tokens
-  int32_t pooled_ = 0;     // candidates_[ordered_, pooled_): gathered, not yet ordered, each less
-                           // likely than every ordered one and more likely than every token not gathered
-  float max_logit_ = 0;    // the largest logit; the floors below are relative to it
-  float pool_floor_ = 0;   // gathered so far: the tokens with logit - max_logit_ >= pool_floor_ ...
-  float keep_floor_ = 0;   // ... and no token with logit - max_logit_ < keep_floor_ can be kept
+  std::unique_ptr<SamplerScratch> owned_;  // when no shared scratch was given
+  SamplerScratch* scratch_;                // owned_, or the engine's
 };
 
 }  // namespace keel

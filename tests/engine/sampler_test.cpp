@@ -382,3 +382,46 @@ TEST(Sampler, LogprobsAreLogSoftmaxWithSortedAlternatives) {
 
 }  // namespace
 }  // namespace keel
+
+namespace keel {
+namespace {
+
+// Samplers that share one scratch (as an engine's requests do) draw exactly
+// what each draws with its own, however their calls interleave: the scratch
+// carries nothing from one call to the next.
+TEST(SamplerScratch, SharedScratchDrawsWhatOwnScratchDraws) {
+  constexpr int32_t kVocab = 3000;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<SamplingParams> settings(4);
+  settings[0].top_p = 0.9f;
+  settings[1].top_k = 40;
+  settings[2].min_p = 0.05f;
+  settings[3].repetition_penalty = 1.3f;
+  for (size_t i = 0; i < settings.size(); ++i) settings[i].seed = 100 + i;
+  SamplerScratch shared(kVocab);
+  std::vector<Sampler> alone, sharing;
+  for (const SamplingParams& p : settings) {
+    alone.emplace_back(kVocab, p);
+    sharing.emplace_back(kVocab, p, &shared);
+  }
+  std::vector<int32_t> history = {5, 17, 5, 2999};
+  for (int step = 0; step < 50; ++step)
+    for (size_t i = 0; i < settings.size(); ++i) {
+      std::vector<float> logits(kVocab);
+      for (float& l : logits) l = normal(rng);
+      std::vector<float> copy = logits;
+      const int32_t a = alone[i].sample(logits, history, history);
+      const int32_t b = sharing[i].sample(copy, history, history);
+      ASSERT_EQ(a, b) << "setting " << i << " step " << step;
+      history.push_back(a);
+    }
+}
+
+TEST(SamplerScratch, ScratchOfAnotherVocabularyIsAProgrammerError) {
+  SamplerScratch scratch(10);
+  EXPECT_DEATH(Sampler(11, SamplingParams{}, &scratch), "another vocabulary");
+}
+
+}  // namespace
+}  // namespace keel

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "engine/allocation_probe.h"
+#include "engine/sampler.h"
 #include "engine_test_support.h"
 
 namespace keel::testing {
@@ -113,6 +114,27 @@ TEST(EngineSteadyState, StepLoopAllocatesNothing) {
   EXPECT_GT(s.prefix_hit_tokens, 0u);
   EXPECT_EQ(allocation_probe::count() - before, 0u) << "heap allocations inside the step loop";
   EXPECT_EQ(s.step_loop_allocations, allocation_probe::count());
+}
+
+// A request's state is built on the submitting thread, but it must not
+// carry vocabulary-sized sampling scratch: up to max_waiting + max_seqs
+// requests exist at once (2 MB each at a 152k vocabulary). The engine lends
+// every Sampler its one scratch, so a Sampler costs no allocation at all.
+TEST(EngineSteadyState, ASamplerOnTheEnginesScratchAllocatesNothing) {
+  SamplerScratch scratch(151936);
+  SamplingParams params;
+  params.top_p = 0.9f;
+  const uint64_t before = allocation_probe::count();
+  {
+    allocation_probe::CountedRegion counting;
+    Sampler shared(151936, params, &scratch);
+  }
+  EXPECT_EQ(allocation_probe::count() - before, 0u);
+  {
+    allocation_probe::CountedRegion counting;
+    Sampler own(151936, params);  // the contrast: its own scratch is allocated
+  }
+  EXPECT_GT(allocation_probe::count() - before, 0u);
 }
 
 // 7. 20,000 short requests: RSS after all of them is within 1% (at least
