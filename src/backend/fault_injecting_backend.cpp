@@ -1,6 +1,7 @@
 #include "backend/fault_injecting_backend.h"
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 namespace keel {
@@ -11,6 +12,17 @@ void FaultInjectingBackend::fail_next(std::string cause) {
     cause_ = std::move(cause);
   }
   failure_pending_.store(true);
+}
+
+void FaultInjectingBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias,
+                                   float* y) {
+  real_->matmul(x, n_tokens, w, bias, y);
+  const int64_t out = poison_out_.load();
+  if (out == 0 || w.rows() != out || poison_row_.load() >= n_tokens) return;
+  poison_out_.store(0);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  real_->copy_to_device(&nan, y + poison_row_.load() * out + out / 2, sizeof nan);
+  (void)real_->synchronize();  // `nan` lives on this stack frame
 }
 
 Status FaultInjectingBackend::synchronize() {

@@ -6,6 +6,10 @@
 // device's would: in synchronize(), the call that waits for the device.
 //   stall(true)        synchronize() blocks until stall(false), as if a
 //                      kernel hung (the engine's heartbeat stops)
+//   poison_logits(out, row)  the next matmul with `out` output columns (the
+//                      model's vocabulary: its output head) writes NaN into
+//                      row `row` of its result, as a model that overflowed
+//                      for one sequence would
 //   fail_next(cause)   the next synchronize() returns Error{cause}, as if
 //                      the device reported a failed kernel
 #pragma once
@@ -25,6 +29,10 @@ class FaultInjectingBackend : public Backend {
 
   void stall(bool stalled) { stalled_.store(stalled); }
   void fail_next(std::string cause);
+  void poison_logits(int64_t out, int64_t row) {
+    poison_row_.store(row);
+    poison_out_.store(out);
+  }
 
   std::string_view name() const override { return real_->name(); }
   Result<DeviceBuffer> allocate(size_t bytes) override { return real_->allocate(bytes); }
@@ -37,9 +45,7 @@ class FaultInjectingBackend : public Backend {
     return real_->reserve_matmul_input(max_rows, max_cols);
   }
 
-  void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override {
-    real_->matmul(x, n_tokens, w, bias, y);
-  }
+  void matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias, float* y) override;
   void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
     real_->matmul_group(x, n_tokens, targets);
   }
@@ -76,6 +82,7 @@ class FaultInjectingBackend : public Backend {
   std::unique_ptr<Backend> real_;
   std::atomic<bool> stalled_{false};
   std::atomic<bool> failure_pending_{false};
+  std::atomic<int64_t> poison_out_{0}, poison_row_{0};  // poison_out_ 0: nothing to poison
   std::mutex cause_mutex_;
   std::string cause_;  // guarded by cause_mutex_
 };

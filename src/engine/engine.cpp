@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "engine/allocation_probe.h"
@@ -330,13 +331,32 @@ bool Engine::step() {
 // After the forward: commit the filled blocks, and for every chunk that
 // reached its sequence's end, sample the next token from its logits row.
 // Every token of the step is stamped with the same emission time.
+namespace {
+bool all_finite(std::span<const float> row) {
+  bool finite = true;
+  for (const float v : row) finite &= std::isfinite(v);  // no early exit: the loop vectorizes
+  return finite;
+}
+}  // namespace
+
 Status Engine::forward_and_sample(int32_t logit_rows) {
   const Clock::time_point emitted = Clock::now();
   for (size_t i = 0; i < plan_.size(); ++i) {
     const ScheduledChunk& chunk = plan_[i];
-    scheduler_->complete_chunk(chunk);
     RequestState& request = *scheduler_->sequence(chunk.slot).request;
     const BatchBuilder::ChunkLogitRows rows = batch_builder_->logit_rows_of(i);
+    // A row that is not finite (the model overflowed for this sequence)
+    // ends this request alone, before its blocks of this step are committed
+    // to the prefix cache; the rest of the batch goes on.
+    if (chunk.samples && request.request.max_tokens > 0 && rows.count > 0 && rows.first + rows.count <= logit_rows &&
+        !all_finite(std::span(logits_).subspan(static_cast<size_t>(rows.first + rows.count - 1) * vocab_, vocab_))) {
+      ++non_finite_rows_;
+      finish(request, FinishCause::kEngineError,
+             "the model's next-token logits for this request are not finite (NaN or infinity); no token was sampled");
+      scheduler_->retire(chunk.slot);  // may free the request: not touched after this
+      continue;
+    }
+    scheduler_->complete_chunk(chunk);
     if (request.wants_prompt_logits() && rows.count > 0) deliver_prompt_logits(request, chunk, rows.first);
     if (!chunk.samples) continue;
     if (request.request.max_tokens == 0) {  // prompt logits only: nothing to sample
@@ -388,6 +408,7 @@ void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t ste
   s.finished = finished_;
   s.cancelled = cancelled_;
   s.deadline_expired = expired_;
+  s.non_finite_logits = non_finite_rows_;
   s.preemptions = counters.preemptions;
   s.blocks_total = kv.total;
   s.blocks_free = kv.free;

@@ -17,6 +17,7 @@ struct EngineStats {
   uint64_t finished = 0;               // requests ended for any reason
   uint64_t cancelled = 0;              // ... of which by cancel()
   uint64_t deadline_expired = 0;       // ... of which by their deadline
+  uint64_t non_finite_logits = 0;      // ... of which alone, for a non-finite logits row
   uint64_t preemptions = 0;            // running sequences sent back to wait (recompute)
 
   // KV block pool: free + used + cached == total, always.

@@ -1,7 +1,8 @@
 // A failing step loop (a backend error, injected by the fault-injecting
 // backend under the model): every request ends with FinishCause::kEngineError and the
 // cause, submit() refuses with RefusalReason::kFailed, the stats publish
-// the failure, and shutdown still returns.
+// the failure, and shutdown still returns. A non-finite logits row, by
+// contrast, ends only its own request.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -56,6 +57,54 @@ TEST(EngineFailure, ForwardErrorEndsRunningAndWaitingRequests) {
   expect_failed_engine(*engine);
   EXPECT_FALSE(engine->step_once()) << "a failed engine must not step again";
   EXPECT_EQ(engine->stats().finished, 5u);
+}
+
+// A non-finite logits row (a model that overflowed for one sequence) ends
+// that request alone, naming the cause; the other request of the batch goes
+// on and produces exactly what it produces alone, the engine is not failed
+// and keeps accepting, and the KV accounting stays exact.
+TEST(EngineFailure, NonFiniteLogitsEndOnlyTheirOwnRequest) {
+  EngineOptions options;
+  options.max_seqs = 4;
+  auto engine = make_faulty_engine(options);
+  const int64_t vocab = faulty_tiny_model().model->config().vocab;
+  std::mt19937 rng(21);
+  const std::vector<std::vector<int32_t>> prompts = {random_prompt(rng, 6), random_prompt(rng, 7)};
+  std::vector<RequestHandle> handles;
+  for (const auto& prompt : prompts) handles.push_back(engine->submit(greedy_request(prompt, 12)).value());
+  ASSERT_TRUE(engine->step_once());  // both prompts
+  ASSERT_TRUE(engine->step_once());  // a decode step of both
+  faulty_tiny_model().faults->poison_logits(vocab, 0);  // the next step's first logits row
+  while (engine->step_once()) {
+  }
+  int poisoned = 0;
+  for (size_t i = 0; i < handles.size(); ++i) {
+    Outcome outcome;
+    drain(handles[i], outcome);
+    ASSERT_TRUE(outcome.finish.has_value());
+    if (outcome.finish->cause == FinishCause::kEngineError) {
+      ++poisoned;
+      EXPECT_NE(outcome.finish->error.find("not finite"), std::string::npos) << outcome.finish->error;
+      EXPECT_EQ(outcome.ids.size(), 2u) << "the tokens before the bad row still came";
+    } else {
+      EXPECT_EQ(outcome.ids, generate_alone(greedy_request(prompts[i], 12))) << "request " << i;
+    }
+  }
+  EXPECT_EQ(poisoned, 1);
+  const EngineStats stats = engine->stats();
+  EXPECT_FALSE(stats.failed);
+  EXPECT_EQ(stats.non_finite_logits, 1u);
+  EXPECT_TRUE(engine->check_invariants().ok()) << engine->check_invariants().error().message;
+  // Still serving: a new request runs to its end.
+  const RequestHandle later = engine->submit(greedy_request(prompts[0], 5)).value();
+  while (engine->step_once()) {
+  }
+  Outcome outcome;
+  drain(later, outcome);
+  ASSERT_TRUE(outcome.finish.has_value());
+  EXPECT_NE(outcome.finish->cause, FinishCause::kEngineError);
+  EXPECT_EQ(outcome.ids, generate_alone(greedy_request(prompts[0], 5)));
+  EXPECT_TRUE(engine->check_invariants().ok());
 }
 
 TEST(EngineFailure, LoopThreadEndsStreamsAndShutdownReturns) {
