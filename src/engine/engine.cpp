@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "engine/allocation_probe.h"
@@ -88,6 +89,8 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->plan_.reserve(static_cast<size_t>(o.max_seqs));
   engine->logits_.resize(static_cast<size_t>(limits.max_logit_rows) * engine->vocab_);
   engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
+  for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
+    if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);
   engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
   engine->publish_stats(0.0, 0, 0);
@@ -369,6 +372,11 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row) * vocab_, vocab_);
     std::span<const TokenLogprob> logprobs;
     if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());
+    // ignore_eos: the model's end-of-generation ids cannot be drawn at all
+    // (as llama.cpp does), so the text runs to max_tokens with no empty,
+    // textless tokens in it. logprobs still report the unmasked model.
+    if (request.request.ignore_eos)
+      for (const int32_t id : end_of_generation_ids_) logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
     const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
     if (request.request.logprobs) {
       const std::span<TokenLogprob> top = std::span(request.logprobs).subspan(1);

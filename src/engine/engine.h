@@ -142,6 +142,7 @@ class Engine {
   std::unique_ptr<SamplerScratch> sampler_scratch_;
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t non_finite_rows_ = 0;  // requests ended alone for a non-finite logits row
+  std::vector<int32_t> end_of_generation_ids_;  // masked from the logits of ignore_eos requests
   uint64_t tokens_computed_ = 0, tokens_generated_ = 0;
   double total_step_seconds_ = 0.0;
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -120,8 +121,9 @@ inline std::vector<Outcome> run_to_completion(Engine& engine, const std::vector<
 
 // The single-sequence reference, a small oracle apart from the engine: the
 // prompt through a ModelRunner of its own (consecutive KV blocks), then one
-// token per forward, sampled by the request's own Sampler settings. No
-// scheduler, no block manager, no batching.
+// token per forward, sampled by the request's own Sampler settings (with
+// the end-of-generation ids masked under ignore_eos). No scheduler, no
+// block manager, no batching.
 inline std::vector<int32_t> generate_alone(const Request& request) {
   TinyModel& tiny = tiny_model();
   Model& model = *tiny.model;
@@ -133,6 +135,9 @@ inline std::vector<int32_t> generate_alone(const Request& request) {
   std::vector<float> logits = prefill_all_logits(model, runner, request.prompt);
   std::vector<float> last(logits.end() - vocab, logits.end());
   for (int32_t step = 0; step < request.max_tokens; ++step) {
+    if (request.ignore_eos)  // ignore_eos: end-of-generation ids are never drawn
+      for (const int32_t id : tiny.files.tokenizer.end_of_generation_ids())
+        if (id >= 0 && id < vocab) last[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
     const int32_t token = sampler.sample(last, request.prompt, output);
     output.push_back(token);
     if (!request.ignore_eos && tiny.files.tokenizer.is_end_of_generation(token)) break;
