@@ -44,6 +44,11 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
   app->add_option("--idle-timeout", s.idle_timeout_s, "seconds a kept-alive connection may idle")->capture_default_str();
   app->add_option("--max-queue", s.max_queue, "requests waiting for their first output at most (then 429)")
       ->capture_default_str();
+  app->add_option("--max-requests-per-second", s.max_requests_per_second,
+                  "server-wide cap on completion requests per second, bursts up to one second's worth (then 429; "
+                  "0 = off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app->add_option("--queue-timeout", s.queue_timeout_s, "seconds a request may wait in the queue (then 503)")
       ->capture_default_str();
   app->add_option("--stall-timeout", s.stall_timeout_s, "seconds without an engine step, with work pending, before /ready fails")

@@ -88,6 +88,14 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
     return reject(state, request, request_id, caller.key_name, error, reason);
   };
   if (std::string problem = readiness_problem(state); !problem.empty()) return fail(unavailable(problem, 1.0));
+  // The server-wide rate comes before any parsing: a flood costs little.
+  if (state.request_rate_limit)
+    if (const auto wait = state.request_rate_limit->admit(RequestRateLimit::Clock::now()))
+      return fail(too_many_requests("the server's request rate limit (" +
+                                        std::to_string(state.request_rate_limit->requests_per_second()) +
+                                        " per second, --max-requests-per-second) is reached; retry later",
+                                    *wait),
+                  RejectReason::kServerRateLimit);
 
   auto parsed = parse_completion_request(endpoint, request.body, state.limits);
   if (auto* error = std::get_if<ApiError>(&parsed)) return fail(*error);

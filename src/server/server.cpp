@@ -60,6 +60,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   state.limits.max_n = state.config.max_n;
   state.keys = ApiKeys(state.config.keys);
   state.limiter = std::make_unique<KeyLimiter>(state.config.keys);
+  if (state.config.max_requests_per_second > 0)
+    state.request_rate_limit =
+        std::make_unique<RequestRateLimit>(state.config.max_requests_per_second, RequestRateLimit::Clock::now());
   state.access_log = std::make_unique<AccessLog>(state.config.access_log, state.config.slow_request_ms);
 
   HttpServerOptions http;

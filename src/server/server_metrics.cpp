@@ -21,6 +21,7 @@ std::string_view reject_reason_label(RejectReason reason) {
     case RejectReason::kInvalidRequest: return "invalid_request";
     case RejectReason::kBodyTooLarge: return "body_too_large";
     case RejectReason::kEngineRejected: return "engine_rejected";
+    case RejectReason::kServerRateLimit: return "server_rate_limit";
     case RejectReason::kCount: break;
   }
   return "unknown";

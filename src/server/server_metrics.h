@@ -18,7 +18,7 @@ namespace keel::server {
 // Why a request was turned away. A closed set: one metric label each.
 enum class RejectReason : uint8_t {
   kQueueFull, kQueueTimeout, kRateLimit, kTokenLimit, kConcurrencyLimit, kUnauthorized,
-  kNotReady, kDraining, kInvalidRequest, kBodyTooLarge, kEngineRejected, kCount
+  kNotReady, kDraining, kInvalidRequest, kBodyTooLarge, kEngineRejected, kServerRateLimit, kCount
 };
 std::string_view reject_reason_label(RejectReason reason);
 

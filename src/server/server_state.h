@@ -15,6 +15,7 @@
 #include "server/api_keys.h"
 #include "server/completion_request.h"
 #include "server/key_limiter.h"
+#include "server/request_rate_limit.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
 
@@ -46,6 +47,7 @@ struct ServerState {
   int32_t max_context = 0;
   ApiKeys keys;
   std::unique_ptr<KeyLimiter> limiter;
+  std::unique_ptr<RequestRateLimit> request_rate_limit;  // --max-requests-per-second; null when off
   ServerMetrics metrics;
   std::unique_ptr<AccessLog> access_log;
   std::atomic<Phase> phase{Phase::kLoading};

@@ -1,5 +1,6 @@
 """Admission control and readiness: a full queue answers 429 with
-Retry-After, per-key limits from the config file hold, and a stalled
+Retry-After, per-key limits from the config file hold, the server-wide
+--max-requests-per-second holds, and a stalled
 engine turns /ready to 503 while /metrics keeps answering."""
 
 import asyncio
@@ -99,6 +100,28 @@ class KeyLimits(unittest.TestCase):
         self.assertIn(200, statuses)
         self.assertIn(429, statuses)
         self.assertGreater(self.server.metrics()['keel:requests_rejected_total{reason="token_limit"}'], 0)
+
+
+class ServerRateLimit(unittest.TestCase):
+    def test_max_requests_per_second_caps_every_caller(self):
+        server = KeelServer("--max-requests-per-second", 2, "--access-log", "")
+        try:
+            statuses = []
+            for _ in range(8):
+                status, headers, body = server.post("/v1/completions", completion_body(max_tokens=1))
+                statuses.append(status)
+                if status == 429:
+                    self.assertGreaterEqual(int(headers["retry-after"]), 1)
+                    error = json.loads(body)["error"]
+                    self.assertEqual(error["type"], "rate_limit_error")
+                    self.assertIn("--max-requests-per-second", error["message"])
+            self.assertLessEqual(statuses.count(200), 4)  # a burst of 2, plus refills while the loop runs
+            self.assertIn(429, statuses)
+            time.sleep(1.1)
+            self.assertEqual(server.post("/v1/completions", completion_body(max_tokens=1))[0], 200)
+            self.assertGreater(server.metrics()['keel:requests_rejected_total{reason="server_rate_limit"}'], 0)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 async def keyed_stream(port, body, key):

@@ -7,6 +7,7 @@
 #include "server/api_keys.h"
 #include "server/config_file.h"
 #include "server/key_limiter.h"
+#include "server/request_rate_limit.h"
 #include "server/server_metrics.h"
 #include "server/sse.h"
 #include "server/token_bucket.h"
@@ -37,6 +38,25 @@ TEST(TokenBucketTest, RefillsAndReportsWait) {
   EXPECT_NEAR(bucket.try_take(1, t0), 0.5, 1e-9);
   EXPECT_EQ(bucket.try_take(1, t0 + std::chrono::milliseconds(500)), 0.0);
   EXPECT_TRUE(std::isinf(bucket.try_take(5, t0)));
+}
+
+// --max-requests-per-second: one second's worth passes at once, the next
+// waits 1/rate, and the bucket refills with time; a rate under one still
+// lets one request through.
+TEST(RequestRateLimitTest, OneSecondOfBurstThenTheRate) {
+  const auto t0 = RequestRateLimit::Clock::now();
+  RequestRateLimit limit(4.0, t0);
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(limit.admit(t0).has_value()) << i;
+  const auto refused = limit.admit(t0);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NEAR(*refused, 0.25, 1e-9);
+  EXPECT_FALSE(limit.admit(t0 + std::chrono::milliseconds(250)).has_value());
+  EXPECT_TRUE(limit.admit(t0 + std::chrono::milliseconds(260)).has_value());
+  RequestRateLimit slow(0.5, t0);
+  EXPECT_FALSE(slow.admit(t0).has_value());
+  const auto wait = slow.admit(t0);
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_NEAR(*wait, 2.0, 1e-9);
 }
 
 TEST(KeyLimiterTest, ConcurrencyAndRate) {
