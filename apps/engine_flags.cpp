@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "bench/units.h"
 #include "threads_flag.h"
 
 namespace keel::cli {
@@ -16,6 +17,8 @@ void add_engine_flags(CLI::App* app, EngineFlags& flags) {
   app->add_option("--prefix-cache-policy", flags.prefix_cache_policy, "eviction policy: slru (scan resistant) or lru")
       ->capture_default_str();
   app->add_flag("--no-prefix-cache", flags.no_prefix_cache, "never reuse KV blocks across requests");
+  app->add_option("--prefix-cache-ttl", flags.prefix_cache_ttl,
+                  "free cached KV blocks unused for this long (e.g. 300s, 10m, 1h; default: off)");
   add_device_flags(app, flags, "f16");
 }
 
@@ -65,6 +68,13 @@ Result<EngineOptions> to_engine_options(const EngineFlags& flags) {
   if (!policy) return Error{"--prefix-cache-policy: expected slru or lru, got '" + flags.prefix_cache_policy + "'"};
   options.prefix_cache_policy = *policy;
   options.prefix_cache = !flags.no_prefix_cache;
+  if (!flags.prefix_cache_ttl.empty()) {
+    auto ttl = bench::parse_duration_seconds(flags.prefix_cache_ttl);
+    if (!ttl.ok() || *ttl <= 0)
+      return Error{"--prefix-cache-ttl: expected a positive duration such as 300s, 10m or 1h, got '" +
+                   flags.prefix_cache_ttl + "'"};
+    options.prefix_cache_ttl_s = *ttl;
+  }
   auto dtype = parse_kv_dtype(flags.kv_cache_dtype);
   if (!dtype.ok()) return Error{"--kv-cache-dtype: " + dtype.error().message};
   options.kv_cache_dtype = *dtype;

@@ -37,6 +37,7 @@ struct EngineFlags {
   int32_t max_context = 0;
   std::string prefix_cache_policy = "slru";
   bool no_prefix_cache = false;
+  std::string prefix_cache_ttl;  // as typed ("10m", "300"); "" = off
   std::string kv_cache_dtype = "f16";
   std::string device = "auto";
   bool exact_kernels = false;

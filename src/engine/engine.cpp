@@ -301,6 +301,15 @@ bool Engine::step() {
   const Clock::time_point start = Clock::now();
   ingest_submitted();
   const bool past_deadline = draining_.load() && to_ns(start) >= drain_deadline_ns_.load();
+  blocks_->set_now(to_ns(start));
+  if (options_.prefix_cache_ttl_s > 0) {
+    // Idle-cache expiry, a bounded slice of the pool per step (idle steps
+    // too: the loop steps every 20 ms while waiting), on this thread: no
+    // lock, no other thread touching KV state.
+    constexpr int32_t kBlocksCheckedPerStep = 64;
+    const auto ttl = static_cast<int64_t>(options_.prefix_cache_ttl_s * 1e9);
+    blocks_->expire_idle(to_ns(start) - ttl, kBlocksCheckedPerStep);
+  }
   end_cancelled_and_expired(past_deadline);
 
   const int32_t tokens = scheduler_->schedule(plan_);
@@ -424,6 +433,7 @@ void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t ste
   s.blocks_cached = kv.cached;
   s.block_size = blocks_->block_size();
   s.evictions = kv.evictions;
+  s.expired_blocks = kv.expired;
   s.fragmentation = scheduler_->fragmentation();
   s.prefix_query_tokens = counters.prefix_query_tokens;
   s.prefix_hit_tokens = counters.prefix_hit_tokens;

@@ -22,6 +22,10 @@ struct EngineOptions {
   int32_t max_waiting = 1024;       // submitted but not yet running; submit() refuses beyond
   EvictionPolicyKind prefix_cache_policy = EvictionPolicyKind::kSlru;
   bool prefix_cache = true;         // false: no reuse (blocks are freed, never cached)
+  // Idle-cache expiry (--prefix-cache-ttl): cached blocks released longer
+  // ago than this go back to the free list. 0: off (they stay until the
+  // pool needs them).
+  double prefix_cache_ttl_s = 0;
   // --kv-cache-dtype: f32, f16 or bf16. The library default is f32 (exact
   // against transformers); the serving commands default to f16.
   DType kv_cache_dtype = DType::F32;

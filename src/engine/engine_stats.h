@@ -27,6 +27,7 @@ struct EngineStats {
   int32_t blocks_cached = 0;           // refcount 0, kept for prefix reuse until evicted
   int32_t block_size = 0;              // tokens per block
   uint64_t evictions = 0;              // cached blocks reclaimed for new content
+  uint64_t expired_blocks = 0;         // cached blocks freed by idle-cache expiry (--prefix-cache-ttl)
   // Allocated but unfilled token slots over allocated slots, of the
   // running sequences' blocks (at most one partial block per sequence).
   double fragmentation = 0.0;

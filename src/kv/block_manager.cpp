@@ -6,7 +6,9 @@
 namespace keel {
 
 BlockManager::BlockManager(const BlockPoolShape& shape, EvictionPolicyKind policy, bool prefix_cache)
-    : pool_(shape), cache_(shape.blocks, shape.block_size, policy, prefix_cache) {}
+    : pool_(shape),
+      cache_(shape.blocks, shape.block_size, policy, prefix_cache),
+      expired_(static_cast<size_t>(shape.blocks)) {}
 
 int32_t BlockManager::match_prefix(std::span<const int32_t> tokens, int32_t max_blocks, BlockTable& table) {
   KEEL_CHECK(table.size() == 0, "prefix matching starts from an empty table");
@@ -59,9 +61,15 @@ void BlockManager::release(BlockTable& table) {
   const std::span<const int32_t> blocks = table.blocks();
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
     if (pool_.drop_ref(*it) > 0) continue;
-    if (!cache_.on_unreferenced(*it)) pool_.give_back(*it);
+    if (!cache_.on_unreferenced(*it, now_)) pool_.give_back(*it);
   }
   table.clear();
+}
+
+int32_t BlockManager::expire_idle(int64_t cutoff, int32_t budget) {
+  const int32_t count = cache_.expire_idle(cutoff, budget, expired_);
+  for (int32_t i = 0; i < count; ++i) pool_.give_back(expired_[static_cast<size_t>(i)]);
+  return count;
 }
 
 KvStats BlockManager::stats() const {
@@ -71,6 +79,7 @@ KvStats BlockManager::stats() const {
   s.cached = cache_.cached_count();
   s.used = s.total - s.free - s.cached;
   s.evictions = cache_.evictions();
+  s.expired = cache_.expired();
   return s;
 }
 

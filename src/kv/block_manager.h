@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "core/result.h"
 #include "kv/block_pool.h"
@@ -49,8 +50,18 @@ class BlockManager {
   void commit_full_blocks(BlockTable& table, std::span<const int32_t> tokens, int32_t computed);
 
   // Lets go of every block of `table` (leaf first, so that eviction takes
-  // the end of a chain before its start) and clears it.
+  // the end of a chain before its start) and clears it. A block that
+  // becomes cached is stamped with the time of set_now().
   void release(BlockTable& table);
+
+  // The engine's monotonic time (nanoseconds) for the step under way: what
+  // release() stamps cached blocks with, and idle-cache expiry measures.
+  void set_now(int64_t now) { now_ = now; }
+
+  // Returns to the free list the cached blocks released before `cutoff`
+  // among the next `budget` block ids (PrefixCache::expire_idle). Returns
+  // how many it freed.
+  int32_t expire_idle(int64_t cutoff, int32_t budget);
 
   KvStats stats() const;
   // Verifies the invariants against every table that holds blocks.
@@ -61,6 +72,8 @@ class BlockManager {
 
   BlockPool pool_;
   PrefixCache cache_;
+  std::vector<int32_t> expired_;  // [blocks] scratch of expire_idle
+  int64_t now_ = 0;
 };
 
 }  // namespace keel

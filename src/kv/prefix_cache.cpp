@@ -17,7 +17,8 @@ PrefixCache::PrefixCache(int32_t blocks, int32_t block_size, EvictionPolicyKind 
       tokens_(static_cast<size_t>(blocks) * block_size, 0),
       indexed_(static_cast<size_t>(blocks), 0),
       cached_(static_cast<size_t>(blocks), 0),
-      reused_(static_cast<size_t>(blocks), 0) {}
+      reused_(static_cast<size_t>(blocks), 0),
+      cached_since_(static_cast<size_t>(blocks), 0) {}
 
 int32_t PrefixCache::find(uint64_t parent_key, std::span<const int32_t> tokens, uint64_t* key) const {
   KEEL_CHECK(static_cast<int32_t>(tokens.size()) == block_size_, "prefix lookups take whole blocks");
@@ -54,10 +55,11 @@ void PrefixCache::on_hit(int32_t block, bool was_cached) {
   --cached_count_;
 }
 
-bool PrefixCache::on_unreferenced(int32_t block) {
+bool PrefixCache::on_unreferenced(int32_t block, int64_t now) {
   if (!indexed_[block]) return false;
   policy_->insert(block, reused_[block] != 0);
   cached_[block] = 1;
+  cached_since_[block] = now;
   ++cached_count_;
   return true;
 }
@@ -65,13 +67,33 @@ bool PrefixCache::on_unreferenced(int32_t block) {
 int32_t PrefixCache::evict() {
   const int32_t block = policy_->victim();
   if (block < 0) return -1;
+  forget(block);
+  ++evictions_;
+  return block;
+}
+
+int32_t PrefixCache::expire_idle(int64_t cutoff, int32_t budget, std::span<int32_t> expired) {
+  const auto blocks = static_cast<int32_t>(cached_.size());
+  budget = std::min({budget, blocks, static_cast<int32_t>(expired.size())});
+  int32_t count = 0;
+  for (int32_t i = 0; i < budget; ++i) {
+    const int32_t block = sweep_cursor_;
+    sweep_cursor_ = sweep_cursor_ + 1 == blocks ? 0 : sweep_cursor_ + 1;
+    if (!cached_[block] || cached_since_[block] >= cutoff) continue;
+    policy_->remove(block);
+    forget(block);
+    ++expired_;
+    expired[static_cast<size_t>(count++)] = block;
+  }
+  return count;
+}
+
+void PrefixCache::forget(int32_t block) {
   index_.erase(key_[block]);
   indexed_[block] = 0;
   cached_[block] = 0;
   reused_[block] = 0;
   --cached_count_;
-  ++evictions_;
-  return block;
 }
 
 }  // namespace keel

@@ -35,19 +35,31 @@ class PrefixCache {
 
   // A lookup hit `block`. If it was cached it leaves the evictable set.
   void on_hit(int32_t block, bool was_cached);
-  // The block's refcount reached 0. Returns true if it is now cached;
-  // false means it holds nothing reusable and the caller frees it.
-  bool on_unreferenced(int32_t block);
+  // The block's refcount reached 0 at time `now` (any monotonic clock, in
+  // nanoseconds). Returns true if it is now cached; false means it holds
+  // nothing reusable and the caller frees it.
+  bool on_unreferenced(int32_t block, int64_t now = 0);
   // Reclaims one cached block (it is unindexed and ready for new content),
   // or returns -1 when nothing is cached.
   int32_t evict();
+  // Idle-cache expiry: looks at the next `budget` block ids after the last
+  // call's (round the pool), and unindexes each that has been cached since
+  // before `cutoff` (the same clock as on_unreferenced). Writes the expired
+  // block ids, at most `budget`, into `expired` and returns how many; the
+  // caller frees them. A sweep of the whole pool takes blocks / budget calls,
+  // each O(budget), allocating nothing.
+  int32_t expire_idle(int64_t cutoff, int32_t budget, std::span<int32_t> expired);
 
   bool is_cached(int32_t block) const { return cached_[block] != 0; }
   bool is_indexed(int32_t block) const { return indexed_[block] != 0; }
   int32_t cached_count() const { return cached_count_; }
   uint64_t evictions() const { return evictions_; }
+  uint64_t expired() const { return expired_; }
 
  private:
+  // A cached block leaves the index and the cached set (eviction, expiry).
+  void forget(int32_t block);
+
   int32_t block_size_;
   bool enabled_;
   BlockKeyIndex index_;
@@ -58,8 +70,11 @@ class PrefixCache {
   std::vector<uint8_t> indexed_;      // [blocks]
   std::vector<uint8_t> cached_;       // [blocks] indexed with refcount 0
   std::vector<uint8_t> reused_;       // [blocks] hit at least once since published
+  std::vector<int64_t> cached_since_;  // [blocks] when a cached block was last released
   int32_t cached_count_ = 0;
+  int32_t sweep_cursor_ = 0;          // where the next expire_idle looks
   uint64_t evictions_ = 0;
+  uint64_t expired_ = 0;
 };
 
 }  // namespace keel

@@ -53,6 +53,9 @@ void render_engine(PrometheusWriter& w, const EngineStats& e) {
   w.sample("keel:prefix_cache_hits_total", static_cast<double>(e.prefix_hit_tokens));
   w.family("keel:prefix_cache_evictions_total", "counter", "Cached KV blocks reclaimed for new content.");
   w.sample("keel:prefix_cache_evictions_total", static_cast<double>(e.evictions));
+  w.family("keel:prefix_cache_expired_blocks_total", "counter",
+           "Cached KV blocks returned to the free list after --prefix-cache-ttl unused.");
+  w.sample("keel:prefix_cache_expired_blocks_total", static_cast<double>(e.expired_blocks));
   w.family("keel:num_preemptions_total", "counter", "Running sequences sent back to wait (recompute).");
   w.sample("keel:num_preemptions_total", static_cast<double>(e.preemptions));
   w.family("keel:engine_steps_total", "counter", "Engine steps run.");

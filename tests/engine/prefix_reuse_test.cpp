@@ -1,5 +1,8 @@
 // Guarantees 2 and 5: prefix reuse changes no output, and the default
 // eviction policy keeps a hot prefix through a scan of one-off prompts.
+#include <chrono>
+#include <thread>
+
 #include "engine_test_support.h"
 
 namespace keel::testing {
@@ -103,6 +106,42 @@ TEST(PrefixReuse, NoPrefixCacheReusesNothing) {
   EXPECT_EQ(again.usage.cached_tokens, 0);
   EXPECT_EQ(engine->stats().blocks_cached, 0);
   EXPECT_EQ(engine->stats().blocks_free, engine->stats().blocks_total);
+}
+
+// Idle-cache expiry (--prefix-cache-ttl): a prefix nobody has used for the
+// TTL goes back to the free list, while a hot prefix that keeps being used
+// stays cached; the accounting stays exact and outputs do not change.
+TEST(PrefixReuse, IdleBlocksExpireWhileAHotPrefixStays) {
+  std::mt19937 rng(31);
+  EngineOptions options;
+  options.kv_block_size = 4;
+  options.prefix_cache_ttl_s = 0.3;
+  auto engine = make_engine(options);
+  const std::vector<int32_t> cold = random_prompt(rng, 24), hot = random_prompt(rng, 24);
+  const auto with_tail = [&](const std::vector<int32_t>& prefix) {
+    std::vector<int32_t> prompt = prefix;
+    const std::vector<int32_t> tail = random_prompt(rng, 3);
+    prompt.insert(prompt.end(), tail.begin(), tail.end());
+    return greedy_request(prompt, 2);
+  };
+  run_one(*engine, with_tail(cold));
+  const auto start = std::chrono::steady_clock::now();
+  // The hot prefix is used every ~20 ms for 1.2 s (four TTLs); each step
+  // also sweeps a slice of the pool for idle blocks.
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1200)) {
+    const Outcome outcome = run_one(*engine, with_tail(hot));
+    if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(100)) {
+      EXPECT_EQ(outcome.usage.cached_tokens, 24) << "the hot prefix must stay cached";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(engine->stats().expired_blocks, 0u);
+  EXPECT_TRUE(engine->check_invariants().ok());
+  // The cold prefix expired: no hit on it any more; the output is unchanged.
+  const Request again = with_tail(cold);
+  const Outcome outcome = run_one(*engine, again);
+  EXPECT_EQ(outcome.usage.cached_tokens, 0);
+  EXPECT_EQ(outcome.ids, generate_alone(again));
 }
 
 }  // namespace
