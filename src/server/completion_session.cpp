@@ -232,9 +232,14 @@ void CompletionSession::finish(DeferredOutput& out, std::string& sse) {
     if (choice.cause == FinishCause::kEngineError && !failed) failed = &choice;
   }
   if (failed) {
-    // 503 before any output; once a stream has begun its status is sent,
-    // so the failure goes out as an error event (as vLLM does), then [DONE].
-    const ApiError error = unavailable("the engine failed: " + failed->engine_error);
+    // 503 before any output when the engine failed as a whole (retry on
+    // another instance); 500 when only this request failed (a non-finite
+    // logits row) and the engine serves on. Once a stream has begun its
+    // status is sent, so the failure goes out as an error event (as vLLM
+    // does), then [DONE].
+    const bool engine_down = state_.engine == nullptr || state_.engine->stats().failed;
+    const ApiError error = engine_down ? unavailable("the engine failed: " + failed->engine_error)
+                                       : ApiError{500, "the request failed: " + failed->engine_error, {}, std::nullopt};
     if (request_.stream && head_sent_) {
       append_sse_event(sse, error.body());
       append_sse_done(sse);
