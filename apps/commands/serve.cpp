@@ -44,6 +44,11 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
   app->add_option("--idle-timeout", s.idle_timeout_s, "seconds a kept-alive connection may idle")->capture_default_str();
   app->add_option("--max-queue", s.max_queue, "requests waiting for their first output at most (then 429)")
       ->capture_default_str();
+  app->add_option("--context-overflow", s.context_overflow,
+                  "a chat prompt too long for the context: error (400) or truncate (drop the oldest whole turns "
+                  "after the system message until it fits with room for max_tokens)")
+      ->check(CLI::IsMember({"error", "truncate"}))
+      ->capture_default_str();
   app->add_option("--max-requests-per-second", s.max_requests_per_second,
                   "server-wide cap on completion requests per second, bursts up to one second's worth (then 429; "
                   "0 = off)")

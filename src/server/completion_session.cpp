@@ -93,6 +93,7 @@ class CompletionSession final : public DeferredResponse {
 };
 
 std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedPrompt>& prompts) {
+  for (const PreparedPrompt& prompt : prompts) identity_.truncated_messages += prompt.truncated_messages;
   std::random_device entropy;
   for (const auto& prompt : prompts) {
     for (int32_t j = 0; j < request_.n; ++j) {

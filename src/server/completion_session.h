@@ -19,6 +19,7 @@ namespace keel::server {
 // A tokenized prompt, ready to submit.
 struct PreparedPrompt {
   std::vector<int32_t> ids;
+  int32_t truncated_messages = 0;  // --context-overflow truncate: chat messages dropped to fit
 };
 
 struct SessionInfo {

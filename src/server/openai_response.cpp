@@ -59,11 +59,13 @@ std::string dump_json(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::json usage_json(const Usage& usage) {
+nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages) {
+  nlohmann::json details = {{"cached_tokens", usage.cached_tokens}};
+  if (truncated_messages > 0) details["truncated_messages"] = truncated_messages;
   return {{"prompt_tokens", usage.prompt_tokens},
           {"completion_tokens", usage.completion_tokens},
           {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
-          {"prompt_tokens_details", {{"cached_tokens", usage.cached_tokens}}}};
+          {"prompt_tokens_details", std::move(details)}};
 }
 
 nlohmann::json logprobs_json(Endpoint endpoint, const ChoiceOutput& choice, const Tokenizer& tokenizer,
@@ -92,7 +94,7 @@ nlohmann::json response_body(const ResponseIdentity& identity, const std::vector
           {"created", identity.created},
           {"model", identity.model},
           {"choices", std::move(out_choices)},
-          {"usage", usage_json(usage)}};
+          {"usage", usage_json(usage, identity.truncated_messages)}};
 }
 
 nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput& delta, bool want_logprobs,
@@ -127,7 +129,7 @@ nlohmann::json usage_chunk(const ResponseIdentity& identity, const Usage& usage)
           {"created", identity.created},
           {"model", identity.model},
           {"choices", nlohmann::json::array()},
-          {"usage", usage_json(usage)}};
+          {"usage", usage_json(usage, identity.truncated_messages)}};
 }
 
 }  // namespace keel::server

@@ -24,6 +24,9 @@ struct ResponseIdentity {
   std::string id;      // chatcmpl-... or cmpl-...
   int64_t created = 0; // Unix seconds
   std::string model;
+  // Chat messages --context-overflow truncate dropped from the prompt:
+  // reported as usage.prompt_tokens_details.truncated_messages when > 0.
+  int32_t truncated_messages = 0;
 };
 
 // One generated choice, accumulated (non-streaming) or as one delta (streaming).
@@ -40,7 +43,7 @@ struct ChoiceOutput {
 // Compact JSON text; invalid UTF-8 (partial tokens in logprobs) becomes U+FFFD.
 std::string dump_json(const nlohmann::json& value);
 
-nlohmann::json usage_json(const Usage& usage);
+nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages = 0);
 
 // The logprobs object for `choice`, or null without logprobs. `text_offset`
 // is where this delta starts in the choice's text (completions only).

@@ -1,11 +1,14 @@
 #include "server/prompt_builder.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace keel::server {
 namespace {
 
-std::variant<std::vector<int32_t>, ApiError> chat_ids(const ServerState& state, const CompletionRequest& request) {
+std::variant<std::vector<int32_t>, ApiError> chat_ids(const ServerState& state, const CompletionRequest& request,
+                                                      const nlohmann::ordered_json& messages) {
   if (!state.chat_template)
     return bad_request("this model has no chat template; use /v1/completions", "messages");
   ChatRenderOptions options;
@@ -13,7 +16,7 @@ std::variant<std::vector<int32_t>, ApiError> chat_ids(const ServerState& state, 
   options.bos_token = state.files->bos_token;
   options.eos_token = state.files->eos_token;
   options.extra_variables = request.template_extras;
-  auto text = render_chat(*state.chat_template, request.messages, options);
+  auto text = render_chat(*state.chat_template, messages, options);
   if (!text.ok()) return bad_request("the chat template refused the messages: " + text.error().message, "messages");
   // The template writes BOS itself; special-token text in it is markup.
   return state.files->tokenizer.encode(*text, /*add_bos=*/false, /*parse_special=*/true);
@@ -35,6 +38,38 @@ std::optional<ApiError> check_lengths(const ServerState& state, const Completion
   return std::nullopt;
 }
 
+// --context-overflow truncate: the oldest whole turn after the leading
+// system message(s) — a user message and everything up to the next user
+// message (the reply, tool calls and results) — as [first, end) indexes,
+// or nullopt when only the last user turn is left.
+std::optional<std::pair<size_t, size_t>> oldest_turn(const nlohmann::ordered_json& messages) {
+  size_t first = 0;
+  while (first < messages.size() && messages[first].value("role", "") == "system") ++first;
+  size_t end = first + 1;
+  while (end < messages.size() && messages[end].value("role", "") != "user") ++end;
+  if (end >= messages.size()) return std::nullopt;
+  return std::pair{first, end};
+}
+
+// The chat prompt, with the oldest turns dropped one at a time while it
+// does not fit and --context-overflow truncate allows it.
+std::variant<PreparedPrompt, ApiError> chat_prompt(const ServerState& state, const CompletionRequest& request) {
+  nlohmann::ordered_json messages = request.messages;
+  int32_t dropped = 0;
+  while (true) {
+    auto ids = chat_ids(state, request, messages);
+    if (auto* error = std::get_if<ApiError>(&ids)) return *error;
+    PreparedPrompt prompt{std::move(std::get<std::vector<int32_t>>(ids)), dropped};
+    auto error = check_lengths(state, request, prompt.ids, "messages");
+    if (!error) return prompt;
+    const auto turn = state.config.context_overflow == "truncate" ? oldest_turn(messages) : std::nullopt;
+    if (!turn) return *error;
+    messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(turn->first),
+                   messages.begin() + static_cast<std::ptrdiff_t>(turn->second));
+    dropped += static_cast<int32_t>(turn->second - turn->first);
+  }
+}
+
 }  // namespace
 
 std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerState& state,
@@ -42,10 +77,9 @@ std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerSt
   std::vector<PreparedPrompt> prompts;
   const Tokenizer& tokenizer = state.files->tokenizer;
   if (request.endpoint == Endpoint::kChat) {
-    auto ids = chat_ids(state, request);
-    if (auto* error = std::get_if<ApiError>(&ids)) return *error;
-    prompts.push_back(PreparedPrompt{std::move(std::get<std::vector<int32_t>>(ids))});
-    if (auto error = check_lengths(state, request, prompts.back().ids, "messages")) return *error;
+    auto prompt = chat_prompt(state, request);
+    if (auto* error = std::get_if<ApiError>(&prompt)) return *error;
+    prompts.push_back(std::move(std::get<PreparedPrompt>(prompt)));
     return prompts;
   }
   for (size_t i = 0; i < request.prompts.size(); ++i) {

@@ -26,6 +26,7 @@ struct ServerConfig {
   double idle_timeout_s = 60;
   int32_t max_queue = 256;              // requests waiting for their first output
   double max_requests_per_second = 0;   // server-wide cap on completion requests (0 = off)
+  std::string context_overflow = "error";  // chat prompts too long: "error" (400) or "truncate" (oldest turns dropped)
   double queue_timeout_s = 60;          // waiting longer than this: 503
   double stall_timeout_s = 30;          // /ready fails when work is pending and no step completes
   double drain_timeout_s = 30;

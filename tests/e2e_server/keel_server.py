@@ -28,9 +28,9 @@ HOST = "127.0.0.1"
 class KeelServer:
     """Starts `keel serve --port 0` with extra flags; stop() ends it."""
 
-    def __init__(self, *flags, config=None, start_timeout=60.0):
+    def __init__(self, *flags, config=None, start_timeout=60.0, model=None):
         self.log = tempfile.TemporaryFile()
-        command = [BINARY, "serve", "--model", MODEL, "--host", HOST, "--port", "0"]
+        command = [BINARY, "serve", "--model", model or MODEL, "--host", HOST, "--port", "0"]
         self.config_file = None
         if config is not None:
             self.config_file = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
