@@ -17,7 +17,8 @@ packages=(
   python3 python3-jinja2    # reference renderer for chat-template fixtures
   libboost-dev          # Boost.Asio/Beast: the HTTP server's transport
   libtomlplusplus-dev   # `keel serve --config` files (TOML)
-  prometheus            # promtool, to check /metrics in the server tests
+  prometheus            # promtool, to check /metrics and deploy/prometheus/rules.yml
+  systemd               # systemd-analyze, to verify deploy/systemd/keel.service
   nodejs                # the openai npm package in the server end-to-end tests
 )
 # npm installs the pinned openai package (tests/e2e_server). Debian ships it

@@ -68,6 +68,7 @@ HttpResponse reject(ServerState& state, const HttpRequest& request, const std::s
   RejectReason why = reason.value_or(reason_for(error));
   if (error.status == 503 && state.phase.load() == Phase::kDraining) why = RejectReason::kDraining;
   state.metrics.count_rejection(why);
+  state.metrics.count_response(error.status);
   if (state.access_log) {
     AccessRecord record;
     record.request_id = request_id;

@@ -290,6 +290,7 @@ void CompletionSession::end(int status, const std::string& error) {
   if (queued_) state_.metrics.requests_queued.fetch_sub(1);
   queued_ = false;
   state_.metrics.requests_in_flight.fetch_sub(1);
+  state_.metrics.count_response(status);
   if (info_.key_index && state_.limiter) state_.limiter->release(*info_.key_index);
 
   const Usage usage = total_usage();

@@ -92,6 +92,12 @@ void render_server(PrometheusWriter& w, const ServerMetrics& s) {
   w.sample("keel:generation_tokens_total", static_cast<double>(s.generation_tokens.load()));
   w.family("keel:cached_prompt_tokens_total", "counter", "Prompt tokens read from the prefix cache.");
   w.sample("keel:cached_prompt_tokens_total", static_cast<double>(s.cached_tokens.load()));
+  w.family("keel:completion_responses_total", "counter",
+           "Completion requests by the class of their final status (refusals included).");
+  const char* classes[] = {"2xx", "4xx", "5xx"};
+  for (size_t i = 0; i < 3; ++i)
+    w.sample("keel:completion_responses_total", static_cast<double>(s.responses(i)),
+             "class=\"" + std::string(classes[i]) + "\"");
   w.family("keel:request_success_total", "counter", "Finished requests by finish reason.");
   static constexpr const char* kFinish[] = {"stop", "length", "abort"};
   for (size_t i = 0; i < static_cast<size_t>(FinishLabel::kCount); ++i)

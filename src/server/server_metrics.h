@@ -43,10 +43,18 @@ class ServerMetrics {
   void count_finish(FinishLabel label) { finishes_[static_cast<size_t>(label)].fetch_add(1); }
   uint64_t rejections(RejectReason reason) const { return rejections_[static_cast<size_t>(reason)].load(); }
   uint64_t finishes(FinishLabel label) const { return finishes_[static_cast<size_t>(label)].load(); }
+  // The final status of a completion request (answered, refused, failed),
+  // by class: what an error-rate alert divides.
+  void count_response(int status) {
+    const size_t index = status >= 500 ? 2 : status >= 400 ? 1 : 0;
+    responses_[index].fetch_add(1);
+  }
+  uint64_t responses(size_t status_class_index) const { return responses_[status_class_index].load(); }
 
  private:
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> rejections_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(FinishLabel::kCount)> finishes_{};
+  std::array<std::atomic<uint64_t>, 3> responses_{};  // 2xx (and 1xx/3xx), 4xx, 5xx
 };
 
 struct MetricsInputs {

@@ -65,6 +65,7 @@ class Metrics(unittest.TestCase):
         self.assertEqual(moved("keel:prompt_tokens_total"), usage["prompt_tokens"])
         self.assertEqual(moved("keel:generation_tokens_total"), 5)
         self.assertEqual(moved('keel:request_success_total{finished_reason="length"}'), 1)
+        self.assertEqual(moved('keel:completion_responses_total{class="2xx"}'), 1)
         self.assertEqual(moved("keel:e2e_request_latency_seconds_count"), 1)
         self.assertEqual(moved("keel:time_to_first_token_seconds_count"), 1)
         self.assertEqual(moved("keel:request_queue_time_seconds_count"), 1)
@@ -79,8 +80,14 @@ class Metrics(unittest.TestCase):
         self.assertEqual(after["keel:ready"], 1)
         # A rejection is counted by reason.
         self.server.post("/v1/completions", b"{")
-        self.assertEqual(self.server.metrics()['keel:requests_rejected_total{reason="invalid_request"}'] -
+        refused = self.server.metrics()
+        self.assertEqual(refused['keel:requests_rejected_total{reason="invalid_request"}'] -
                          after['keel:requests_rejected_total{reason="invalid_request"}'], 1)
+        # ... and by the class of its status, which the error-rate alert divides.
+        self.assertEqual(refused['keel:completion_responses_total{class="4xx"}'] -
+                         after['keel:completion_responses_total{class="4xx"}'], 1)
+        self.assertEqual(refused['keel:completion_responses_total{class="5xx"}'],
+                         after['keel:completion_responses_total{class="5xx"}'])
 
     def test_prefix_cache_hits_show(self):
         prompt = "the same long prompt, sent twice, so that its blocks are found in the cache " * 2
