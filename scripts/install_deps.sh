@@ -19,6 +19,7 @@ packages=(
   libtomlplusplus-dev   # `keel serve --config` files (TOML)
   prometheus            # promtool, to check /metrics and deploy/prometheus/rules.yml
   systemd               # systemd-analyze, to verify deploy/systemd/keel.service
+  haproxy               # the load balancer of deploy/haproxy, tested live
   nodejs                # the openai npm package in the server end-to-end tests
 )
 # npm installs the pinned openai package (tests/e2e_server). Debian ships it
