@@ -76,8 +76,7 @@ class CudaBackend final : public Backend {
 
   ~CudaBackend() override {
     if (stream_ != nullptr) cudaStreamSynchronize(stream_);
-    for (RecordedStep& step : graphs_)
-      if (step.exec != nullptr) cudaGraphExecDestroy(step.exec);
+    forget_all_steps();
     for (void* p : resident_) cudaFree(p);
     free_input_scratch();
     cudaFree(panel_);
@@ -131,6 +130,8 @@ class CudaBackend final : public Backend {
     const int64_t rows = std::max(max_rows, reserved_rows_), cols = std::max(max_cols, reserved_cols_);
     const int64_t matvec_rows = std::min<int64_t>(rows, cuda::kMatvecMaxTokens);
     const int64_t blocks = matvec_rows * ((cols + cuda::kQuantBlock - 1) / cuda::kQuantBlock);
+    // Recorded steps name the old scratch: none may replay once it goes.
+    forget_all_steps();
     free_input_scratch();
     void* pointers[4] = {};
     const size_t bytes[4] = {static_cast<size_t>(2 * rows * cols) * sizeof(uint16_t),
@@ -208,6 +209,13 @@ class CudaBackend final : public Backend {
     for (RecordedStep& step : graphs_) {
       if (step.exec == nullptr || step.shape.owner != owner) continue;
       cudaGraphExecDestroy(step.exec);
+      step = RecordedStep{};
+    }
+  }
+
+  void forget_all_steps() {
+    for (RecordedStep& step : graphs_) {
+      if (step.exec != nullptr) cudaGraphExecDestroy(step.exec);
       step = RecordedStep{};
     }
   }
