@@ -340,9 +340,6 @@ bool Engine::step() {
   return true;
 }
 
-// After the forward: commit the filled blocks, and for every chunk that
-// reached its sequence's end, sample the next token from its logits row.
-// Every token of the step is stamped with the same emission time.
 namespace {
 bool all_finite(std::span<const float> row) {
   bool finite = true;
@@ -351,6 +348,9 @@ bool all_finite(std::span<const float> row) {
 }
 }  // namespace
 
+// After the forward: commit the filled blocks, and for every chunk that
+// reached its sequence's end, sample the next token from its logits row.
+// Every token of the step is stamped with the same emission time.
 Status Engine::forward_and_sample(int32_t logit_rows) {
   const Clock::time_point emitted = Clock::now();
   for (size_t i = 0; i < plan_.size(); ++i) {
