@@ -13,7 +13,7 @@ namespace keel::bench {
 
 inline constexpr const char* kServeResultKind = "keel-bench-serve";
 
-// Latencies in milliseconds ({mean, median, p90, p99, max} per metric),
+// Latencies in milliseconds ({mean, median, p90, p95, p99, max} per metric),
 // throughputs per second, counts.
 nlohmann::json summary_to_json(const RunSummary& summary);
 

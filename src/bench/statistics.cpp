@@ -27,6 +27,7 @@ Summary summarize(std::vector<double> values) {
   summary.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
   summary.median = percentile_of_sorted(values, 50);
   summary.p90 = percentile_of_sorted(values, 90);
+  summary.p95 = percentile_of_sorted(values, 95);
   summary.p99 = percentile_of_sorted(values, 99);
   summary.max = values.back();
   return summary;

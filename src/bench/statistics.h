@@ -17,7 +17,7 @@ double percentile_of_sorted(std::span<const double> sorted, double q);
 // What every latency row of a report shows.
 struct Summary {
   size_t count = 0;
-  double mean = 0, median = 0, p90 = 0, p99 = 0, max = 0;
+  double mean = 0, median = 0, p90 = 0, p95 = 0, p99 = 0, max = 0;
 };
 
 Summary summarize(std::vector<double> values);

@@ -42,6 +42,10 @@ TEST(BenchServeStub, WritesAValidResultFile) {
   EXPECT_EQ(m["cached_tokens"], 20 * 7);
   EXPECT_GT(m["ttft_ms"]["median"].get<double>(), 4.0);  // the stub waits 5 ms before the first token
   EXPECT_GT(m["itl_ms"]["p99"].get<double>(), 0.5);
+  for (const char* latency : {"ttft_ms", "itl_ms", "e2e_ms"}) {  // p95 beside p50/p90/p99
+    EXPECT_GE(m[latency]["p95"].get<double>(), m[latency]["p90"].get<double>()) << latency;
+    EXPECT_LE(m[latency]["p95"].get<double>(), m[latency]["p99"].get<double>()) << latency;
+  }
   EXPECT_GT(m["output_token_throughput"].get<double>(), 0);
   EXPECT_GT(m["goodput"].get<double>(), 0);
   EXPECT_EQ(result["config"]["num_requests"], 20);

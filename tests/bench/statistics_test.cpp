@@ -27,6 +27,8 @@ TEST(Summary, SortsAndSummarises) {
   EXPECT_EQ(s.count, 8u);
   EXPECT_DOUBLE_EQ(s.mean, 31.0 / 8);
   EXPECT_DOUBLE_EQ(s.median, 3.5);
+  // Sorted 1 1 2 3 4 5 6 9: rank 0.95 * 7 = 6.65 lies between 6 and 9.
+  EXPECT_DOUBLE_EQ(s.p95, 6 + 0.65 * 3);
   EXPECT_DOUBLE_EQ(s.max, 9);
 }
 
