@@ -227,24 +227,17 @@ class CudaBackend final : public Backend {
     const int64_t in = w.cols(), out = w.rows();
     const auto row_bytes = static_cast<int64_t>(w.row_bytes());
     if (n_tokens == 0) return;
-    // The fast path's scratch holds inputs up to what was reserved; a
-    // larger one (a caller that skipped reserve_matmul_input) takes the
-    // exact path rather than overrunning it.
-    const bool fits = n_tokens <= reserved_rows_ && in <= reserved_cols_;
+    if (takes_integer_matvec(w.dtype, n_tokens, in)) {
+      quantize_input(x, n_tokens, in);
+      integer_matvec(w, n_tokens, bias, y);
+      return;
+    }
     if (n_tokens <= cuda::kMatvecMaxTokens) {
-      if (!exact_ && fits && cuda::has_integer_dot(w.dtype) && in % cuda::kQuantBlock == 0) {
-        cuda::quantize_activations(x, n_tokens, in, quantized_, stream_);
-        check_launch("quantize_activations");
-        cuda::matvec_int(w.dtype, quantized_, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y,
-                         stream_);
-        check_launch("matvec_int");
-        return;
-      }
       cuda::matvec(w.dtype, x, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y, stream_);
       check_launch("matvec");
       return;
     }
-    if (!exact_ && fits && w.dtype != DType::F32) {
+    if (fast_input_fits(n_tokens, in) && w.dtype != DType::F32) {
       gemm_split(x, n_tokens, w, in, out, row_bytes, y);
     } else {
       gemm_f32(x, n_tokens, w, in, out, row_bytes, y);
@@ -259,22 +252,16 @@ class CudaBackend final : public Backend {
   // the shared input once; anything else is the targets' matmuls in turn.
   void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
     const int64_t in = targets.empty() ? 0 : targets[0].w->cols();
-    bool shared = !exact_ && n_tokens > 0 && n_tokens <= cuda::kMatvecMaxTokens && n_tokens <= reserved_rows_ &&
-                  in <= reserved_cols_ && in % cuda::kQuantBlock == 0;
+    bool shared = !targets.empty();
     for (const MatmulTarget& target : targets)
-      shared = shared && target.w->rank == 2 && target.w->cols() == in && cuda::has_integer_dot(target.w->dtype);
+      shared = shared && target.w->rank == 2 && target.w->cols() == in &&
+               takes_integer_matvec(target.w->dtype, n_tokens, in);
     if (!shared) {
       Backend::matmul_group(x, n_tokens, targets);
       return;
     }
-    cuda::quantize_activations(x, n_tokens, in, quantized_, stream_);
-    check_launch("quantize_activations");
-    for (const MatmulTarget& target : targets) {
-      const TensorView& w = *target.w;
-      cuda::matvec_int(w.dtype, quantized_, static_cast<int>(n_tokens), in, w.data,
-                       static_cast<int64_t>(w.row_bytes()), w.rows(), target.bias, target.y, stream_);
-      check_launch("matvec_int");
-    }
+    quantize_input(x, n_tokens, in);
+    for (const MatmulTarget& target : targets) integer_matvec(*target.w, n_tokens, target.bias, target.y);
   }
 
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
@@ -344,6 +331,33 @@ class CudaBackend final : public Backend {
 
  private:
   CudaBackend() = default;
+
+  // The fast path's scratch holds inputs up to what was reserved; a larger
+  // one (a caller that skipped reserve_matmul_input) takes the exact path
+  // rather than overrunning it.
+  bool fast_input_fits(int64_t n_tokens, int64_t in) const {
+    return !exact_ && n_tokens <= reserved_rows_ && in <= reserved_cols_;
+  }
+
+  // Whether a product of this shape runs as the integer-dot matvec on the
+  // input quantized to int16 blocks (the fast path's decode).
+  bool takes_integer_matvec(DType type, int64_t n_tokens, int64_t in) const {
+    return n_tokens > 0 && n_tokens <= cuda::kMatvecMaxTokens && fast_input_fits(n_tokens, in) &&
+           cuda::has_integer_dot(type) && in % cuda::kQuantBlock == 0;
+  }
+
+  // x: [n_tokens, in] into the int16 blocks integer_matvec reads.
+  void quantize_input(const float* x, int64_t n_tokens, int64_t in) {
+    cuda::quantize_activations(x, n_tokens, in, quantized_, stream_);
+    check_launch("quantize_activations");
+  }
+
+  // y = (the quantized input) · wᵀ (+ bias).
+  void integer_matvec(const TensorView& w, int64_t n_tokens, const float* bias, float* y) {
+    cuda::matvec_int(w.dtype, quantized_, static_cast<int>(n_tokens), w.cols(), w.data,
+                     static_cast<int64_t>(w.row_bytes()), w.rows(), bias, y, stream_);
+    check_launch("matvec_int");
+  }
 
   // y (row-major [n_tokens, out]) is, to column-major cuBLAS, an out x
   // n_tokens matrix with leading dimension out; a panel of weight rows
