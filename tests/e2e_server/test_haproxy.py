@@ -97,6 +97,7 @@ class HaproxyDrainAndStall(unittest.TestCase):
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
+            servers[0].kill()  # stopped by the test when it got that far; never left running
             for server in servers[1:]:
                 self.assertEqual(server.stop(), 0)
 
