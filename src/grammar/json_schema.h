@@ -1,0 +1,39 @@
+// json_schema_to_gbnf: a JSON schema as a GBNF grammar (gbnf_parser.h)
+// whose every match is a JSON text that validates against the schema.
+//
+// The subset is the one OpenAI's strict structured outputs document:
+// type (one or a list), object with properties / required /
+// additionalProperties, array with items, string, number, integer,
+// boolean, null, enum, const, anyOf, $ref into #/$defs or #/definitions,
+// and, where the grammar stays small, minLength / maxLength (up to
+// kMaxStringBound) and minItems / maxItems (up to kMaxItemsBound).
+// Annotations (title, description, default, examples, $schema, $id,
+// $comment) are ignored. Any other keyword is refused with an error that
+// names it and where it is, never silently dropped: a grammar that
+// allowed output the schema forbids would break the guarantee.
+//
+// Choices a schema leaves open: properties come in the order the schema
+// lists them; a property not in `required` may be left out; properties
+// that are not listed are never generated (so additionalProperties may be
+// anything: the output still validates); whitespace between tokens is at
+// most 20 spaces, tabs or newlines; an integer has at most 18 digits (so
+// that it fits the 64-bit integers clients parse it into).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace keel::grammar {
+
+inline constexpr int64_t kMaxStringBound = 64;
+inline constexpr int64_t kMaxItemsBound = 256;
+
+Result<std::string> json_schema_to_gbnf(const nlohmann::ordered_json& schema);
+
+// Any JSON object: response_format {"type": "json_object"}.
+std::string json_object_gbnf();
+
+}  // namespace keel::grammar
