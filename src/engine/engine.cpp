@@ -7,6 +7,7 @@
 
 #include "engine/allocation_probe.h"
 #include "engine/batch_builder.h"
+#include "engine/grammar_mask.h"
 #include "engine/request_state.h"
 #include "engine/scheduler.h"
 #include "engine/token_texts.h"
@@ -92,6 +93,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
     if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);
   engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
+  engine->grammar_scratch_ = std::make_unique<grammar::MatcherScratch>(engine->vocab_, engine->token_texts_->longest());
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
   engine->publish_stats(0.0, 0, 0);
   return engine;
@@ -126,6 +128,8 @@ SubmitResult Engine::submit(Request request) {
   if (request.min_tokens < 0 || request.min_tokens > request.max_tokens)
     return reject(invalid, "min_tokens must be between 0 and max_tokens");
   if (Status s = check_sampling(request.sampling); !s.ok()) return reject(invalid, s.error().message);
+  if (request.grammar && &request.grammar->vocabulary() != grammar_vocabulary().get())
+    return reject(invalid, "the request's grammar was compiled for another vocabulary than this engine's");
   const int64_t total = prompt + request.max_tokens;
   if (total > max_context_)
     return reject(RefusalReason::kTooLong, "prompt (" + std::to_string(prompt) + " tokens) + max_tokens (" +
@@ -152,6 +156,16 @@ SubmitResult Engine::submit(Request request) {
   lock.unlock();
   inbox_ready_.notify_one();
   return RequestHandle(std::move(state));
+}
+
+std::shared_ptr<const grammar::Vocabulary> Engine::grammar_vocabulary() const {
+  std::call_once(grammar_vocabulary_once_, [this] {
+    std::vector<std::string> pieces;
+    pieces.reserve(static_cast<size_t>(vocab_));
+    for (int32_t id = 0; id < vocab_; ++id) pieces.emplace_back(token_texts_->bytes(id));
+    grammar_vocabulary_ = std::make_shared<const grammar::Vocabulary>(pieces);
+  });
+  return grammar_vocabulary_;
 }
 
 void Engine::cancel(const RequestHandle& handle) {
@@ -386,7 +400,23 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     // textless tokens in it. logprobs still report the unmasked model.
     if (request.request.ignore_eos)
       for (const int32_t id : end_of_generation_ids_) logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+    if (request.matcher) {
+      const bool may_stop = !request.request.ignore_eos && request.generated() >= request.request.min_tokens;
+      const GrammarStep allowed = mask_logits(*request.matcher, *grammar_scratch_, logits, end_of_generation_ids_, may_stop);
+      if (allowed != GrammarStep::kSample) {
+        if (allowed == GrammarStep::kComplete) finish(request, FinishCause::kGrammarComplete);
+        else finish(request, FinishCause::kEngineError, "the output's grammar allows no next token here: it nests deeper than "
+                                                        "the matcher follows (" + std::to_string(grammar::kMaxStackDepth) + " levels)");
+        scheduler_->retire(chunk.slot);  // may free the request: not touched after this
+        continue;
+      }
+    }
     const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
+    if (request.matcher && !request.matcher->accept(token_texts_->bytes(token), *grammar_scratch_)) {
+      finish(request, FinishCause::kEngineError, "an internal check failed: the sampled token leaves the request's grammar");
+      scheduler_->retire(chunk.slot);
+      continue;
+    }
     if (request.request.logprobs) {
       const std::span<TokenLogprob> top = std::span(request.logprobs).subspan(1);
       request.logprobs[0] = TokenLogprob{token, request.sampler.logprobs(raw_logits_, token, top)};

@@ -49,6 +49,7 @@
 #include "engine/request_handle.h"
 #include "engine/request_stream.h"
 #include "engine/submit_result.h"
+#include "grammar/grammar_matcher.h"
 #include "tokenizer/tokenizer.h"
 
 namespace keel {
@@ -109,6 +110,11 @@ class Engine {
 
   const EngineOptions& options() const { return options_; }
 
+  // The vocabulary as grammars see it (each token's bytes; none for control
+  // tokens), for compiling a Request::grammar. Built on first use, once;
+  // safe from any thread.
+  std::shared_ptr<const grammar::Vocabulary> grammar_vocabulary() const;
+
  private:
   Engine(Model& model, const Tokenizer& tokenizer, const EngineOptions& options);
   void loop();
@@ -140,6 +146,10 @@ class Engine {
   // Every request's Sampler works in this one scratch: sampling happens on
   // the engine thread, one request at a time.
   std::unique_ptr<SamplerScratch> sampler_scratch_;
+  // Likewise the grammar matchers' scratch (the allowed-token bits).
+  std::unique_ptr<grammar::MatcherScratch> grammar_scratch_;
+  mutable std::once_flag grammar_vocabulary_once_;
+  mutable std::shared_ptr<const grammar::Vocabulary> grammar_vocabulary_;
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t non_finite_rows_ = 0;  // requests ended alone for a non-finite logits row
   std::vector<int32_t> end_of_generation_ids_;  // masked from the logits of ignore_eos requests

@@ -6,7 +6,8 @@ std::string_view finish_reason(FinishCause cause) {
   switch (cause) {
     case FinishCause::kEndOfGeneration:
     case FinishCause::kStopTokenId:
-    case FinishCause::kStopString: return "stop";
+    case FinishCause::kStopString:
+    case FinishCause::kGrammarComplete: return "stop";
     case FinishCause::kMaxTokens:
     case FinishCause::kContextFull: return "length";
     case FinishCause::kCancelled:
@@ -28,6 +29,7 @@ std::string_view finish_cause_name(FinishCause cause) {
     case FinishCause::kDeadline: return "deadline";
     case FinishCause::kShutdown: return "shutdown";
     case FinishCause::kEngineError: return "engine_error";
+    case FinishCause::kGrammarComplete: return "grammar_complete";
   }
   return "unknown";
 }

@@ -6,12 +6,17 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/sampling_params.h"
+
+namespace keel::grammar {
+class CompiledGrammar;
+}
 
 namespace keel {
 
@@ -24,6 +29,10 @@ struct Request {
   std::vector<std::string> stop;       // stop strings (not included in the text)
   std::vector<int32_t> stop_token_ids; // ids that end generation like an end-of-generation id (kept in ids)
   bool ignore_eos = false;             // do not stop at the model's end-of-generation ids
+  // When set, every generated token keeps the text inside this grammar
+  // (structured output, required tool calls): compiled against this
+  // engine's grammar_vocabulary(), shared by the requests that use it.
+  std::shared_ptr<const grammar::CompiledGrammar> grammar;
   // Absolute time after which the request is ended (FinishCause::kDeadline).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Called by the engine thread each time new output (or the finish) is
@@ -49,6 +58,7 @@ enum class FinishCause : uint8_t {
   kDeadline,         // Request::deadline passed
   kShutdown,         // the engine stopped before the request finished
   kEngineError,      // the step loop failed (Finish::error, EngineStats::failure say why)
+  kGrammarComplete,  // Request::grammar is complete and allows no further token
 };
 
 // "stop" | "length" | "abort".

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <string>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "engine/request.h"
@@ -16,6 +17,7 @@
 #include "engine/sampler.h"
 #include "engine/stop_checker.h"
 #include "engine/utf8_stream.h"
+#include "grammar/grammar_matcher.h"
 
 namespace keel {
 
@@ -40,6 +42,7 @@ struct RequestState {
     size_t longest_stop = 0;
     for (const auto& stop : request.stop) longest_stop = std::max(longest_stop, stop.size());
     released.reserve(decoded.capacity() + longest_stop + 64);
+    if (request.grammar) matcher.emplace(request.grammar);
   }
 
   int32_t generated() const { return static_cast<int32_t>(tokens.size()) - prompt_length; }
@@ -58,6 +61,7 @@ struct RequestState {
   std::vector<TokenLogprob> logprobs;   // [1 + top_logprobs] scratch for one token
   std::string decoded;                  // scratch: one token's new text
   std::string released;                 // scratch: text the stop checker lets through
+  std::optional<grammar::GrammarMatcher> matcher;  // where the output is in Request::grammar
   std::atomic<bool> cancel_requested{false};
   // Engine thread only.
   int32_t cached_tokens = -1;           // prefix-cache hit at first admission (-1: not admitted yet)

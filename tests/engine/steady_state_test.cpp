@@ -5,6 +5,8 @@
 #include "engine/allocation_probe.h"
 #include "engine/sampler.h"
 #include "engine_test_support.h"
+#include "grammar/gbnf_parser.h"
+#include "grammar/json_schema.h"
 
 namespace keel::testing {
 namespace {
@@ -22,7 +24,15 @@ int64_t rss_kb() {
 // them sharing a short prefix so that the prefix cache hits and evicts.
 class Traffic {
  public:
-  explicit Traffic(Engine& engine) : engine_(engine), rng_(11), shared_(random_prompt(rng_, 20)) {}
+  // A third of the requests are constrained to JSON (issue 15: a grammar
+  // in the batch keeps the loop allocation-free).
+  explicit Traffic(Engine& engine)
+      : engine_(engine),
+        rng_(11),
+        shared_(random_prompt(rng_, 20)),
+        json_(grammar::CompiledGrammar::compile(grammar::parse_gbnf(grammar::json_object_gbnf()).value(),
+                                                engine.grammar_vocabulary())
+                  .value()) {}
 
   // Submits (outside the engine's step loop), cancels, steps, drains.
   void run_steps(int steps, int max_tokens) {
@@ -33,6 +43,7 @@ class Traffic {
         prompt.push_back(static_cast<int32_t>(3 + rng_() % 400));
         Request request = greedy_request(std::move(prompt), 1 + static_cast<int32_t>(rng_() % max_tokens));
         if (rng_() % 4 == 0) request.stop = {"xyz"};
+        if (rng_() % 3 == 0) request.grammar = json_;
         vary_sampling(request.sampling);
         live_.push_back(engine_.submit(std::move(request)).value());
         ++submitted_;
@@ -83,6 +94,7 @@ class Traffic {
   Engine& engine_;
   std::mt19937 rng_;
   std::vector<int32_t> shared_;
+  std::shared_ptr<const grammar::CompiledGrammar> json_;
   std::vector<RequestHandle> live_;
   StreamUpdate update_;
   int64_t submitted_ = 0;
