@@ -7,11 +7,11 @@ namespace keel::grammar {
 namespace {
 
 // The JSON grammar's building blocks, shared by every schema.
-constexpr const char* kJsonBasics = R"(ws ::= [ \t\n]{0,20}
+constexpr const char* kJsonBasics = R"(ws ::= " "?
 json-char ::= [^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F]{4} )
 json-string ::= "\"" json-char* "\""
 json-integer ::= "-"? ( "0" | [1-9] [0-9]{0,17} )
-json-number ::= json-integer ( "." [0-9]+ )? ( [eE] [-+]? [0-9]+ )?
+json-number ::= json-integer ( "." [0-9]{1,20} )? ( [eE] [-+]? [0-9]{1,2} )?
 json-boolean ::= "true" | "false"
 json-null ::= "null"
 json-value ::= json-object | json-array | json-string | json-number | json-boolean | json-null

@@ -15,9 +15,13 @@
 // Choices a schema leaves open: properties come in the order the schema
 // lists them; a property not in `required` may be left out; properties
 // that are not listed are never generated (so additionalProperties may be
-// anything: the output still validates); whitespace between tokens is at
-// most 20 spaces, tabs or newlines; an integer has at most 18 digits (so
-// that it fits the 64-bit integers clients parse it into).
+// anything: the output still validates); between tokens there is at most
+// one space (compact JSON: a weak or random model cannot spend its tokens
+// on whitespace, which a looser rule lets it do); an integer has at most
+// 18 digits (so that it fits the 64-bit integers clients parse it into),
+// a number at most 20 after its point and 2 in its exponent (within a double's
+// precision and range). Every value but a string or a container without a
+// length bound is thereby bounded in length.
 #pragma once
 
 #include <string>

@@ -107,6 +107,11 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
 
   auto prompts = build_prompts(state, completion);
   if (auto* error = std::get_if<ApiError>(&prompts)) return fail(*error);
+  if (!completion.grammar_text.empty()) {
+    auto compiled = state.grammars.get(completion.grammar_text, state.engine->grammar_vocabulary());
+    if (!compiled.ok()) return fail(bad_request("response_format: " + compiled.error().message, "response_format"));
+    completion.grammar = std::move(compiled).value();
+  }
   auto& prepared = std::get<std::vector<PreparedPrompt>>(prompts);
 
   if (state.metrics.requests_queued.load() >= state.config.max_queue)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sampling_params.h"
+
+namespace keel::grammar {
+class CompiledGrammar;
+}
 
 namespace keel::server {
 
@@ -43,6 +48,11 @@ struct CompletionRequest {
   bool stream = false;
   bool include_usage = false;             // stream_options.include_usage
   std::string user;
+  // The grammar the output must match, as GBNF text ("" for none): from
+  // response_format (response_format.h). The server compiles it
+  // (GrammarCache) into `grammar` before the request reaches the engine.
+  std::string grammar_text;
+  std::shared_ptr<const grammar::CompiledGrammar> grammar;
 };
 
 // Limits applied while parsing, from the server's configuration.

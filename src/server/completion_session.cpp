@@ -111,6 +111,7 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       engine_request.stop = request_.stop;
       engine_request.stop_token_ids = request_.stop_token_ids;
       engine_request.ignore_eos = request_.ignore_eos;
+      engine_request.grammar = request_.grammar;
       engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
       auto handle = state_.engine->submit(std::move(engine_request));
       if (!handle.ok()) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/json_fields.h"
+#include "server/response_format.h"
 
 namespace keel::server {
 namespace {
@@ -258,6 +259,7 @@ ParsedRequest parse_completion_request(Endpoint endpoint, std::string_view body,
   auto error = endpoint == Endpoint::kChat ? read_chat(fields, json, limits, request)
                                            : read_completion(fields, limits, request);
   if (error) return *error;
+  if (auto format_error = read_response_format(json, body, request.grammar_text)) return *format_error;
   return request;
 }
 

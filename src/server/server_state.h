@@ -11,6 +11,7 @@
 
 #include "chat_template/chat_template.h"
 #include "engine/model_files.h"
+#include "server/grammar_cache.h"
 #include "server/access_log.h"
 #include "server/api_keys.h"
 #include "server/completion_request.h"
@@ -49,6 +50,7 @@ struct ServerState {
   std::unique_ptr<KeyLimiter> limiter;
   std::unique_ptr<RequestRateLimit> request_rate_limit;  // --max-requests-per-second; null when off
   ServerMetrics metrics;
+  GrammarCache grammars{32};            // response_format grammars, compiled once per text
   std::unique_ptr<AccessLog> access_log;
   std::atomic<Phase> phase{Phase::kLoading};
   std::string failure;                  // why kFailed (written before phase is published)

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Installs the pinned `openai` npm package (package-lock.json) into
-# tests/e2e_server/node_modules for the SDK tests. Skips the network when
-# the pinned version is already there.
+# Installs the pinned npm packages (package-lock.json: `openai`, and `ajv`
+# to validate structured output) into tests/e2e_server/node_modules for the
+# SDK tests. Skips the network when the pinned versions are already there.
 set -euo pipefail
 cd "$(dirname "$0")"
-pinned=$(node -p 'require("./package-lock.json").packages["node_modules/openai"].version')
-installed=$(node -p 'try { require("./node_modules/openai/package.json").version } catch { "" }')
-if [ "$pinned" = "$installed" ]; then
-  echo "openai $installed already installed"
+versions() {  # "openai@X ajv@Y" as pinned (lock) or as installed
+  node -e '
+    const which = process.argv[1];
+    const out = ["openai", "ajv"].map((name) => {
+      try {
+        return name + "@" + (which === "lock" ? require("./package-lock.json").packages["node_modules/" + name].version
+                                                : require("./node_modules/" + name + "/package.json").version);
+      } catch { return name + "@none"; }
+    });
+    console.log(out.join(" "));' "$1"
+}
+if [ "$(versions lock)" = "$(versions installed)" ]; then
+  echo "$(versions installed) already installed"
   exit 0
 fi
 npm ci --no-audit --no-fund
