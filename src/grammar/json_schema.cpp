@@ -47,12 +47,12 @@ const std::set<std::string>& annotations() {
 
 class SchemaCompiler {
  public:
-  explicit SchemaCompiler(const nlohmann::ordered_json& root) : root_(root) {}
+  SchemaCompiler(const nlohmann::ordered_json& root, std::string prefix) : root_(root), prefix_(std::move(prefix)) {}
 
-  Result<std::string> compile() {
-    KEEL_ASSIGN_OR_RETURN(const std::string root_rule, visit(root_, "#", 0));
-    std::string out = "root ::= " + root_rule + "\n" + kJsonBasics;
-    for (const auto& [name, body] : rules_) out += name + " ::= " + body + "\n";
+  Result<SchemaRules> compile() {
+    SchemaRules out;
+    KEEL_ASSIGN_OR_RETURN(out.root, visit(root_, "#", 0));
+    for (const auto& [name, body] : rules_) out.rules += name + " ::= " + body + "\n";
     return out;
   }
 
@@ -64,7 +64,7 @@ class SchemaCompiler {
   }
 
   std::string new_rule(const std::string& body) {
-    const std::string name = "schema-" + std::to_string(rules_.size());
+    const std::string name = prefix_ + "schema-" + std::to_string(rules_.size());
     rules_[name] = body;
     return name;
   }
@@ -267,7 +267,7 @@ class SchemaCompiler {
       return refuse(path, "refers to '" + target + "', which the schema does not define");
     if (const auto done = refs_.find(target); done != refs_.end()) return done->second;
     // Named before it is visited, so that a recursive schema refers to itself.
-    const std::string rule = "ref-" + std::to_string(refs_.size());
+    const std::string rule = prefix_ + "ref-" + std::to_string(refs_.size());
     refs_[target] = rule;
     rules_[rule] = "\"\"";  // placeholder until the body is known
     KEEL_ASSIGN_OR_RETURN(const std::string body, visit((*defs)[name], target, 1));
@@ -276,14 +276,24 @@ class SchemaCompiler {
   }
 
   const nlohmann::ordered_json& root_;
+  const std::string prefix_;
   std::map<std::string, std::string> rules_;
   std::map<std::string, std::string> refs_;
 };
 
 }  // namespace
 
-Result<std::string> json_schema_to_gbnf(const nlohmann::ordered_json& schema) { return SchemaCompiler(schema).compile(); }
+Result<SchemaRules> json_schema_rules(const nlohmann::ordered_json& schema, const std::string& prefix) {
+  return SchemaCompiler(schema, prefix).compile();
+}
+
+Result<std::string> json_schema_to_gbnf(const nlohmann::ordered_json& schema) {
+  KEEL_ASSIGN_OR_RETURN(const SchemaRules rules, json_schema_rules(schema, ""));
+  return "root ::= " + rules.root + "\n" + kJsonBasics + rules.rules;
+}
 
 std::string json_object_gbnf() { return std::string("root ::= json-object\n") + kJsonBasics; }
+
+std::string json_basics_gbnf() { return kJsonBasics; }
 
 }  // namespace keel::grammar

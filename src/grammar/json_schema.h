@@ -40,4 +40,16 @@ Result<std::string> json_schema_to_gbnf(const nlohmann::ordered_json& schema);
 // Any JSON object: response_format {"type": "json_object"}.
 std::string json_object_gbnf();
 
+// For grammars that embed several schemas (tool calls): the rules of one
+// schema, named with `prefix` ([A-Za-z0-9-]) so that schemas do not clash,
+// and `root`, the expression that matches it. They use the shared
+// json_basics_gbnf() rules (ws, json-string, json-value ...), which the
+// grammar must include once.
+struct SchemaRules {
+  std::string root;
+  std::string rules;  // "name ::= body" lines
+};
+Result<SchemaRules> json_schema_rules(const nlohmann::ordered_json& schema, const std::string& prefix);
+std::string json_basics_gbnf();
+
 }  // namespace keel::grammar

@@ -1,7 +1,10 @@
 #include "server/api_handlers.h"
 
 #include <cmath>
+#include <optional>
 #include <random>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
 #include "server/completion_session.h"
@@ -9,6 +12,7 @@
 #include "server/openai_response.h"
 #include "server/prompt_builder.h"
 #include "server/request_parser.h"
+#include "tool_calls/tool_choice_grammar.h"
 
 namespace keel::server {
 namespace {
@@ -107,9 +111,28 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
 
   auto prompts = build_prompts(state, completion);
   if (auto* error = std::get_if<ApiError>(&prompts)) return fail(*error);
+  if (completion.tool_choice == ToolChoice::kRequired || completion.tool_choice == ToolChoice::kNamed) {
+    if (!state.tool_format)
+      return fail(bad_request("'tool_choice' asks for a tool call, but this model's chat template shows no tool-call "
+                              "format; start keel serve with --tool-call-parser",
+                              "tool_choice"));
+    if (!completion.grammar_text.empty())
+      return fail(bad_request("'response_format' and a required 'tool_choice' cannot be combined", "response_format"));
+    const std::optional<std::string> named =
+        completion.tool_choice == ToolChoice::kNamed ? std::optional(completion.tool_choice_name) : std::nullopt;
+    auto grammar = tool_calls::tool_choice_gbnf(*state.tool_format, completion.tools, named, completion.parallel_tool_calls);
+    if (!grammar.ok()) return fail(bad_request(grammar.error().message, "tool_choice"));
+    for (const std::string& loose : grammar->loose_tools)
+      spdlog::warn("tool_choice: the arguments of {} are held to any JSON object only", loose);
+    completion.grammar_text = std::move(grammar->gbnf);
+  }
   if (!completion.grammar_text.empty()) {
     auto compiled = state.grammars.get(completion.grammar_text, state.engine->grammar_vocabulary());
-    if (!compiled.ok()) return fail(bad_request("response_format: " + compiled.error().message, "response_format"));
+    if (!compiled.ok()) {
+      const bool tools = completion.tool_choice == ToolChoice::kRequired || completion.tool_choice == ToolChoice::kNamed;
+      return fail(bad_request((tools ? "tool_choice: " : "response_format: ") + compiled.error().message,
+                              tools ? "tool_choice" : "response_format"));
+    }
     completion.grammar = std::move(compiled).value();
   }
   auto& prepared = std::get<std::vector<PreparedPrompt>>(prompts);

@@ -75,6 +75,17 @@ std::variant<nlohmann::ordered_json, ApiError> validate_chat_messages(const nloh
                              json_type_name(*content),
                          where + ".content");
     }
+    // OpenAI clients send a call's arguments as a JSON string; templates
+    // (GLM-4.5's iterates them; Qwen's writes them with tojson) expect an
+    // object. As vLLM does, a string that holds a JSON object becomes it.
+    if (role_name == "assistant" && has_tool_calls)
+      for (auto& call : normalised["tool_calls"]) {
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) continue;
+        auto& arguments = call["function"]["arguments"];
+        if (!arguments.is_string()) continue;
+        auto parsed = nlohmann::ordered_json::parse(arguments.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+        if (!parsed.is_discarded() && parsed.is_object()) arguments = std::move(parsed);
+      }
     out.push_back(std::move(normalised));
   }
   return out;

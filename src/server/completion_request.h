@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sampling_params.h"
+#include "tool_calls/tool_call.h"
 
 namespace keel::grammar {
 class CompiledGrammar;
@@ -26,6 +27,9 @@ struct PromptInput {
   std::optional<std::string> text;
   std::vector<int32_t> ids;
 };
+
+// tool_choice: whether and how the model must call the request's tools.
+enum class ToolChoice { kAuto, kNone, kRequired, kNamed };
 
 struct CompletionRequest {
   Endpoint endpoint = Endpoint::kChat;
@@ -52,6 +56,12 @@ struct CompletionRequest {
   // response_format (response_format.h). The server compiles it
   // (GrammarCache) into `grammar` before the request reaches the engine.
   std::string grammar_text;
+  // Chat: the request's function tools (also rendered by the template),
+  // tool_choice (kNamed: tool_choice_name) and parallel_tool_calls.
+  std::vector<tool_calls::ToolSpec> tools;
+  ToolChoice tool_choice = ToolChoice::kAuto;
+  std::string tool_choice_name;
+  bool parallel_tool_calls = true;
   std::shared_ptr<const grammar::CompiledGrammar> grammar;
 };
 

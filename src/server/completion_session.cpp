@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <random>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
 #include "server/engine_refusal.h"
 #include "server/openai_response.h"
 #include "server/sse.h"
+#include "tool_calls/tool_call_stream.h"
 
 namespace keel::server {
 namespace {
@@ -47,6 +51,9 @@ struct Choice {
   bool announced = false;      // chat stream: role sent
   std::optional<FinishCause> cause;
   std::string engine_error;    // FinishCause::kEngineError: the engine's cause
+  // Splits tool calls from content (chat with tools, tool_choice not none, a known format).
+  std::optional<tool_calls::ToolCallStream> tool_stream;
+  size_t tool_calls_sent = 0;
   Clock::time_point first_token{}, last_token{};  // engine emission times
 };
 
@@ -121,6 +128,9 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       }
       Choice choice;
       choice.handle = std::move(handle).value();
+      if (request_.endpoint == Endpoint::kChat && !request_.tools.empty() && request_.tool_choice != ToolChoice::kNone &&
+          state_.tool_format)
+        choice.tool_stream.emplace(*state_.tool_format, request_.tools);
       choice.counts_prompt = j == 0;
       choice.total.index = static_cast<int32_t>(choices_.size());
       choices_.push_back(std::move(choice));
@@ -159,28 +169,54 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   }
   // A failed engine's requests end with an error (see finish()), not with a finish_reason.
   const bool normal_finish = update_.finish && update_.finish->cause != FinishCause::kEngineError;
+  std::optional<std::string> finish_reason;
+  if (normal_finish) finish_reason = std::string(update_.finish->reason());
+  // Tool calls: content goes on as it comes; a call's text is held until the end.
+  std::string text = update_.text;
+  std::vector<ToolCallOutput> calls;
+  if (choice.tool_stream) {
+    text = choice.tool_stream->push(update_.text);
+    if (update_.finish) {
+      tool_calls::SplitOutput rest = choice.tool_stream->finish();
+      text += rest.content;
+      if (!rest.malformed.empty())
+        spdlog::warn("request {}: the model's tool call is malformed ({}); returned as content", info_.request_id,
+                     rest.malformed);
+      for (auto& call : rest.calls)
+        calls.push_back(ToolCallOutput{"call_" + info_.request_id + "_" + std::to_string(index) + "_" +
+                                           std::to_string(choice.tool_calls_sent + calls.size()),
+                                       std::move(call)});
+      if (!calls.empty() && finish_reason) finish_reason = "tool_calls";
+    }
+  }
 
   if (request_.stream) {
     ChoiceOutput delta;
     delta.index = static_cast<int32_t>(index);
-    delta.text = update_.text;
+    delta.text = text;
+    delta.tool_calls = calls;
+    delta.tool_call_index = choice.tool_calls_sent;
     delta.tokens = update_.tokens;
     delta.logprobs = update_.logprobs;
     delta.logprobs_stride = update_.logprobs_stride;
     delta.first_delta = !choice.announced;
-    if (normal_finish) delta.finish_reason = std::string(update_.finish->reason());
-    if (!delta.text.empty() || !delta.tokens.empty() || delta.finish_reason || delta.first_delta) {
+    delta.finish_reason = finish_reason;
+    // Tokens whose text is held back (a tool call) send nothing, unless their logprobs were asked for.
+    const bool logprobs_due = request_.logprobs && !delta.tokens.empty();
+    if (!delta.text.empty() || logprobs_due || delta.finish_reason || delta.first_delta || !calls.empty()) {
       append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
                                                    choice.total.text.size(), request_.include_usage)));
       choice.announced = true;
     }
   }
   ChoiceOutput& total = choice.total;
-  total.text += update_.text;
+  total.text += text;
+  choice.tool_calls_sent += calls.size();
+  total.tool_calls.insert(total.tool_calls.end(), calls.begin(), calls.end());
   total.tokens.insert(total.tokens.end(), update_.tokens.begin(), update_.tokens.end());
   total.logprobs.insert(total.logprobs.end(), update_.logprobs.begin(), update_.logprobs.end());
   total.logprobs_stride = update_.logprobs_stride;
-  if (normal_finish) total.finish_reason = std::string(update_.finish->reason());
+  if (finish_reason) total.finish_reason = finish_reason;
 }
 
 Usage CompletionSession::total_usage() const {

@@ -81,10 +81,20 @@ nlohmann::json response_body(const ResponseIdentity& identity, const std::vector
   nlohmann::json out_choices = nlohmann::json::array();
   for (const auto& choice : choices) {
     nlohmann::json entry = {{"index", choice.index}};
-    if (chat)
+    if (chat) {
       entry["message"] = {{"role", "assistant"}, {"content", choice.text}};
-    else
+      if (!choice.tool_calls.empty()) {
+        // As OpenAI: content is null when the answer is only calls.
+        if (choice.text.empty()) entry["message"]["content"] = nullptr;
+        nlohmann::json calls = nlohmann::json::array();
+        for (const ToolCallOutput& c : choice.tool_calls)
+          calls.push_back({{"id", c.id}, {"type", "function"},
+                           {"function", {{"name", c.call.name}, {"arguments", c.call.arguments}}}});
+        entry["message"]["tool_calls"] = std::move(calls);
+      }
+    } else {
       entry["text"] = choice.text;
+    }
     entry["logprobs"] = want_logprobs ? logprobs_json(identity.endpoint, choice, tokenizer, 0) : nlohmann::json(nullptr);
     entry["finish_reason"] = finish_json(choice);
     out_choices.push_back(std::move(entry));
@@ -105,6 +115,17 @@ nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput
     nlohmann::json message = nlohmann::json::object();
     if (delta.first_delta) message["role"] = "assistant";
     if (!delta.text.empty() || !delta.finish_reason) message["content"] = delta.text;
+    if (!delta.tool_calls.empty()) {
+      // Each call whole in one delta: OpenAI's incremental format, with the
+      // arguments in a single fragment.
+      nlohmann::json calls = nlohmann::json::array();
+      for (size_t i = 0; i < delta.tool_calls.size(); ++i) {
+        const ToolCallOutput& c = delta.tool_calls[i];
+        calls.push_back({{"index", delta.tool_call_index + i}, {"id", c.id}, {"type", "function"},
+                         {"function", {{"name", c.call.name}, {"arguments", c.call.arguments}}}});
+      }
+      message["tool_calls"] = std::move(calls);
+    }
     entry["delta"] = std::move(message);
   } else {
     entry["text"] = delta.text;

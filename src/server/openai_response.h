@@ -15,6 +15,7 @@
 #include "engine/sampler.h"
 #include "server/completion_request.h"
 #include "tokenizer/tokenizer.h"
+#include "tool_calls/tool_call.h"
 
 namespace keel::server {
 
@@ -30,6 +31,12 @@ struct ResponseIdentity {
 };
 
 // One generated choice, accumulated (non-streaming) or as one delta (streaming).
+// One parsed tool call with the id the response gives it.
+struct ToolCallOutput {
+  std::string id;
+  tool_calls::ToolCall call;
+};
+
 struct ChoiceOutput {
   int32_t index = 0;
   std::string text;
@@ -38,6 +45,8 @@ struct ChoiceOutput {
   int32_t logprobs_stride = 0;
   std::optional<std::string> finish_reason;
   bool first_delta = false;            // chat streams announce the role once
+  std::vector<ToolCallOutput> tool_calls;  // chat: parsed from the output (a stream: in its last delta)
+  size_t tool_call_index = 0;          // a stream: the index of tool_calls[0] among the choice's calls
 };
 
 // Compact JSON text; invalid UTF-8 (partial tokens in logprobs) becomes U+FFFD.

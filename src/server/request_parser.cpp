@@ -5,6 +5,7 @@
 
 #include "server/json_fields.h"
 #include "server/response_format.h"
+#include "server/tool_request.h"
 
 namespace keel::server {
 namespace {
@@ -181,10 +182,6 @@ std::optional<ApiError> read_chat(const JsonFields& fields, const nlohmann::json
     out.sampling.top_logprobs = static_cast<int32_t>(*top);
   }
   if (failed(fields.read_bool("add_generation_prompt", out.add_generation_prompt), error)) return error;
-  if (const nlohmann::json* tools = fields.find("tools")) {
-    if (!tools->is_array()) return bad_request("'tools' must be an array", "tools");
-    out.template_extras["tools"] = nlohmann::ordered_json::parse(tools->dump());
-  }
   if (const nlohmann::json* kwargs = fields.find("chat_template_kwargs")) {
     if (!kwargs->is_object()) return bad_request("'chat_template_kwargs' must be an object", "chat_template_kwargs");
     for (const auto& [key, value] : kwargs->items())
@@ -260,6 +257,8 @@ ParsedRequest parse_completion_request(Endpoint endpoint, std::string_view body,
                                            : read_completion(fields, limits, request);
   if (error) return *error;
   if (auto format_error = read_response_format(json, body, request.grammar_text)) return *format_error;
+  if (endpoint == Endpoint::kChat)
+    if (auto tools_error = read_tools(json, body, request)) return *tools_error;
   return request;
 }
 

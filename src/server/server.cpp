@@ -112,6 +112,10 @@ void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_con
       spdlog::warn("the model's chat template cannot be parsed ({}); /v1/chat/completions will refuse requests",
                    parsed.error().message);
   }
+  std::string format = state.config.tool_call_parser;
+  if (format == "auto") format = files->chat_template ? std::string(tool_calls::format_for_template(*files->chat_template)) : "";
+  state.tool_format = tool_calls::make_tool_call_format(format);  // "none" or "": null
+  if (state.tool_format) spdlog::info("tool calls are parsed as {}", state.tool_format->name());
   state.engine = engine;
   state.phase.store(Phase::kServing);
 }

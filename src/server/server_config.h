@@ -27,6 +27,9 @@ struct ServerConfig {
   int32_t max_queue = 256;              // requests waiting for their first output
   double max_requests_per_second = 0;   // server-wide cap on completion requests (0 = off)
   std::string context_overflow = "error";  // chat prompts too long: "error" (400) or "truncate" (oldest turns dropped)
+  // How the model writes tool calls: "auto" (from the chat template), "none",
+  // or a format of tool_calls/tool_call_format.h (hermes, glm45, glm4, llama3_json).
+  std::string tool_call_parser = "auto";
   double queue_timeout_s = 60;          // waiting longer than this: 503
   double stall_timeout_s = 30;          // /ready fails when work is pending and no step completes
   double drain_timeout_s = 30;

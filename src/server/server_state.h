@@ -12,6 +12,7 @@
 #include "chat_template/chat_template.h"
 #include "engine/model_files.h"
 #include "server/grammar_cache.h"
+#include "tool_calls/tool_call_format.h"
 #include "server/access_log.h"
 #include "server/api_keys.h"
 #include "server/completion_request.h"
@@ -45,6 +46,7 @@ struct ServerState {
   const ModelFiles* files = nullptr;
   TestHooks test_hooks;                 // set with the engine
   std::optional<ChatTemplate> chat_template;
+  std::unique_ptr<tool_calls::ToolCallFormat> tool_format;  // null: tool calls come back as content
   int32_t max_context = 0;
   ApiKeys keys;
   std::unique_ptr<KeyLimiter> limiter;
