@@ -54,6 +54,11 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
                   "hermes (Qwen2.5/3), glm45 (GLM-4.5/4.6), glm4 (glm-4-9b-chat, GLM-4-0414), llama3_json (Llama 3.1+)")
       ->check(CLI::IsMember({"auto", "none", "hermes", "glm45", "glm4", "llama3_json"}))
       ->capture_default_str();
+  app->add_option("--reasoning-parser", s.reasoning_parser,
+                  "split a thinking model's <think>...</think> into message.reasoning_content: auto (when the chat "
+                  "template writes <think>), think, or none")
+      ->check(CLI::IsMember({"auto", "think", "none"}))
+      ->capture_default_str();
   app->add_option("--max-requests-per-second", s.max_requests_per_second,
                   "server-wide cap on completion requests per second, bursts up to one second's worth (then 429; "
                   "0 = off)")

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "server/engine_refusal.h"
 #include "server/openai_response.h"
+#include "server/reasoning_stream.h"
 #include "server/sse.h"
 #include "tool_calls/tool_call_stream.h"
 
@@ -53,6 +54,7 @@ struct Choice {
   std::string engine_error;    // FinishCause::kEngineError: the engine's cause
   // Splits tool calls from content (chat with tools, tool_choice not none, a known format).
   std::optional<tool_calls::ToolCallStream> tool_stream;
+  std::optional<ReasoningStream> reasoning;  // a thinking model's chat output (--reasoning-parser)
   size_t tool_calls_sent = 0;
   Clock::time_point first_token{}, last_token{};  // engine emission times
 };
@@ -131,6 +133,7 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       if (request_.endpoint == Endpoint::kChat && !request_.tools.empty() && request_.tool_choice != ToolChoice::kNone &&
           state_.tool_format)
         choice.tool_stream.emplace(*state_.tool_format, request_.tools);
+      if (request_.endpoint == Endpoint::kChat && state_.split_reasoning) choice.reasoning.emplace();
       choice.counts_prompt = j == 0;
       choice.total.index = static_cast<int32_t>(choices_.size());
       choices_.push_back(std::move(choice));
@@ -171,11 +174,23 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   const bool normal_finish = update_.finish && update_.finish->cause != FinishCause::kEngineError;
   std::optional<std::string> finish_reason;
   if (normal_finish) finish_reason = std::string(update_.finish->reason());
-  // Tool calls: content goes on as it comes; a call's text is held until the end.
+  // Reasoning first (<think>...</think> opens the turn), then tool calls
+  // in the answer: content goes on as it comes, a call's text is held until the end.
   std::string text = update_.text;
+  std::string reasoning;
+  if (choice.reasoning) {
+    ReasoningSplit split = choice.reasoning->push(update_.text);
+    if (update_.finish) {
+      ReasoningSplit rest = choice.reasoning->finish();
+      split.reasoning += rest.reasoning;
+      split.content += rest.content;
+    }
+    reasoning = std::move(split.reasoning);
+    text = std::move(split.content);
+  }
   std::vector<ToolCallOutput> calls;
   if (choice.tool_stream) {
-    text = choice.tool_stream->push(update_.text);
+    text = choice.tool_stream->push(text);
     if (update_.finish) {
       tool_calls::SplitOutput rest = choice.tool_stream->finish();
       text += rest.content;
@@ -194,6 +209,7 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
     ChoiceOutput delta;
     delta.index = static_cast<int32_t>(index);
     delta.text = text;
+    delta.reasoning = reasoning;
     delta.tool_calls = calls;
     delta.tool_call_index = choice.tool_calls_sent;
     delta.tokens = update_.tokens;
@@ -203,7 +219,8 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
     delta.finish_reason = finish_reason;
     // Tokens whose text is held back (a tool call) send nothing, unless their logprobs were asked for.
     const bool logprobs_due = request_.logprobs && !delta.tokens.empty();
-    if (!delta.text.empty() || logprobs_due || delta.finish_reason || delta.first_delta || !calls.empty()) {
+    if (!delta.text.empty() || !delta.reasoning.empty() || logprobs_due || delta.finish_reason || delta.first_delta ||
+        !calls.empty()) {
       append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
                                                    choice.total.text.size(), request_.include_usage)));
       choice.announced = true;
@@ -211,6 +228,8 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   }
   ChoiceOutput& total = choice.total;
   total.text += text;
+  total.split_reasoning = choice.reasoning.has_value();
+  total.reasoning += reasoning;
   choice.tool_calls_sent += calls.size();
   total.tool_calls.insert(total.tool_calls.end(), calls.begin(), calls.end());
   total.tokens.insert(total.tokens.end(), update_.tokens.begin(), update_.tokens.end());

@@ -83,6 +83,8 @@ nlohmann::json response_body(const ResponseIdentity& identity, const std::vector
     nlohmann::json entry = {{"index", choice.index}};
     if (chat) {
       entry["message"] = {{"role", "assistant"}, {"content", choice.text}};
+      if (choice.split_reasoning)
+        entry["message"]["reasoning_content"] = choice.reasoning.empty() ? nlohmann::json(nullptr) : nlohmann::json(choice.reasoning);
       if (!choice.tool_calls.empty()) {
         // As OpenAI: content is null when the answer is only calls.
         if (choice.text.empty()) entry["message"]["content"] = nullptr;
@@ -114,7 +116,8 @@ nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput
   if (chat) {
     nlohmann::json message = nlohmann::json::object();
     if (delta.first_delta) message["role"] = "assistant";
-    if (!delta.text.empty() || !delta.finish_reason) message["content"] = delta.text;
+    if (!delta.reasoning.empty()) message["reasoning_content"] = delta.reasoning;
+    if (!delta.text.empty() || (!delta.finish_reason && delta.reasoning.empty())) message["content"] = delta.text;
     if (!delta.tool_calls.empty()) {
       // Each call whole in one delta: OpenAI's incremental format, with the
       // arguments in a single fragment.

@@ -46,6 +46,8 @@ struct ChoiceOutput {
   std::optional<std::string> finish_reason;
   bool first_delta = false;            // chat streams announce the role once
   std::vector<ToolCallOutput> tool_calls;  // chat: parsed from the output (a stream: in its last delta)
+  bool split_reasoning = false;        // chat: the output is split (message.reasoning_content is present)
+  std::string reasoning;               // the reasoning part (text is then the answer only)
   size_t tool_call_index = 0;          // a stream: the index of tool_calls[0] among the choice's calls
 };
 

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "server/api_handlers.h"
 #include "server/http_server.h"
+#include "server/reasoning_stream.h"
 
 namespace keel::server {
 namespace {
@@ -116,6 +117,9 @@ void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_con
   if (format == "auto") format = files->chat_template ? std::string(tool_calls::format_for_template(*files->chat_template)) : "";
   state.tool_format = tool_calls::make_tool_call_format(format);  // "none" or "": null
   if (state.tool_format) spdlog::info("tool calls are parsed as {}", state.tool_format->name());
+  state.split_reasoning = state.config.reasoning_parser == "think" ||
+                          (state.config.reasoning_parser == "auto" && files->chat_template &&
+                           template_thinks(*files->chat_template));
   state.engine = engine;
   state.phase.store(Phase::kServing);
 }

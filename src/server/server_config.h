@@ -30,6 +30,9 @@ struct ServerConfig {
   // How the model writes tool calls: "auto" (from the chat template), "none",
   // or a format of tool_calls/tool_call_format.h (hermes, glm45, glm4, llama3_json).
   std::string tool_call_parser = "auto";
+  // Whether chat output is split into reasoning_content and content:
+  // "auto" (when the chat template writes <think>), "think", or "none".
+  std::string reasoning_parser = "auto";
   double queue_timeout_s = 60;          // waiting longer than this: 503
   double stall_timeout_s = 30;          // /ready fails when work is pending and no step completes
   double drain_timeout_s = 30;

@@ -47,6 +47,7 @@ struct ServerState {
   TestHooks test_hooks;                 // set with the engine
   std::optional<ChatTemplate> chat_template;
   std::unique_ptr<tool_calls::ToolCallFormat> tool_format;  // null: tool calls come back as content
+  bool split_reasoning = false;         // --reasoning-parser: chat output -> reasoning_content + content
   int32_t max_context = 0;
   ApiKeys keys;
   std::unique_ptr<KeyLimiter> limiter;

@@ -102,6 +102,28 @@ describe("structured output with the openai SDK", () => {
     assert.equal(answer.choices[0].finish_reason, "stop");
   });
 
+  // The tiny model's template (GLM-4.6's) thinks: its turns open with
+  // <think>...</think>. A grammar makes the random model write one, and the
+  // server splits it into reasoning_content and content, streaming too.
+  test("reasoning_content: the <think> block of a thinking template's turn", async () => {
+    const request = {
+      messages: [{ role: "user", content: "Think, then answer." }], max_tokens: 60, seed: 4,
+      response_format: { type: "grammar", grammar: 'root ::= "<think>" [a-z]{1,6} " " [a-z]{1,6} "</think>\\n" [a-z]{1,8}' },
+    };
+    const answer = await client.chat.completions.create(request);
+    const { message } = answer.choices[0];
+    assert.match(message.reasoning_content, /^[a-z]{1,6} [a-z]{1,6}$/);
+    assert.match(message.content, /^[a-z]{1,8}$/);
+    const stream = await client.chat.completions.create({ ...request, stream: true });
+    let reasoning = "", content = "";
+    for await (const chunk of stream) {
+      reasoning += chunk.choices[0]?.delta?.reasoning_content ?? "";
+      content += chunk.choices[0]?.delta?.content ?? "";
+    }
+    assert.equal(reasoning, message.reasoning_content);
+    assert.equal(content, message.content);
+  });
+
   test("an unsupported schema keyword is a 400 that names it", async () => {
     await assert.rejects(
       client.chat.completions.create({
