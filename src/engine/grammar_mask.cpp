@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 
 namespace keel {
@@ -20,13 +21,21 @@ GrammarStep mask_logits(grammar::GrammarMatcher& matcher, grammar::MatcherScratc
   for (size_t i = 0; i < kept_ends; ++i) end_logits[i] = logits[static_cast<size_t>(end_ids[i])];
   bool any = false;
   const size_t vocab = logits.size();
+  // A word of the mask at a time: most words are all allowed (inside a
+  // string) or all refused (between JSON values), so whole words are
+  // skipped or filled; mixed words visit only their refused bits.
   for (size_t w = 0; w * 64 < vocab; ++w) {
-    const uint64_t bits = scratch.allowed[w];
-    any = any || bits != 0;
-    if (bits == ~uint64_t{0}) continue;
-    const size_t end = std::min(vocab, w * 64 + 64);
-    for (size_t id = w * 64; id < end; ++id)
-      if (!((bits >> (id - w * 64)) & 1)) logits[id] = kNever;
+    const size_t first = w * 64;
+    const size_t count = std::min<size_t>(64, vocab - first);
+    const uint64_t valid = count == 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1;
+    const uint64_t refused = ~scratch.allowed[w] & valid;
+    any = any || refused != valid;
+    if (refused == 0) continue;
+    if (refused == valid) {
+      std::fill_n(logits.begin() + static_cast<std::ptrdiff_t>(first), count, kNever);
+      continue;
+    }
+    for (uint64_t bits = refused; bits != 0; bits &= bits - 1) logits[first + static_cast<size_t>(std::countr_zero(bits))] = kNever;
   }
   if (!any && !end_allowed) return complete ? GrammarStep::kComplete : GrammarStep::kStuck;
   if (end_allowed)
