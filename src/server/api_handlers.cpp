@@ -149,10 +149,7 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
                  completion.max_tokens.value_or(state.max_context - static_cast<int32_t>(prompt.ids.size()))) *
                 completion.n;
     if (auto refusal = state.limiter->admit(*caller.key_index, tokens)) {
-      RejectReason reason = refusal->reason == "rate_limit"    ? RejectReason::kRateLimit
-                            : refusal->reason == "token_limit" ? RejectReason::kTokenLimit
-                                                               : RejectReason::kConcurrencyLimit;
-      return fail(too_many_requests(refusal->message, refusal->retry_after), reason);
+      return fail(too_many_requests(refusal->message, refusal->retry_after), refusal->reason);
     }
   }
 

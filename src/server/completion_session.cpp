@@ -10,9 +10,10 @@
 #include "engine/engine.h"
 #include "server/engine_refusal.h"
 #include "server/openai_response.h"
-#include "server/reasoning_stream.h"
+#include "server/assistant_output.h"
+#include "server/engine_request_builder.h"
+#include "server/session_accounting.h"
 #include "server/sse.h"
-#include "tool_calls/tool_call_stream.h"
 
 namespace keel::server {
 namespace {
@@ -52,10 +53,7 @@ struct Choice {
   bool announced = false;      // chat stream: role sent
   std::optional<FinishCause> cause;
   std::string engine_error;    // FinishCause::kEngineError: the engine's cause
-  // Splits tool calls from content (chat with tools, tool_choice not none, a known format).
-  std::optional<tool_calls::ToolCallStream> tool_stream;
-  std::optional<ReasoningStream> reasoning;  // a thinking model's chat output (--reasoning-parser)
-  size_t tool_calls_sent = 0;
+  std::optional<AssistantOutput> output;  // chat: reasoning and tool calls split from the content
   Clock::time_point first_token{}, last_token{};  // engine emission times
 };
 
@@ -106,21 +104,9 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
   std::random_device entropy;
   for (const auto& prompt : prompts) {
     for (int32_t j = 0; j < request_.n; ++j) {
-      Request engine_request;
-      engine_request.prompt = prompt.ids;
-      const int32_t room = std::max<int32_t>(1, state_.max_context - static_cast<int32_t>(prompt.ids.size()));
-      engine_request.max_tokens = request_.max_tokens.value_or(room);
-      engine_request.min_tokens = request_.min_tokens;
-      engine_request.sampling = request_.sampling;
       // n > 1 with a seed: choice j uses seed + j, so choice 0 matches n = 1.
-      engine_request.sampling.seed = request_.seed_given
-                                         ? request_.sampling.seed + static_cast<uint64_t>(j)
-                                         : (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
-      engine_request.logprobs = request_.logprobs;
-      engine_request.stop = request_.stop;
-      engine_request.stop_token_ids = request_.stop_token_ids;
-      engine_request.ignore_eos = request_.ignore_eos;
-      engine_request.grammar = request_.grammar;
+      Request engine_request = build_engine_request(request_, prompt.ids, j, state_.max_context,
+                                                    (static_cast<uint64_t>(entropy()) << 32) ^ entropy());
       engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
       auto handle = state_.engine->submit(std::move(engine_request));
       if (!handle.ok()) {
@@ -130,10 +116,12 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       }
       Choice choice;
       choice.handle = std::move(handle).value();
-      if (request_.endpoint == Endpoint::kChat && !request_.tools.empty() && request_.tool_choice != ToolChoice::kNone &&
-          state_.tool_format)
-        choice.tool_stream.emplace(*state_.tool_format, request_.tools);
-      if (request_.endpoint == Endpoint::kChat && state_.split_reasoning) choice.reasoning.emplace();
+      if (request_.endpoint == Endpoint::kChat) {
+        const bool parse_tools = request_.tool_choice != ToolChoice::kNone;
+        choice.output.emplace(state_.split_reasoning, parse_tools ? state_.tool_format.get() : nullptr,
+                              parse_tools ? request_.tools : std::vector<tool_calls::ToolSpec>{},
+                              "call_" + info_.request_id + "_" + std::to_string(choices_.size()));
+      }
       choice.counts_prompt = j == 0;
       choice.total.index = static_cast<int32_t>(choices_.size());
       choices_.push_back(std::move(choice));
@@ -172,70 +160,49 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   }
   // A failed engine's requests end with an error (see finish()), not with a finish_reason.
   const bool normal_finish = update_.finish && update_.finish->cause != FinishCause::kEngineError;
-  std::optional<std::string> finish_reason;
-  if (normal_finish) finish_reason = std::string(update_.finish->reason());
-  // Reasoning first (<think>...</think> opens the turn), then tool calls
-  // in the answer: content goes on as it comes, a call's text is held until the end.
-  std::string text = update_.text;
-  std::string reasoning;
-  if (choice.reasoning) {
-    ReasoningSplit split = choice.reasoning->push(update_.text);
-    if (update_.finish) {
-      ReasoningSplit rest = choice.reasoning->finish();
-      split.reasoning += rest.reasoning;
-      split.content += rest.content;
-    }
-    reasoning = std::move(split.reasoning);
-    text = std::move(split.content);
-  }
-  std::vector<ToolCallOutput> calls;
-  if (choice.tool_stream) {
-    text = choice.tool_stream->push(text);
-    if (update_.finish) {
-      tool_calls::SplitOutput rest = choice.tool_stream->finish();
-      text += rest.content;
-      if (!rest.malformed.empty())
-        spdlog::warn("request {}: the model's tool call is malformed ({}); returned as content", info_.request_id,
-                     rest.malformed);
-      for (auto& call : rest.calls)
-        calls.push_back(ToolCallOutput{"call_" + info_.request_id + "_" + std::to_string(index) + "_" +
-                                           std::to_string(choice.tool_calls_sent + calls.size()),
-                                       std::move(call)});
-      if (!calls.empty() && finish_reason) finish_reason = "tool_calls";
-    }
+  std::optional<FinishReason> reason;
+  if (normal_finish) reason = finish_reason_of(update_.finish->cause);
+  OutputPiece piece;
+  if (choice.output) {
+    piece = choice.output->take(update_.text, update_.finish.has_value());
+    if (!piece.malformed.empty())
+      spdlog::warn("request {}: the model's tool call is malformed ({}); returned as content", info_.request_id,
+                   piece.malformed);
+    if (!piece.calls.empty() && reason) reason = FinishReason::kToolCalls;
+  } else {
+    piece.content = update_.text;
   }
 
   if (request_.stream) {
     ChoiceOutput delta;
     delta.index = static_cast<int32_t>(index);
-    delta.text = text;
-    delta.reasoning = reasoning;
-    delta.tool_calls = calls;
-    delta.tool_call_index = choice.tool_calls_sent;
+    delta.text = piece.content;
+    delta.reasoning = piece.reasoning;
+    delta.tool_calls = piece.calls;
+    delta.tool_call_index = choice.total.tool_calls.size();
     delta.tokens = update_.tokens;
     delta.logprobs = update_.logprobs;
     delta.logprobs_stride = update_.logprobs_stride;
     delta.first_delta = !choice.announced;
-    delta.finish_reason = finish_reason;
+    delta.finish_reason = reason;
     // Tokens whose text is held back (a tool call) send nothing, unless their logprobs were asked for.
     const bool logprobs_due = request_.logprobs && !delta.tokens.empty();
     if (!delta.text.empty() || !delta.reasoning.empty() || logprobs_due || delta.finish_reason || delta.first_delta ||
-        !calls.empty()) {
+        !piece.calls.empty()) {
       append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
                                                    choice.total.text.size(), request_.include_usage)));
       choice.announced = true;
     }
   }
   ChoiceOutput& total = choice.total;
-  total.text += text;
-  total.split_reasoning = choice.reasoning.has_value();
-  total.reasoning += reasoning;
-  choice.tool_calls_sent += calls.size();
-  total.tool_calls.insert(total.tool_calls.end(), calls.begin(), calls.end());
+  total.text += piece.content;
+  total.split_reasoning = choice.output && choice.output->splits_reasoning();
+  total.reasoning += piece.reasoning;
+  total.tool_calls.insert(total.tool_calls.end(), piece.calls.begin(), piece.calls.end());
   total.tokens.insert(total.tokens.end(), update_.tokens.begin(), update_.tokens.end());
   total.logprobs.insert(total.logprobs.end(), update_.logprobs.begin(), update_.logprobs.end());
   total.logprobs_stride = update_.logprobs_stride;
-  if (finish_reason) total.finish_reason = finish_reason;
+  if (reason) total.finish_reason = reason;
 }
 
 Usage CompletionSession::total_usage() const {
@@ -346,46 +313,18 @@ void CompletionSession::end(int status, const std::string& error) {
   if (queued_) state_.metrics.requests_queued.fetch_sub(1);
   queued_ = false;
   state_.metrics.requests_in_flight.fetch_sub(1);
-  state_.metrics.count_response(status);
-  if (info_.key_index && state_.limiter) state_.limiter->release(*info_.key_index);
 
-  const Usage usage = total_usage();
-  AccessRecord record;
-  record.request_id = info_.request_id;
-  record.method = info_.method;
-  record.path = info_.path;
-  record.key_name = info_.key_name;
-  record.status = status;
-  record.prompt_tokens = usage.prompt_tokens;
-  record.completion_tokens = usage.completion_tokens;
-  record.cached_tokens = usage.cached_tokens;
-  record.total_seconds = seconds_between(info_.arrived, now);
-  record.error = error;
-  if (first_output_ != Clock::time_point{}) record.queue_seconds = seconds_between(info_.arrived, first_output_);
-  for (const auto& choice : choices_)
-    if (choice.first_token != Clock::time_point{}) {
-      record.ttft_seconds = seconds_between(info_.arrived, choice.first_token);
-      break;
-    }
-  if (!choices_.empty() && choices_[0].cause) record.finish_reason = std::string(finish_reason(*choices_[0].cause));
-
-  if (status == 200 && !choices_.empty()) {
-    state_.metrics.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens));
-    state_.metrics.generation_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens));
-    state_.metrics.cached_tokens.fetch_add(static_cast<uint64_t>(usage.cached_tokens));
-    state_.metrics.e2e_request_latency.observe(record.total_seconds);
-  }
+  SessionOutcome outcome;
+  outcome.status = status;
+  outcome.error = error;
+  outcome.usage = total_usage();
+  outcome.ended = now;
+  outcome.first_output = first_output_;
   for (const auto& choice : choices_) {
-    if (status != 200 || !choice.cause) {
-      state_.metrics.count_finish(FinishLabel::kAbort);
-      continue;
-    }
-    std::string_view reason = finish_reason(*choice.cause);
-    state_.metrics.count_finish(reason == "stop" ? FinishLabel::kStop
-                                : reason == "length" ? FinishLabel::kLength
-                                                     : FinishLabel::kAbort);
+    if (outcome.first_token == Clock::time_point{}) outcome.first_token = choice.first_token;
+    outcome.causes.push_back(choice.cause);
   }
-  if (state_.access_log) state_.access_log->write(record);
+  account_session(state_, info_, outcome);
 }
 
 }  // namespace

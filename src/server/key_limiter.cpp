@@ -23,22 +23,22 @@ std::optional<KeyLimiter::Refusal> KeyLimiter::admit(size_t index, int64_t token
   if (index >= keys_.size()) return std::nullopt;
   KeyState& key = keys_[index];
   if (key.policy.max_concurrent > 0 && key.running >= key.policy.max_concurrent)
-    return Refusal{"concurrency_limit",
+    return Refusal{RejectReason::kConcurrencyLimit,
                    "key '" + key.policy.name + "' already has " + std::to_string(key.running) +
                        " requests running (its limit)",
                    1.0};
   if (key.requests) {
     double wait = key.requests->try_take(1.0, now);
-    if (wait > 0) return Refusal{"rate_limit", "key '" + key.policy.name + "' is over its requests per second", wait};
+    if (wait > 0) return Refusal{RejectReason::kRateLimit, "key '" + key.policy.name + "' is over its requests per second", wait};
   }
   if (key.tokens) {
     double wait = key.tokens->try_take(static_cast<double>(tokens), now);
     if (wait > 0) {
       if (key.requests) key.requests->give_back(1.0);
       if (std::isinf(wait))
-        return Refusal{"token_limit",
+        return Refusal{RejectReason::kTokenLimit,
                        "the request needs more tokens than key '" + key.policy.name + "' may use per minute", 60.0};
-      return Refusal{"token_limit", "key '" + key.policy.name + "' is over its tokens per minute", wait};
+      return Refusal{RejectReason::kTokenLimit, "key '" + key.policy.name + "' is over its tokens per minute", wait};
     }
   }
   ++key.running;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/api_keys.h"
+#include "server/server_metrics.h"
 #include "server/token_bucket.h"
 
 namespace keel::server {
@@ -20,7 +21,7 @@ class KeyLimiter {
   explicit KeyLimiter(const std::vector<KeyPolicy>& policies);
 
   struct Refusal {
-    std::string reason;       // "rate_limit", "token_limit" or "concurrency_limit" (a metric label)
+    RejectReason reason = RejectReason::kRateLimit;  // kRateLimit, kTokenLimit or kConcurrencyLimit
     std::string message;
     double retry_after = 1.0; // seconds
   };

@@ -50,13 +50,39 @@ nlohmann::json completion_logprobs(const ChoiceOutput& choice, const Tokenizer& 
 }
 
 nlohmann::json finish_json(const ChoiceOutput& choice) {
-  return choice.finish_reason ? nlohmann::json(*choice.finish_reason) : nlohmann::json(nullptr);
+  return choice.finish_reason ? nlohmann::json(finish_reason_name(*choice.finish_reason)) : nlohmann::json(nullptr);
 }
 
 }  // namespace
 
 std::string dump_json(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string_view finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kToolCalls: return "tool_calls";
+    case FinishReason::kAbort: return "abort";
+  }
+  return "abort";
+}
+
+FinishReason finish_reason_of(FinishCause cause) {
+  switch (cause) {
+    case FinishCause::kEndOfGeneration:
+    case FinishCause::kStopTokenId:
+    case FinishCause::kStopString:
+    case FinishCause::kGrammarComplete: return FinishReason::kStop;
+    case FinishCause::kMaxTokens:
+    case FinishCause::kContextFull: return FinishReason::kLength;
+    case FinishCause::kCancelled:
+    case FinishCause::kDeadline:
+    case FinishCause::kShutdown:
+    case FinishCause::kEngineError: return FinishReason::kAbort;
+  }
+  return FinishReason::kAbort;
 }
 
 nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages) {

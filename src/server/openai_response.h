@@ -31,6 +31,13 @@ struct ResponseIdentity {
 };
 
 // One generated choice, accumulated (non-streaming) or as one delta (streaming).
+// The finish_reason a choice reports: OpenAI's, and abort (cancelled,
+// expired, shut down) as vLLM reports it.
+enum class FinishReason : uint8_t { kStop, kLength, kToolCalls, kAbort };
+std::string_view finish_reason_name(FinishReason reason);
+// A finished engine request's reason (tool calls are the session's to add).
+FinishReason finish_reason_of(FinishCause cause);
+
 // One parsed tool call with the id the response gives it.
 struct ToolCallOutput {
   std::string id;
@@ -43,7 +50,7 @@ struct ChoiceOutput {
   std::vector<int32_t> tokens;
   std::vector<TokenLogprob> logprobs;  // [tokens × stride] as the engine reports them
   int32_t logprobs_stride = 0;
-  std::optional<std::string> finish_reason;
+  std::optional<FinishReason> finish_reason;
   bool first_delta = false;            // chat streams announce the role once
   std::vector<ToolCallOutput> tool_calls;  // chat: parsed from the output (a stream: in its last delta)
   bool split_reasoning = false;        // chat: the output is split (message.reasoning_content is present)

@@ -65,14 +65,14 @@ TEST(KeyLimiterTest, ConcurrencyAndRate) {
   EXPECT_FALSE(limiter.admit(0, 10));
   auto refused = limiter.admit(0, 10);
   ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->reason, "concurrency_limit");
+  EXPECT_EQ(refused->reason, RejectReason::kConcurrencyLimit);
   limiter.release(0);
   EXPECT_FALSE(limiter.admit(0, 10));
   auto now = TokenBucket::Clock::now();
   EXPECT_FALSE(limiter.admit(1, 1, now));
   auto rate = limiter.admit(1, 1, now);
   ASSERT_TRUE(rate);
-  EXPECT_EQ(rate->reason, "rate_limit");
+  EXPECT_EQ(rate->reason, RejectReason::kRateLimit);
   EXPECT_GT(rate->retry_after, 0.0);
 }
 
