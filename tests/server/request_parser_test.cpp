@@ -2,6 +2,8 @@
 // naming the field; well-formed bodies come out normalised.
 #include <gtest/gtest.h>
 
+#include "grammar/gbnf_parser.h"
+#include "grammar/grammar_matcher.h"
 #include "server/request_parser.h"
 
 namespace keel::server {
@@ -112,6 +114,87 @@ TEST(RequestParser, NestingDepthIsBounded) {
   // ... while brackets inside strings (escaped quotes included) do not count.
   const std::string in_string = "{\"prompt\": \"\\\"" + std::string(100, '[') + "\"}";
   EXPECT_TRUE(std::holds_alternative<nlohmann::json>(parse_json_object(in_string))) << in_string;
+}
+
+}  // namespace
+}  // namespace keel::server
+
+namespace keel::server {
+namespace {
+
+CompletionRequest chat_ok(const std::string& body) {
+  auto parsed = parse_completion_request(Endpoint::kChat, body, RequestLimits{});
+  EXPECT_TRUE(std::holds_alternative<CompletionRequest>(parsed))
+      << (std::holds_alternative<ApiError>(parsed) ? std::get<ApiError>(parsed).message : "") << "\n" << body;
+  return std::holds_alternative<CompletionRequest>(parsed) ? std::get<CompletionRequest>(parsed) : CompletionRequest{};
+}
+
+// Issue 15: tools keep the client's key order (templates render them as
+// transformers does); tool_choice and response_format are checked.
+TEST(RequestParser, ToolsAndToolChoice) {
+  const auto r = chat_ok(R"({"messages":[{"role":"user","content":"x"}],
+      "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"z":{},"a":{}}}}}],
+      "tool_choice":{"type":"function","function":{"name":"f"}},"parallel_tool_calls":false})");
+  ASSERT_EQ(r.tools.size(), 1u);
+  EXPECT_EQ(r.tools[0].name, "f");
+  EXPECT_EQ(r.tools[0].parameters["properties"].begin().key(), "z");  // not sorted
+  EXPECT_EQ(r.template_extras["tools"][0]["type"], "function");
+  EXPECT_EQ(r.tool_choice, ToolChoice::kNamed);
+  EXPECT_FALSE(r.parallel_tool_calls);
+
+  const std::string ask = R"({"messages":[{"role":"user","content":"x"}],)";
+  const std::string tools = R"("tools":[{"type":"function","function":{"name":"f"}}],)";
+  EXPECT_EQ(chat_error(ask + tools + R"("tool_choice":{"type":"function","function":{"name":"g"}}})").param, "tool_choice");
+  EXPECT_EQ(chat_error(ask + R"("tool_choice":"required"})").param, "tool_choice");
+  EXPECT_EQ(chat_error(ask + tools + R"("tool_choice":"always"})").param, "tool_choice");
+  EXPECT_EQ(chat_error(ask + R"("tools":[{"type":"function","function":{}}]})").param, "tools[0].function.name");
+  EXPECT_EQ(chat_error(ask + R"("tools":[{"type":"retrieval"}]})").param, "tools[0]");
+  EXPECT_EQ(chat_error(ask + tools + R"("parallel_tool_calls":1})").param, "parallel_tool_calls");
+}
+
+TEST(RequestParser, ResponseFormat) {
+  const std::string ask = R"({"messages":[{"role":"user","content":"x"}],)";
+  EXPECT_TRUE(chat_ok(ask + R"("response_format":{"type":"text"}})").grammar_text.empty());
+  EXPECT_NE(chat_ok(ask + R"("response_format":{"type":"json_object"}})").grammar_text.find("json-object"), std::string::npos);
+  // The schema's properties in the client's order: "b" before "a".
+  const std::string gbnf = chat_ok(ask + R"("response_format":{"type":"json_schema","json_schema":{"name":"s",
+      "schema":{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}},"required":["b","a"]}}}})")
+                               .grammar_text;
+  std::vector<std::string> bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(std::string(1, static_cast<char>(b)));
+  const auto grammar = grammar::CompiledGrammar::compile(grammar::parse_gbnf(gbnf).value(),
+                                                         std::make_shared<grammar::Vocabulary>(bytes)).value();
+  const auto matches = [&](const std::string& text) {
+    grammar::GrammarMatcher matcher(grammar);
+    grammar::MatcherScratch scratch(256, 1);
+    for (const char c : text)
+      if (!matcher.accept(std::string(1, c), scratch)) return false;
+    return matcher.can_end();
+  };
+  EXPECT_TRUE(matches(R"({"b": "x", "a": 1})"));
+  EXPECT_FALSE(matches(R"({"a": 1, "b": "x"})"));
+  EXPECT_EQ(chat_ok(ask + R"("response_format":{"type":"grammar","grammar":"root ::= \"a\""}})").grammar_text,
+            "root ::= \"a\"");
+  for (const char* bad : {R"("response_format":"json"})", R"("response_format":{"type":"xml"}})",
+                          R"("response_format":{"type":"json_schema"}})",
+                          R"("response_format":{"type":"json_schema","json_schema":{"schema":{"type":"string","pattern":"a"}}}})",
+                          R"("response_format":{"type":"grammar","grammar":""}})"}) {
+    const ApiError error = chat_error(ask + bad);
+    EXPECT_EQ(error.status, 400) << bad;
+    EXPECT_EQ(error.param, "response_format") << bad;
+  }
+}
+
+// OpenAI clients send a call's arguments as a JSON string; the templates get the object.
+TEST(RequestParser, ToolCallArgumentsReachTheTemplateAsObjects) {
+  const auto r = chat_ok(R"({"messages":[{"role":"user","content":"x"},
+      {"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function",
+        "function":{"name":"f","arguments":"{\"z\": 1, \"a\": [2]}"}}]},
+      {"role":"tool","tool_call_id":"c","content":"ok"}]})");
+  const auto& arguments = r.messages[1]["tool_calls"][0]["function"]["arguments"];
+  ASSERT_TRUE(arguments.is_object());
+  EXPECT_EQ(arguments.begin().key(), "z");
+  EXPECT_EQ(arguments["a"][0], 2);
 }
 
 }  // namespace
