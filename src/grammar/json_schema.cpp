@@ -1,5 +1,7 @@
 #include "grammar/json_schema.h"
 
+#include "grammar/gbnf_literal.h"
+
 #include <map>
 #include <set>
 
@@ -19,26 +21,6 @@ json-member ::= json-string ws ":" ws json-value ws
 json-object ::= "{" ws ( json-member ( "," ws json-member )* )? "}"
 json-array ::= "[" ws ( json-value ws ( "," ws json-value ws )* )? "]"
 )";
-
-// `bytes` as a GBNF literal.
-std::string literal(const std::string& bytes) {
-  std::string out = "\"";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (b < 0x20 || b == 0x7F) {
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 15];
-    } else {
-      out += c;  // UTF-8 passes through: the parser reads it as characters
-    }
-  }
-  return out + "\"";
-}
 
 const std::set<std::string>& annotations() {
   static const std::set<std::string> keys = {"title", "description", "default", "examples", "$schema", "$id", "$comment"};
@@ -105,10 +87,10 @@ class SchemaCompiler {
     if (const auto values = schema.find("enum"); values != schema.end()) {
       if (!values->is_array() || values->empty()) return refuse(path, "has an 'enum' that is not a non-empty array");
       std::string body;
-      for (size_t i = 0; i < values->size(); ++i) body += (i ? " | " : "") + literal((*values)[i].dump());
+      for (size_t i = 0; i < values->size(); ++i) body += (i ? " | " : "") + gbnf_literal((*values)[i].dump());
       return new_rule(body);
     }
-    if (const auto value = schema.find("const"); value != schema.end()) return new_rule(literal(value->dump()));
+    if (const auto value = schema.find("const"); value != schema.end()) return new_rule(gbnf_literal(value->dump()));
 
     std::vector<std::string> types;
     if (const auto type = schema.find("type"); type != schema.end()) {
@@ -236,7 +218,7 @@ class SchemaCompiler {
     std::vector<bool> is_required;
     for (const auto& [name, property] : properties->items()) {
       KEEL_ASSIGN_OR_RETURN(const std::string value, visit(property, path + "/properties/" + name, depth + 1));
-      members.push_back(literal(nlohmann::ordered_json(name).dump()) + " ws \":\" ws " + value + " ws");
+      members.push_back(gbnf_literal(nlohmann::ordered_json(name).dump()) + " ws \":\" ws " + value + " ws");
       is_required.push_back(required.contains(name));
     }
     const size_t n = members.size();

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "core/json_text_scanner.h"
 #include "server/json_fields.h"
 #include "server/response_format.h"
 #include "server/tool_request.h"
@@ -211,21 +212,9 @@ std::optional<ApiError> read_completion(const JsonFields& fields, const RequestL
 // body of four million '[' would overflow the stack there. Brackets inside
 // strings do not count.
 bool nests_deeper_than(std::string_view body, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
+  JsonTextScanner scanner;
+  for (const char c : body)
+    if (scanner.push(c) && scanner.depth() > limit) return true;
   return false;
 }
 

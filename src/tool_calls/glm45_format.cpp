@@ -12,11 +12,10 @@ constexpr std::string_view kClose = "</tool_call>";
 constexpr std::string_view kKey = "<arg_key>", kKeyEnd = "</arg_key>";
 constexpr std::string_view kValue = "<arg_value>", kValueEnd = "</arg_value>";
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_json_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_json_space(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -60,7 +59,7 @@ Result<SplitOutput> Glm45Format::parse(std::string_view text, std::span<const To
   SplitOutput out;
   size_t at = 0;
   while (true) {
-    while (at < text.size() && is_space(text[at])) ++at;
+    while (at < text.size() && is_json_space(text[at])) ++at;
     if (text.substr(at, kOpen.size()) != kOpen) break;
     const size_t close = text.find(kClose, at);
     if (close == std::string_view::npos) return Error{"a <tool_call> without its </tool_call>"};

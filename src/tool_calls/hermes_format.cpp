@@ -6,7 +6,6 @@ namespace {
 constexpr std::string_view kOpen = "<tool_call>";
 constexpr std::string_view kClose = "</tool_call>";
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
 }  // namespace
 
@@ -16,14 +15,14 @@ Result<SplitOutput> HermesFormat::parse(std::string_view text, std::span<const T
   SplitOutput out;
   size_t at = 0;
   while (true) {
-    while (at < text.size() && is_space(text[at])) ++at;
+    while (at < text.size() && is_json_space(text[at])) ++at;
     if (text.substr(at, kOpen.size()) != kOpen) break;
     const size_t body = at + kOpen.size();
     // The close tag after the whole object (a string inside may hold one).
     const size_t length = json_object_length(text.substr(body));
     if (length == std::string_view::npos) return Error{"a <tool_call> whose body is not a JSON object"};
     size_t close = body + length;
-    while (close < text.size() && is_space(text[close])) ++close;
+    while (close < text.size() && is_json_space(text[close])) ++close;
     if (text.substr(close, kClose.size()) != kClose) return Error{"a <tool_call> without its </tool_call>"};
     const auto call = nlohmann::ordered_json::parse(text.substr(body, length), nullptr, false);
     if (call.is_discarded() || !call.is_object()) return Error{"a <tool_call> whose body is not a JSON object"};

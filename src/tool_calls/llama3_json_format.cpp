@@ -1,15 +1,12 @@
 #include "tool_calls/llama3_json_format.h"
 
+#include "core/json_text_scanner.h"
+
 namespace keel::tool_calls {
-namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
-
-}  // namespace
 
 size_t Llama3JsonFormat::find_start(std::string_view text, std::span<const ToolSpec>) const {
   size_t at = 0;
-  while (at < text.size() && is_space(text[at])) ++at;
+  while (at < text.size() && is_json_space(text[at])) ++at;
   if (at == text.size()) return 0;  // only whitespace so far: a call may follow
   return text[at] == '{' ? 0 : std::string_view::npos;
 }
@@ -19,25 +16,13 @@ Result<SplitOutput> Llama3JsonFormat::parse(std::string_view text, std::span<con
   // nlohmann reads one value and reports where it stopped through a sax
   // parser only; simpler: split at top-level ';' outside strings.
   std::vector<std::string_view> parts;
-  size_t depth = 0, start = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    } else if (c == ';' && depth == 0) {
+  size_t start = 0;
+  JsonTextScanner scanner;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (scanner.push(text[i]) && text[i] == ';' && scanner.depth() == 0) {
       parts.push_back(text.substr(start, i - start));
       start = i + 1;
     }
-  }
   parts.push_back(text.substr(start));
   for (const std::string_view part : parts) {
     const auto call = nlohmann::ordered_json::parse(part, nullptr, false);

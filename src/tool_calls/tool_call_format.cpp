@@ -1,5 +1,7 @@
 #include "tool_calls/tool_call_format.h"
 
+#include "core/json_text_scanner.h"
+
 #include "tool_calls/glm45_format.h"
 #include "tool_calls/glm4_format.h"
 #include "tool_calls/hermes_format.h"
@@ -26,25 +28,6 @@ std::string_view format_for_template(std::string_view chat_template) {
   return "";
 }
 
-std::string gbnf_literal(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "\"";
-  for (const char c : value) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (b < 0x20 || b == 0x7F) {
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 int find_tool(std::span<const ToolSpec> tools, std::string_view name) {
   for (size_t i = 0; i < tools.size(); ++i)
     if (tools[i].name == name) return static_cast<int>(i);
@@ -61,25 +44,14 @@ size_t find_marker(std::string_view text, std::string_view marker) {
 
 size_t json_object_length(std::string_view text) {
   size_t i = 0;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+  while (i < text.size() && is_json_space(text[i])) ++i;
   if (i == text.size() || text[i] != '{') return std::string_view::npos;
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      ++depth;
-    } else if (c == '}' && --depth == 0) {
-      return i + 1;
-    }
-  }
+  JsonTextScanner scanner;
+  for (; i < text.size(); ++i)
+    if (scanner.push(text[i]) && scanner.depth() == 0) return i + 1;
   return std::string_view::npos;
 }
+
+bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
 }  // namespace keel::tool_calls

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "grammar/gbnf_literal.h"
 #include "tool_calls/tool_call.h"
 
 namespace keel::tool_calls {
@@ -54,8 +55,8 @@ std::vector<std::string_view> format_names();
 std::string_view format_for_template(std::string_view chat_template);
 
 // Helpers shared by the formats.
-// `value` as a GBNF literal.
-std::string gbnf_literal(std::string_view value);
+using grammar::gbnf_literal;
+bool is_json_space(char c);
 // The index of the tool called `name`, or -1.
 int find_tool(std::span<const ToolSpec> tools, std::string_view name);
 // Where `marker`, or a prefix of it that ends `text`, begins; npos if neither.
