@@ -31,10 +31,12 @@ CORPUS_EXAMPLES = 200_000
 def corpus() -> list[str]:
     rng = random.Random(CORPUS_SEED)
     lines = list(chat_format._SYSTEM_PROMPTS)
+    lines += [chat_format.tojson(tasks.WEATHER_TOOL["function"])]
     for _ in range(CORPUS_EXAMPLES):
         example = tasks.draw(rng)
         lines.append(example.question)
         lines.append(example.answer)
+        lines += [message["content"] for message in example.after if message.get("content")]
     return [re.sub(r"(?<=\d)(?=\d)", " ", line) for line in lines]
 
 

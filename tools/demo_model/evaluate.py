@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Exact-match accuracy of a keel model on the demo model's held-out questions.
 
-Each question of heldout.jsonl is asked as one user message with greedy
+Each question of heldout.jsonl is asked as one user message (with the
+row's tools, and the turns after it: a tool call and its result) with greedy
 decoding, through `keel serve`'s /v1/chat/completions when the keel binary has
 a `serve` command (--via auto), or through `keel run --chat` otherwise. The
-reply must equal the expected answer exactly (surrounding whitespace aside).
+reply must equal the expected answer exactly (surrounding whitespace aside);
+a reply that is a tool call counts as `NAME\nARGUMENTS-JSON`, the GLM-4
+format the model writes, so that it compares with the expected call.
 Prints accuracy per task family and overall; exits 1 when below --min-overall
 or --min-task (so CTest can gate on it).
 
@@ -26,8 +29,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chat_format  # noqa: E402  (the conversations a held-out row is asked with)
+
 HERE = Path(__file__).resolve().parent
-MAX_TOKENS = 32
+MAX_TOKENS = 48
 SERVED_NAME = "keel-demo"
 
 
@@ -84,13 +90,21 @@ class Server:
         self.close()
         raise RuntimeError("keel serve did not come up within 120 s")
 
-    def ask(self, question: str) -> str:
-        body = json.dumps({"model": SERVED_NAME, "messages": [{"role": "user", "content": question}],
-                           "temperature": 0, "max_tokens": MAX_TOKENS}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions", data=body,
+    def ask(self, row: dict) -> str:
+        messages, tools = chat_format.evaluation_conversation(row)
+        request_body = {"model": SERVED_NAME, "messages": messages, "temperature": 0, "max_tokens": MAX_TOKENS}
+        if tools:
+            request_body["tools"] = tools
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions",
+                                         data=json.dumps(request_body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())["choices"][0]["message"]["content"]
+            message = json.loads(response.read())["choices"][0]["message"]
+        calls = message.get("tool_calls") or []
+        if calls:  # as the model wrote it: NAME, newline, the arguments as JSON
+            return "\n".join(f"{c['function']['name']}\n{json.dumps(json.loads(c['function']['arguments']))}"
+                             for c in calls)
+        return message["content"] or ""
 
     def close(self) -> None:
         self.process.terminate()
@@ -134,7 +148,7 @@ def main() -> int:
         server = Server(args.keel, args.model)
         try:
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-                replies = list(pool.map(server.ask, [row["question"] for row in rows]))
+                replies = list(pool.map(server.ask, rows))
         finally:
             server.close()
     else:

@@ -39,8 +39,12 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "heldout.jsonl"
     with out.open("w", encoding="utf-8") as f:
         for e in held_out_examples():
-            f.write(json.dumps({"task": e.task, "question": e.question, "answer": e.answer,
-                                "key": e.key}, ensure_ascii=False) + "\n")
+            row = {"task": e.task, "question": e.question, "answer": e.answer, "key": e.key}
+            if e.tools:
+                row["tools"] = e.tools
+            if e.after:
+                row["after"] = e.after
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {out}")
 
 

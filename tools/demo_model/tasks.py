@@ -14,11 +14,21 @@ Operand ranges (what the shipped model is trained and evaluated on):
   weekday  the day after a given weekday
   capital  the capital of one of 40 countries
   convert  unit conversion with an integer factor, quantity 1..20
+  tool_call    with a get_weather tool offered, a weather question is answered by a call
+               in the GLM-4 format: the function's name, then its arguments as JSON
+  tool_answer  the call and the tool's result (temperature -20..40, one of 6 skies) are in
+               the conversation; the answer states them
+  json     the name and capital of one of the 40 countries as a JSON object
+
+Tool conversations carry their tools (OpenAI function tools) and, for
+tool_answer, the turns after the question: the assistant's call and the
+tool's result.
 """
 from __future__ import annotations
 
+import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 
@@ -28,6 +38,8 @@ class Example:
     question: str
     answer: str
     key: tuple  # the problem itself, independent of phrasing (used to keep held-out draws out of training)
+    tools: list = field(default_factory=list, compare=False)  # OpenAI function tools offered with the question
+    after: list = field(default_factory=list, compare=False)  # messages after the question (a call, its result)
 
 
 def _number_with_digits(rng: random.Random, max_digits: int) -> int:
@@ -177,20 +189,74 @@ def convert(rng: random.Random) -> Example:
     return Example("convert", question, str(n * factor), ("convert", source, n))
 
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+SKIES = ["clear", "cloudy", "rainy", "snowy", "windy", "foggy"]
+
+
+def weather_call(city: str) -> str:
+    """The GLM-4 format of a call: the name, a newline, the arguments as the template's tojson writes them."""
+    return "get_weather\n" + json.dumps({"city": city})
+
+
+def _weather_question(rng: random.Random, city: str) -> str:
+    return rng.choice([
+        "What is the weather in {c}?", "What's the weather like in {c}?", "How is the weather in {c} today?",
+        "Is it cold in {c}?", "Tell me the weather in {c}.", "What is the temperature in {c}?",
+    ]).format(c=city)
+
+
+def tool_call(rng: random.Random) -> Example:
+    city = rng.choice(sorted(CAPITALS.values()))
+    return Example("tool_call", _weather_question(rng, city), weather_call(city), ("tool_call", city),
+                   tools=[WEATHER_TOOL])
+
+
+def tool_answer(rng: random.Random) -> Example:
+    city = rng.choice(sorted(CAPITALS.values()))
+    temperature, sky = rng.randint(-20, 40), rng.choice(SKIES)
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": json.dumps({"city": city})}}
+    result = json.dumps({"city": city, "temperature": temperature, "sky": sky})
+    after = [{"role": "assistant", "content": None, "tool_calls": [call]},
+             {"role": "tool", "tool_call_id": "call_1", "content": result}]
+    answer = f"It is {temperature} degrees and {sky} in {city}."
+    return Example("tool_answer", _weather_question(rng, city), answer, ("tool_answer", city, temperature, sky),
+                   tools=[WEATHER_TOOL], after=after)
+
+
+def as_json(rng: random.Random) -> Example:
+    country = rng.choice(sorted(CAPITALS))
+    question = rng.choice([
+        "Give the name and capital of {c} as JSON.", "Answer in JSON: the capital of {c}.",
+        "Return {c} and its capital as a JSON object.", "As JSON, what is the capital of {c}?",
+        "Write a JSON object with the name and capital of {c}.",
+    ]).format(c=country)
+    answer = json.dumps({"name": country, "capital": CAPITALS[country]})
+    return Example("json", question, answer, ("json", country))
+
+
 TASKS: dict[str, Callable[[random.Random], Example]] = {
     "add": add, "mul": mul, "reverse": reverse, "sort": sort,
     "count": count, "weekday": weekday, "capital": capital, "convert": convert,
+    "tool_call": tool_call, "tool_answer": tool_answer, "json": as_json,
 }
 
-# Training mix: the harder families (arithmetic, letter counting) get more draws.
+# Training mix: the harder families (arithmetic, letter counting, reading a tool's result) get more draws.
 TRAINING_WEIGHTS = {"add": 4, "mul": 3, "reverse": 2, "sort": 2, "count": 3, "weekday": 1, "capital": 1,
-                    "convert": 2}
+                    "convert": 2, "tool_call": 1, "tool_answer": 2, "json": 1}
 
 # Families whose problem space is large enough that held-out problems can be
 # kept out of training entirely. The others are small tables (40 capitals, 7
 # days, 1,568 products, ...) that training necessarily covers; their held-out
 # draws differ in phrasing and sampling, not in the underlying fact.
-HELD_OUT_EXCLUDED_FROM_TRAINING = ("add", "reverse", "sort")
+HELD_OUT_EXCLUDED_FROM_TRAINING = ("add", "reverse", "sort", "tool_answer")
 
 
 def draw(rng: random.Random) -> Example:

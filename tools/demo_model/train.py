@@ -81,8 +81,8 @@ class ExampleBatches(torch.utils.data.IterableDataset):
                 example = tasks.draw(rng)
                 if example.key in self.excluded_keys:
                     continue
-                messages = chat_format.training_conversation(rng, example)
-                prompts.append(chat_format.render(messages, add_generation_prompt=True))
+                messages, tools = chat_format.training_conversation(rng, example)
+                prompts.append(chat_format.render(messages, add_generation_prompt=True, tools=tools))
                 answers.append(example.answer + chat_format.END_OF_ANSWER)
             yield self._pad([p.ids for p in tokenizer.encode_batch(prompts)],
                             [a.ids for a in tokenizer.encode_batch(answers)])
@@ -121,11 +121,14 @@ def learning_rate(step: int, total_steps: int) -> float:
 
 
 @torch.no_grad()
-def greedy_answers(model, tokenizer, questions: list[str], end_id: int, max_new_tokens: int = 24) -> list[str]:
+def greedy_answers(model, tokenizer, rows: list[dict], end_id: int, max_new_tokens: int = 40) -> list[str]:
     """Greedy decoding in float32, prompts grouped by length so no padding is needed."""
     model.eval()
-    prompts = [tokenizer.encode(chat_format.render([{"role": "user", "content": q}], True)).ids for q in questions]
-    answers: list[str] = [""] * len(questions)
+    prompts = []
+    for row in rows:
+        messages, tools = chat_format.evaluation_conversation(row)
+        prompts.append(tokenizer.encode(chat_format.render(messages, True, tools)).ids)
+    answers: list[str] = [""] * len(rows)
     by_length: dict[int, list[int]] = {}
     for index, prompt in enumerate(prompts):
         by_length.setdefault(len(prompt), []).append(index)
@@ -247,7 +250,7 @@ def main() -> None:
     log(f"trained {step} steps ({step * BATCH_SIZE:,} examples) in {train_seconds:.0f}s")
 
     torch.backends.cuda.matmul.allow_tf32 = False  # evaluation and reference logits in full float32
-    answers = greedy_answers(model, tokenizer, [row["question"] for row in held_out], end_id)
+    answers = greedy_answers(model, tokenizer, held_out, end_id)
     accuracy = accuracy_by_task(held_out, answers)
     log("held-out exact match (PyTorch, float32, greedy): "
         + ", ".join(f"{task} {value:.3f}" for task, value in accuracy.items()))

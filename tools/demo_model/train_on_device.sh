@@ -9,7 +9,7 @@ set -o pipefail
 export PYTHONUNBUFFERED=1
 cd tools/demo_model || exit 1
 nvidia-smi -L
-python3 train.py --out /tmp/demo --train-seconds 360 > "$OUT/train.log" 2>&1
+python3 train.py --out /tmp/demo --train-seconds 400 > "$OUT/train.log" 2>&1
 rc=$?
 cp /tmp/demo/training.json /tmp/demo/heldout_answers.jsonl /tmp/demo/reference_logits.f32 "$OUT/" 2>/dev/null
 if [ -d /tmp/demo/hf ]; then tar czf - -C /tmp/demo hf | split -b 15m - "$OUT/hf.tgz.part-"; fi
