@@ -134,6 +134,7 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
                               tools ? "tool_choice" : "response_format"));
     }
     completion.grammar = std::move(compiled).value();
+    state.metrics.constrained_requests.fetch_add(1);
   }
   auto& prepared = std::get<std::vector<PreparedPrompt>>(prompts);
 
@@ -223,6 +224,8 @@ HttpResponse handle_metrics(const ServerState& state) {
     inputs.engine = &stats;
   }
   inputs.server = &state.metrics;
+  inputs.grammar_compiles = state.grammars.compiles();
+  inputs.grammar_cache_hits = state.grammars.hits();
   inputs.process = read_process_stats();
   inputs.version = KEEL_SERVER_VERSION;
   inputs.model_name = state.model_name;

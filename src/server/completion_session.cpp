@@ -165,6 +165,8 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   OutputPiece piece;
   if (choice.output) {
     piece = choice.output->take(update_.text, update_.finish.has_value());
+    state_.metrics.tool_calls.fetch_add(piece.calls.size());
+    if (!piece.malformed.empty()) state_.metrics.malformed_tool_calls.fetch_add(1);
     if (!piece.malformed.empty())
       spdlog::warn("request {}: the model's tool call is malformed ({}); returned as content", info_.request_id,
                    piece.malformed);

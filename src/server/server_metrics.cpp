@@ -109,6 +109,14 @@ void render_server(PrometheusWriter& w, const ServerMetrics& s) {
     w.sample("keel:requests_rejected_total", static_cast<double>(s.rejections(reason)),
              "reason=\"" + std::string(reject_reason_label(reason)) + "\"");
   }
+  w.family("keel:constrained_requests_total", "counter",
+           "Completion requests whose output a grammar held (response_format, tool_choice required or named).");
+  w.sample("keel:constrained_requests_total", static_cast<double>(s.constrained_requests.load()));
+  w.family("keel:tool_calls_total", "counter", "Tool calls parsed from outputs and returned as tool_calls.");
+  w.sample("keel:tool_calls_total", static_cast<double>(s.tool_calls.load()));
+  w.family("keel:tool_calls_malformed_total", "counter",
+           "Outputs that began a tool call but were not one (returned as content).");
+  w.sample("keel:tool_calls_malformed_total", static_cast<double>(s.malformed_tool_calls.load()));
   w.family("keel:http_connections_open", "gauge", "Open client connections.");
   w.sample("keel:http_connections_open", static_cast<double>(s.open_connections.load()));
   w.family("keel:requests_in_flight", "gauge", "Completion requests accepted and not yet answered.");
@@ -121,6 +129,10 @@ std::string render_metrics(const MetricsInputs& inputs) {
   PrometheusWriter w;
   if (inputs.engine) render_engine(w, *inputs.engine);
   if (inputs.server) render_server(w, *inputs.server);
+  w.family("keel:grammar_compiles_total", "counter", "Grammars compiled against the vocabulary (cache misses).");
+  w.sample("keel:grammar_compiles_total", static_cast<double>(inputs.grammar_compiles));
+  w.family("keel:grammar_cache_hits_total", "counter", "Requests whose grammar was found compiled.");
+  w.sample("keel:grammar_cache_hits_total", static_cast<double>(inputs.grammar_cache_hits));
   w.family("keel:ready", "gauge", "1 when /ready answers 200.");
   w.sample("keel:ready", inputs.ready ? 1 : 0);
   w.family("keel:build_info", "gauge", "Build information; the value is always 1.");

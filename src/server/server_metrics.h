@@ -38,6 +38,9 @@ class ServerMetrics {
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> requests_in_flight{0};     // accepted completions not yet answered
   std::atomic<int64_t> requests_queued{0};        // ... of which no output has arrived yet
+  std::atomic<uint64_t> constrained_requests{0};  // with a grammar (response_format, forced tool calls)
+  std::atomic<uint64_t> tool_calls{0};            // calls parsed from outputs and returned
+  std::atomic<uint64_t> malformed_tool_calls{0};  // outputs that began a call but were not one
 
   void count_rejection(RejectReason reason) { rejections_[static_cast<size_t>(reason)].fetch_add(1); }
   void count_finish(FinishLabel label) { finishes_[static_cast<size_t>(label)].fetch_add(1); }
@@ -60,6 +63,8 @@ class ServerMetrics {
 struct MetricsInputs {
   const EngineStats* engine = nullptr;  // null while the model loads
   const ServerMetrics* server = nullptr;
+  uint64_t grammar_compiles = 0;        // GrammarCache: grammars compiled ...
+  uint64_t grammar_cache_hits = 0;      // ... and found compiled
   ProcessStats process;
   std::string version;
   std::string model_name;

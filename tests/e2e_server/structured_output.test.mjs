@@ -44,7 +44,16 @@ describe("structured output with the openai SDK", () => {
   });
 
   after(async () => {
-    assert.equal(await stopServer(server.child), 0);
+    // The grammar cache's counters: one schema sent 100 times is compiled once.
+    let metrics = "";
+    try {
+      metrics = await (await fetch(client.baseURL.replace(/\/v1$/, "") + "/metrics")).text();
+    } finally {
+      assert.equal(await stopServer(server.child), 0);
+    }
+    const value = (name) => Number(metrics.match(new RegExp("^" + name + " (\\S+)$", "m"))?.[1]);
+    assert.ok(value("keel:grammar_cache_hits_total") >= 99, metrics);
+    assert.ok(value("keel:constrained_requests_total") >= 101);
   });
 
   test("json_schema: 100 of 100 answers validate (ajv)", async () => {

@@ -57,7 +57,13 @@ describe("tool calls with the openai SDK", () => {
   });
 
   after(async () => {
-    assert.equal(await stopServer(server.child), 0);
+    let metrics = "";
+    try {
+      metrics = await (await fetch(client.baseURL.replace(/\/v1$/, "") + "/metrics")).text();
+    } finally {
+      assert.equal(await stopServer(server.child), 0);
+    }
+    assert.ok(Number(metrics.match(/^keel:tool_calls_total (\S+)$/m)?.[1]) >= 14, metrics);
     rmSync(directory, { recursive: true, force: true });
   });
 
