@@ -8,8 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "chat_template/chat_template.h"
+#include "core/read_file.h"
 #include "engine/model_files.h"
 #include "engine/single_request.h"
+#include "grammar/gbnf_parser.h"
+#include "grammar/json_schema.h"
 #include "engine_flags.h"
 
 namespace keel::cli {
@@ -23,8 +26,19 @@ struct RunOptions {
   float top_p = 0.95f;
   uint64_t seed = 0;
   bool ignore_eos = false, print_ids = false;
+  std::string grammar_file, json_schema_file;  // constrained output (docs/agents.md)
   EngineFlags engine;  // --device, --kv-cache-dtype
 };
+
+// The GBNF text of --grammar FILE or --json-schema FILE ("" for neither).
+Result<std::string> constraint_text(const RunOptions& options) {
+  if (!options.grammar_file.empty()) return read_file(options.grammar_file);
+  if (options.json_schema_file.empty()) return std::string();
+  KEEL_ASSIGN_OR_RETURN(const std::string text, read_file(options.json_schema_file));
+  const auto schema = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (schema.is_discarded()) return Error{options.json_schema_file + " is not JSON"};
+  return grammar::json_schema_to_gbnf(schema);
+}
 
 // The finish as `keel run` has always named it: stop, length, or
 // context_length when the model's context ran out first.
@@ -92,6 +106,15 @@ int run_generation(const RunOptions& options) {
   auto engine = Engine::create(**model, files->tokenizer,
                                single_request_options(**model, prompt_length, max_tokens, *engine_options));
   if (!engine.ok()) return fail(engine.error());
+  auto constraint = constraint_text(options);
+  if (!constraint.ok()) return fail(constraint.error());
+  if (!constraint->empty()) {
+    auto parsed = grammar::parse_gbnf(*constraint);
+    if (!parsed.ok()) return fail(parsed.error());
+    auto compiled = grammar::CompiledGrammar::compile(std::move(parsed).value(), (*engine)->grammar_vocabulary());
+    if (!compiled.ok()) return fail(compiled.error());
+    request.grammar = std::move(compiled).value();
+  }
   auto on_update = [&](const StreamUpdate& update) {
     if (options.print_ids || update.text.empty()) return;
     std::fwrite(update.text.data(), 1, update.text.size(), stdout);
@@ -129,6 +152,10 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--seed", options->seed, "random seed (same seed, same output)");
   app->add_flag("--ignore-eos", options->ignore_eos, "do not stop at end-of-generation tokens");
   app->add_flag("--print-ids", options->print_ids, "print the generated ids on one line instead of text");
+  auto* grammar = app->add_option("--grammar", options->grammar_file,
+                                  "a GBNF grammar file the output must match (docs/agents.md)");
+  app->add_option("--json-schema", options->json_schema_file, "a JSON schema file the output must validate against")
+      ->excludes(grammar);
   add_device_flags(app, options->engine, "f16");
 
   return {app, [options, prompt, ids, chat]() -> int {

@@ -42,7 +42,7 @@ class SchemaCompiler {
   static constexpr int kMaxDepth = 64;
 
   Error refuse(const std::string& path, const std::string& what) const {
-    return Error{"response_format: the JSON schema at " + path + " " + what};
+    return Error{"the JSON schema at " + path + " " + what};
   }
 
   std::string new_rule(const std::string& body) {

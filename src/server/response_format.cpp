@@ -38,7 +38,7 @@ std::optional<ApiError> read_response_format(const nlohmann::json& body, std::st
   const auto ordered = nlohmann::ordered_json::parse(raw_body, nullptr, /*allow_exceptions=*/false);
   if (ordered.is_discarded()) return bad_request("the request body is not valid JSON", param);
   auto gbnf = grammar::json_schema_to_gbnf(ordered["response_format"]["json_schema"]["schema"]);
-  if (!gbnf.ok()) return bad_request(gbnf.error().message, param);
+  if (!gbnf.ok()) return bad_request("response_format: " + gbnf.error().message, param);
   grammar = std::move(gbnf).value();
   return std::nullopt;
 }

@@ -9,7 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -191,6 +194,34 @@ TEST(CliGeneration, ChatTemplateVarsGiveTheSpecialTokens) {
     return;
   }
   FAIL() << "conversations.json has no case caller_special_tokens";
+}
+
+// Issue 15: keel run --grammar / --json-schema hold the output to a grammar,
+// even on random weights.
+TEST(CliGeneration, GrammarAndJsonSchemaHoldTheOutput) {
+  const auto directory = std::filesystem::temp_directory_path() / ("keel_run_grammar_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  std::ofstream(directory / "answer.gbnf") << "root ::= (\"yes\" | \"no\") \".\" [0-9]{2}\n";
+  std::ofstream(directory / "schema.json") << R"({"type":"object","properties":{"n":{"type":"integer"},
+      "ok":{"type":"boolean"}},"required":["n","ok"],"additionalProperties":false})";
+  std::ofstream(directory / "refused.json") << R"({"type":"string","pattern":"a+"})";
+  const std::string model = source_path("models/tiny-random-glm4-q8_0.gguf");
+  for (const char* seed : {"1", "2", "3"}) {
+    const auto outcome = run_keel({"run", "--model", model, "--prompt", "x", "--grammar", (directory / "answer.gbnf").string(),
+                                   "--seed", seed, "--max-tokens", "20"});
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+    const std::string text = outcome.out.substr(0, outcome.out.size() - 1);  // the final newline
+    EXPECT_TRUE(std::regex_match(text, std::regex(R"((yes|no)\.[0-9]{2})"))) << text;
+    const auto json = run_keel({"run", "--model", model, "--prompt", "x", "--json-schema",
+                                (directory / "schema.json").string(), "--seed", seed, "--max-tokens", "200"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const auto value = nlohmann::json::parse(json.out);
+    EXPECT_TRUE(value["n"].is_number_integer() && value["ok"].is_boolean()) << json.out;
+  }
+  const auto refused = run_keel({"run", "--model", model, "--prompt", "x", "--json-schema", (directory / "refused.json").string()});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("'pattern'"), std::string::npos) << refused.err;
+  std::filesystem::remove_all(directory);
 }
 
 }  // namespace
