@@ -41,3 +41,14 @@ export function stopServer(child) {
     child.kill("SIGTERM");
   });
 }
+
+// The server's /metrics text, read just before stopping it; the server is
+// stopped (and must exit 0) even when the scrape fails.
+export async function scrapeMetricsAndStop(server, baseURL) {
+  try {
+    return await (await fetch(baseURL.replace(/\/v1$/, "") + "/metrics")).text();
+  } finally {
+    const code = await stopServer(server.child);
+    if (code !== 0) throw new Error(`keel serve exited with ${code}`);
+  }
+}

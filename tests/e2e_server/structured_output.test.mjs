@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import Ajv from "ajv";
 import OpenAI from "openai";
-import { startServer, stopServer } from "./keel_server.mjs";
+import { scrapeMetricsAndStop, startServer } from "./keel_server.mjs";
 
 // Every string and array is bounded, so that every answer ends inside
 // max_tokens even when the model wanders.
@@ -45,12 +45,7 @@ describe("structured output with the openai SDK", () => {
 
   after(async () => {
     // The grammar cache's counters: one schema sent 100 times is compiled once.
-    let metrics = "";
-    try {
-      metrics = await (await fetch(client.baseURL.replace(/\/v1$/, "") + "/metrics")).text();
-    } finally {
-      assert.equal(await stopServer(server.child), 0);
-    }
+    const metrics = await scrapeMetricsAndStop(server, client.baseURL);
     const value = (name) => Number(metrics.match(new RegExp("^" + name + " (\\S+)$", "m"))?.[1]);
     assert.ok(value("keel:grammar_cache_hits_total") >= 99, metrics);
     assert.ok(value("keel:constrained_requests_total") >= 101);

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import Ajv from "ajv";
 import OpenAI from "openai";
-import { modelPath, startServer, stopServer } from "./keel_server.mjs";
+import { modelPath, scrapeMetricsAndStop, startServer } from "./keel_server.mjs";
 
 // A copy of the model with glm4.context_length (a uint32) set to `length`.
 function withContextLength(source, length, directory) {
@@ -57,12 +57,7 @@ describe("tool calls with the openai SDK", () => {
   });
 
   after(async () => {
-    let metrics = "";
-    try {
-      metrics = await (await fetch(client.baseURL.replace(/\/v1$/, "") + "/metrics")).text();
-    } finally {
-      assert.equal(await stopServer(server.child), 0);
-    }
+    const metrics = await scrapeMetricsAndStop(server, client.baseURL);
     assert.ok(Number(metrics.match(/^keel:tool_calls_total (\S+)$/m)?.[1]) >= 14, metrics);
     rmSync(directory, { recursive: true, force: true });
   });
