@@ -413,7 +413,12 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     }
     const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
     if (request.matcher && !request.matcher->accept(token_texts_->bytes(token), *grammar_scratch_)) {
-      finish(request, FinishCause::kEngineError, "an internal check failed: the sampled token leaves the request's grammar");
+      // The masks are precomputed as if stacks were unbounded; a grammar
+      // that nests past the matcher's depth ends here.
+      finish(request, FinishCause::kEngineError,
+             request.matcher->too_deep() ? "the output's grammar nests deeper than the matcher follows (" +
+                                               std::to_string(grammar::kMaxStackDepth) + " levels)"
+                                         : "an internal check failed: the sampled token leaves the request's grammar");
       scheduler_->retire(chunk.slot);
       continue;
     }

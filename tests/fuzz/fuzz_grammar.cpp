@@ -74,6 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Any token: accepted exactly when it was allowed.
       const int32_t id = byte % vocab.size();
       const bool accepted = !vocab.bytes(id).empty() && matcher.accept(vocab.bytes(id), scratch);
+      // Past the matcher's depth (kMaxStackDepth) a grammar ends: the
+      // engine then fails the request with an error that says so.
+      if (matcher.too_deep()) break;
       if (accepted != allowed(scratch, id)) std::abort();
       continue;
     }
@@ -81,7 +84,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int32_t id = 0; id < vocab.size(); ++id)
       if (allowed(scratch, id)) options.push_back(id);
     if (options.empty()) break;
-    if (!matcher.accept(vocab.bytes(options[byte % options.size()]), scratch)) std::abort();
+    if (!matcher.accept(vocab.bytes(options[byte % options.size()]), scratch)) {
+      if (matcher.too_deep()) break;  // as above
+      std::abort();
+    }
   }
   return 0;
 }
