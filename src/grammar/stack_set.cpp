@@ -20,9 +20,16 @@ void StackSet::add(std::span<const int32_t> frames, int32_t level, int32_t origi
 }
 
 void StackSet::assign(const StackSet& other) {
+  // `other` holds no duplicates: copy its stacks as they lie, as many as fit.
   clear();
-  for (size_t at = 0; at < other.end(); at = other.next(at)) add(other.frames(at), other.level(at), other.origin(at));
-  overflowed = other.overflowed;
+  size_t end = 0;
+  for (size_t at = 0; at < other.used_ && other.next(at) <= data_.size(); at = other.next(at)) {
+    end = other.next(at);
+    ++count_;
+  }
+  std::copy(other.data_.begin(), other.data_.begin() + static_cast<std::ptrdiff_t>(end), data_.begin());
+  used_ = end;
+  overflowed = other.overflowed || end < other.used_;
 }
 
 }  // namespace keel::grammar

@@ -1,5 +1,7 @@
 #include "server/reasoning_stream.h"
 
+#include "tool_calls/tool_call_format.h"
+
 namespace keel::server {
 namespace {
 
@@ -8,12 +10,6 @@ constexpr std::string_view kClose = "</think>";
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
-// Length of the longest suffix of `text` that is a proper prefix of `tag`.
-size_t partial_tag(std::string_view text, std::string_view tag) {
-  for (size_t keep = std::min(text.size(), tag.size() - 1); keep > 0; --keep)
-    if (text.substr(text.size() - keep) == tag.substr(0, keep)) return keep;
-  return 0;
-}
 
 }  // namespace
 
@@ -36,9 +32,10 @@ ReasoningSplit ReasoningStream::push(std::string_view text) {
         continue;
       }
       case Phase::kThinking: {
-        const size_t close = held_.find(kClose);
-        if (close == std::string::npos) {
-          const size_t keep = partial_tag(held_, kClose);
+        // Where "</think>" or a prefix of it that ends the text begins.
+        const size_t close = tool_calls::find_marker(held_, kClose);
+        if (close == std::string::npos || close + kClose.size() > held_.size()) {
+          const size_t keep = close == std::string::npos ? 0 : held_.size() - close;
           out.reasoning += held_.substr(0, held_.size() - keep);
           held_.erase(0, held_.size() - keep);
           return out;
