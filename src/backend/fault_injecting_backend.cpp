@@ -6,12 +6,12 @@
 
 namespace keel {
 
-void FaultInjectingBackend::fail_next(std::string cause) {
+void FaultInjectingBackend::fail_next(std::string cause, int64_t count) {
   {
     std::lock_guard lock(cause_mutex_);
     cause_ = std::move(cause);
   }
-  failure_pending_.store(true);
+  failures_pending_.store(count);
 }
 
 void FaultInjectingBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias,
@@ -28,7 +28,10 @@ void FaultInjectingBackend::matmul(const float* x, int64_t n_tokens, const Tenso
 Status FaultInjectingBackend::synchronize() {
   while (stalled_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   Status status = real_->synchronize();
-  if (failure_pending_.exchange(false)) {
+  int64_t pending = failures_pending_.load();
+  while (pending > 0 && !failures_pending_.compare_exchange_weak(pending, pending - 1)) {
+  }
+  if (pending > 0) {
     std::lock_guard lock(cause_mutex_);
     return Error{cause_};
   }

@@ -10,8 +10,12 @@
 //                      model's vocabulary: its output head) writes NaN into
 //                      row `row` of its result, as a model that overflowed
 //                      for one sequence would
-//   fail_next(cause)   the next synchronize() returns Error{cause}, as if
-//                      the device reported a failed kernel
+//   fail_next(cause, n)  the next n synchronize() calls return Error{cause},
+//                      as if the device reported a failed kernel (each
+//                      failed call ends one engine step)
+//   fail_allocations(true)  allocate() fails until fail_allocations(false),
+//                      as a device out of memory would (an engine restart
+//                      then cannot re-reserve its pool)
 #pragma once
 
 #include <atomic>
@@ -28,14 +32,18 @@ class FaultInjectingBackend : public Backend {
   explicit FaultInjectingBackend(std::unique_ptr<Backend> real) : real_(std::move(real)) {}
 
   void stall(bool stalled) { stalled_.store(stalled); }
-  void fail_next(std::string cause);
+  void fail_next(std::string cause, int64_t count = 1);
+  void fail_allocations(bool failing) { allocations_fail_.store(failing); }
   void poison_logits(int64_t out, int64_t row) {
     poison_row_.store(row);
     poison_out_.store(out);
   }
 
   std::string_view name() const override { return real_->name(); }
-  Result<DeviceBuffer> allocate(size_t bytes) override { return real_->allocate(bytes); }
+  Result<DeviceBuffer> allocate(size_t bytes) override {
+    if (allocations_fail_.load()) return Error{"out of device memory (injected)"};
+    return real_->allocate(bytes);
+  }
   Result<const std::byte*> make_resident(std::span<const std::byte> host) override { return real_->make_resident(host); }
   void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
   void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
@@ -81,7 +89,8 @@ class FaultInjectingBackend : public Backend {
  private:
   std::unique_ptr<Backend> real_;
   std::atomic<bool> stalled_{false};
-  std::atomic<bool> failure_pending_{false};
+  std::atomic<int64_t> failures_pending_{0};
+  std::atomic<bool> allocations_fail_{false};
   std::atomic<int64_t> poison_out_{0}, poison_row_{0};  // poison_out_ 0: nothing to poison
   std::mutex cause_mutex_;
   std::string cause_;  // guarded by cause_mutex_

@@ -190,6 +190,12 @@ bool Engine::step_once() {
 
 Status Engine::check_invariants() const { return scheduler_->check_invariants(); }
 
+void Engine::restart() {
+  restart_requested_.store(true);
+  work_pending_.store(true);
+  inbox_ready_.notify_one();
+}
+
 void Engine::shutdown(Clock::time_point deadline) {
   {
     std::lock_guard lock(inbox_mutex_);
@@ -267,10 +273,59 @@ void Engine::end_cancelled_and_expired(bool shutting_down) {
   });
 }
 
-// A failed step leaves the KV cache and the model's workspaces in a state
-// no one can vouch for, so the engine does not try again: it ends every
-// request it holds (so no client waits for output that will never come)
-// and refuses new ones with the cause.
+// A failed step wrote K and V only into blocks its own sequences hold and
+// committed none of them, so ending exactly those requests (and releasing
+// their blocks) leaves everything else as it was. The check that follows
+// makes sure of it.
+void Engine::fail_step(const std::string& cause) {
+  ++step_failures_;
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.last_step_failure = cause;
+  }
+  for (const ScheduledChunk& chunk : plan_) {
+    RequestState* request = scheduler_->sequence(chunk.slot).request.get();
+    if (request == nullptr) continue;  // already ended in this step
+    finish(*request, FinishCause::kEngineError, cause);
+    scheduler_->retire(chunk.slot);
+  }
+  verify_kv();
+  publish_stats(0.0, 0, 0);
+}
+
+void Engine::verify_kv() {
+  Status checked = scheduler_->check_invariants();
+  if (!checked.ok()) quarantine_kv(checked.error().message);
+}
+
+// The accounting cannot be trusted, so nothing is released into it: the
+// running requests end, their slots are emptied, and the pool starts over
+// with every block free. Waiting requests hold no blocks and stay queued.
+void Engine::quarantine_kv(const std::string& evidence) {
+  ++kv_violations_;
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.last_kv_violation = evidence;
+  }
+  const std::string cause = "the KV cache failed its consistency check (" + evidence +
+                            "); this request was ended and the cache rebuilt";
+  scheduler_->end_all_running([&](RequestState& request) { finish(request, FinishCause::kEngineError, cause); });
+  blocks_->reset();
+}
+
+Status Engine::rebuild() {
+  scheduler_->requeue_all_running();
+  const RunnerLimits limits = runner_->limits();
+  runner_.reset();  // its KV pool and workspaces go back before the new ones are reserved
+  KEEL_ASSIGN_OR_RETURN(runner_, ModelRunner::create(model_, limits));
+  blocks_->reset();
+  ++restarts_;
+  return ok_status();
+}
+
+// The rebuild after restart() failed: no runner to step with. Every
+// request ends (so no client waits for output that will never come) and
+// new ones are refused with the cause.
 void Engine::fail(const std::string& cause) {
   {
     std::lock_guard lock(inbox_mutex_);
@@ -286,11 +341,7 @@ void Engine::fail(const std::string& cause) {
     stats_.failure = cause;
   }
   ingest_submitted();
-  for (size_t i = scheduler_->running().size(); i-- > 0;) {
-    const int32_t slot = scheduler_->running()[i];
-    finish(*scheduler_->sequence(slot).request, FinishCause::kEngineError, cause);
-    scheduler_->retire(slot);
-  }
+  scheduler_->end_all_running([&](RequestState& request) { finish(request, FinishCause::kEngineError, cause); });
   scheduler_->drop_waiting([&](RequestState& request) {
     finish(request, FinishCause::kEngineError, cause);
     return true;
@@ -311,6 +362,12 @@ void Engine::mark_first_scheduled(Clock::time_point when) {
 
 bool Engine::step() {
   if (failed_.load()) return false;
+  if (restart_requested_.exchange(false)) {
+    if (Status rebuilt = rebuild(); !rebuilt.ok()) {
+      fail("the engine could not be rebuilt: " + rebuilt.error().message);
+      return true;
+    }
+  }
   allocation_probe::CountedRegion counted;
   const Clock::time_point start = Clock::now();
   ingest_submitted();
@@ -339,17 +396,18 @@ bool Engine::step() {
   const Status forwarded =
       runner_->forward(batch, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
   if (!forwarded.ok()) {
-    fail("the model's forward step failed: " + forwarded.error().message);
+    fail_step("the model's forward step failed: " + forwarded.error().message);
     return true;
   }
   if (Status sampled = forward_and_sample(logit_rows); !sampled.ok()) {
-    fail("an internal check of the step loop failed: " + sampled.error().message);
+    fail_step("an internal check of the step loop failed: " + sampled.error().message);
     return true;
   }
 
   const auto sequences = static_cast<int32_t>(plan_.size());
   tokens_computed_ += static_cast<uint64_t>(tokens);
   ++steps_;
+  if (options_.kv_check_interval > 0 && steps_ % static_cast<uint64_t>(options_.kv_check_interval) == 0) verify_kv();
   publish_stats(std::chrono::duration<double>(Clock::now() - start).count(), tokens, sequences);
   return true;
 }
@@ -461,6 +519,9 @@ void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t ste
   s.cancelled = cancelled_;
   s.deadline_expired = expired_;
   s.non_finite_logits = non_finite_rows_;
+  s.step_failures = step_failures_;
+  s.kv_invariant_violations = kv_violations_;
+  s.restarts = restarts_;
   s.preemptions = counters.preemptions;
   s.blocks_total = kv.total;
   s.blocks_free = kv.free;

@@ -22,13 +22,29 @@
 // submit() on the caller's thread (the request's sampler, detokenizer and
 // output stream). A steady-state step allocates nothing.
 //
-// Failure: if a step fails (ModelRunner::forward returns an error, or an
-// internal check of the loop does), the engine stops stepping for good. It
-// ends every running, waiting and newly submitted request with
-// FinishCause::kEngineError, refuses submit() with RefusalReason::kFailed,
-// and publishes the cause in EngineStats (failed, failure). The loop thread
-// then idles until shutdown(); nothing hangs and nothing retries, because
-// a backend that failed once cannot be trusted with the next step.
+// Failure: a step that fails (ModelRunner::forward returns an error, or an
+// internal check of the loop does) ends the requests of that step, and only
+// those, with FinishCause::kEngineError and the cause; their KV blocks are
+// released (the step committed none), the KV accounting is checked, and
+// the loop carries on with the rest of the queue. A non-finite logits row
+// ends only its own request. EngineStats counts the failures
+// (step_failures); deciding that a backend failing again and again should
+// get no more traffic is the caller's (the server's circuit breaker).
+//
+// KV invariants: every options.kv_check_interval steps (and after a failed
+// step) the loop checks the KV accounting (BlockManager::check). A
+// violation never aborts: the pool is quarantined. The running requests end
+// with kEngineError, the pool's accounting is reset (all blocks free,
+// nothing cached), the waiting queue stays, and the evidence is published
+// (kv_invariant_violations, last_kv_violation).
+//
+// Restart: restart() rebuilds, between steps, what a step runs on: the
+// model runner (its KV pool and workspaces, re-reserved on the backend)
+// and the pool's accounting. Running requests go back to the waiting queue
+// and are recomputed; nothing queued is lost. The weights are not
+// re-read. Only if the rebuild itself fails does the engine stop for good:
+// it then ends every request with kEngineError, refuses submit() with
+// RefusalReason::kFailed, publishes `failed`, and idles until shutdown().
 //
 // n > 1 completions are the server's job: it submits n requests.
 #pragma once
@@ -53,6 +69,9 @@
 #include "tokenizer/tokenizer.h"
 
 namespace keel {
+namespace testing {
+struct EngineTestPeer;
+}
 
 class Model;
 class ModelRunner;
@@ -108,6 +127,11 @@ class Engine {
   // holders). Only between steps of a synchronously driven engine.
   Status check_invariants() const;
 
+  // Asks the loop to rebuild the model runner and the KV pool before its
+  // next step (see "Restart" above). Returns at once; EngineStats::restarts
+  // counts the rebuilds done. Any thread.
+  void restart();
+
   const EngineOptions& options() const { return options_; }
 
   // The vocabulary as grammars see it (each token's bytes; none for control
@@ -126,6 +150,13 @@ class Engine {
   void deliver_prompt_logits(RequestState& request, const ScheduledChunk& chunk, int32_t first_row);
   void mark_first_scheduled(std::chrono::steady_clock::time_point when);
   void finish(RequestState& request, FinishCause cause, std::string_view error = {});
+  // Ends the requests of the failed step (those of plan_ still running).
+  void fail_step(const std::string& cause);
+  // Checks the KV accounting; quarantines the pool on a violation.
+  void verify_kv();
+  void quarantine_kv(const std::string& evidence);
+  // restart(): a fresh runner and pool, the queue kept.
+  Status rebuild();
   // Ends everything with FinishCause::kEngineError and stops the loop for good.
   void fail(const std::string& cause);
   void publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences);
@@ -152,6 +183,8 @@ class Engine {
   mutable std::shared_ptr<const grammar::Vocabulary> grammar_vocabulary_;
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t non_finite_rows_ = 0;  // requests ended alone for a non-finite logits row
+  uint64_t step_failures_ = 0, kv_violations_ = 0, restarts_ = 0;
+  std::atomic<bool> restart_requested_{false};
   std::vector<int32_t> end_of_generation_ids_;  // masked from the logits of ignore_eos requests
   uint64_t tokens_computed_ = 0, tokens_generated_ = 0;
   double total_step_seconds_ = 0.0;
@@ -179,6 +212,8 @@ class Engine {
   std::atomic<bool> failed_{false};
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> drain_deadline_ns_{0};  // steady_clock nanoseconds since epoch
+
+  friend struct testing::EngineTestPeer;  // tests reach the KV accounting to corrupt it
 };
 
 }  // namespace keel

@@ -33,6 +33,13 @@ struct EngineOptions {
   // (Request::on_prompt_logits); the logits buffer then holds a row per
   // batch token instead of one per sequence.
   bool prompt_logits = false;
+  // The KV accounting is checked (Engine, "KV invariants") after every
+  // this many steps; 0: never. Debug builds check every step.
+#ifdef NDEBUG
+  int32_t kv_check_interval = 64;
+#else
+  int32_t kv_check_interval = 1;
+#endif
 };
 
 }  // namespace keel

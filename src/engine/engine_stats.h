@@ -52,10 +52,18 @@ struct EngineStats {
   // checks compare it with now.
   std::chrono::steady_clock::time_point heartbeat{};
 
-  // The step loop failed and stopped for good (see Engine, "Failure"):
-  // every request ended with FinishCause::kEngineError, submit() refuses.
+  // Faults survived (see Engine, "Failure"). The strings are the latest
+  // cause; the counters only grow, so a watcher sees each new fault.
+  uint64_t step_failures = 0;          // steps whose forward (or loop check) failed; their requests ended
+  std::string last_step_failure;
+  uint64_t kv_invariant_violations = 0;  // failed KV checks; the pool was quarantined and rebuilt
+  std::string last_kv_violation;       // the evidence
+  uint64_t restarts = 0;               // Engine::restart() rebuilds done
+
+  // The engine stopped for good (a restart could not rebuild it): every
+  // request ended with FinishCause::kEngineError, submit() refuses.
   bool failed = false;
-  std::string failure;                 // the cause, as the failing step reported it
+  std::string failure;                 // the cause
 };
 
 }  // namespace keel

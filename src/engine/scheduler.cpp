@@ -12,6 +12,7 @@ Scheduler::Scheduler(const SchedulerLimits& limits, BlockManager& blocks)
   free_slots_.reserve(static_cast<size_t>(limits.max_seqs));
   for (int32_t i = limits.max_seqs - 1; i >= 0; --i) free_slots_.push_back(i);
   running_.reserve(static_cast<size_t>(limits.max_seqs));
+  tables_.reserve(static_cast<size_t>(limits.max_seqs));
 }
 
 void Scheduler::enqueue(std::shared_ptr<RequestState> request) { waiting_.push_back(std::move(request)); }
@@ -92,6 +93,21 @@ void Scheduler::preempt_newest() {
   ++counters_.preemptions;
 }
 
+std::shared_ptr<RequestState> Scheduler::vacate_newest() {
+  const int32_t slot = running_.back();
+  Sequence& seq = sequence(slot);
+  seq.table.clear();
+  seq.computed = 0;
+  running_.pop_back();
+  free_slots_.push_back(slot);
+  return std::move(seq.request);
+}
+
+void Scheduler::requeue_all_running() {
+  // Newest first, each to the front: the oldest ends up first in line.
+  while (!running_.empty()) waiting_.push_front(vacate_newest());
+}
+
 void Scheduler::complete_chunk(const ScheduledChunk& chunk) {
   Sequence& seq = sequence(chunk.slot);
   seq.computed = chunk.start + chunk.count;
@@ -118,9 +134,9 @@ double Scheduler::fragmentation() const {
 }
 
 Status Scheduler::check_invariants() const {
-  std::vector<const BlockTable*> tables;
-  for (int32_t slot : running_) tables.push_back(&slots_[static_cast<size_t>(slot)].table);
-  return blocks_.check(tables);
+  tables_.clear();  // keeps its capacity: the step loop may call this
+  for (int32_t slot : running_) tables_.push_back(&slots_[static_cast<size_t>(slot)].table);
+  return blocks_.check(tables_);
 }
 
 }  // namespace keel

@@ -66,6 +66,20 @@ class Scheduler {
     waiting_.remove_if([&](std::shared_ptr<RequestState>& request) { return drop(*request); });
   }
 
+  // Empties every running slot without releasing its blocks, for a pool
+  // that is about to be reset (BlockManager::reset): the quarantine after
+  // a failed invariant check, whose accounting cannot be trusted with a
+  // release, and an engine restart, which re-reserves the pool.
+  //   requeue_all_running: the requests go back to the front of the
+  //     waiting queue, oldest first, to be recomputed (their output so far
+  //     is kept, as after a preemption).
+  //   end_all_running: `end(request)` is called for each instead.
+  void requeue_all_running();
+  template <class End>
+  void end_all_running(End end) {
+    while (!running_.empty()) end(*vacate_newest());
+  }
+
   Sequence& sequence(int32_t slot) { return slots_[static_cast<size_t>(slot)]; }
   // Slots of running sequences, oldest admission first.
   std::span<const int32_t> running() const { return running_; }
@@ -82,6 +96,8 @@ class Scheduler {
  private:
   // Preempts the most recently admitted running sequence.
   void preempt_newest();
+  // Frees the newest running slot without releasing its blocks; returns its request.
+  std::shared_ptr<RequestState> vacate_newest();
   // Tries to admit the front waiting request with at most `budget` tokens;
   // returns the chunk's token count, 0 if it cannot be admitted now.
   int32_t admit_front(int32_t budget, std::vector<ScheduledChunk>& plan);
@@ -93,6 +109,7 @@ class Scheduler {
   std::vector<int32_t> running_;                          // admission order, capacity max_seqs
   FixedDeque<std::shared_ptr<RequestState>> waiting_;     // capacity max_queued
   SchedulerCounters counters_;
+  mutable std::vector<const BlockTable*> tables_;         // check_invariants scratch, capacity max_seqs
 };
 
 }  // namespace keel

@@ -1,14 +1,27 @@
 #include "kv/block_manager.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 namespace keel {
 
 BlockManager::BlockManager(const BlockPoolShape& shape, EvictionPolicyKind policy, bool prefix_cache)
-    : pool_(shape),
+    : policy_(policy),
+      prefix_cache_(prefix_cache),
+      pool_(shape),
       cache_(shape.blocks, shape.block_size, policy, prefix_cache),
-      expired_(static_cast<size_t>(shape.blocks)) {}
+      expired_(static_cast<size_t>(shape.blocks)),
+      holders_(static_cast<size_t>(shape.blocks)) {}
+
+void BlockManager::reset() {
+  const KvStats before = stats();
+  const int64_t now = now_;
+  *this = BlockManager(pool_.shape(), policy_, prefix_cache_);
+  evictions_before_reset_ = before.evictions;
+  expired_before_reset_ = before.expired;
+  now_ = now;
+}
 
 int32_t BlockManager::match_prefix(std::span<const int32_t> tokens, int32_t max_blocks, BlockTable& table) {
   KEEL_CHECK(table.size() == 0, "prefix matching starts from an empty table");
@@ -78,17 +91,33 @@ KvStats BlockManager::stats() const {
   s.free = pool_.free_count();
   s.cached = cache_.cached_count();
   s.used = s.total - s.free - s.cached;
-  s.evictions = cache_.evictions();
-  s.expired = cache_.expired();
+  s.evictions = evictions_before_reset_ + cache_.evictions();
+  s.expired = expired_before_reset_ + cache_.expired();
   return s;
 }
 
 Status BlockManager::check(std::span<const BlockTable* const> tables) const {
-  std::vector<int32_t> holders(static_cast<size_t>(total()), 0);
+  std::vector<int32_t>& holders = holders_;
+  std::fill(holders.begin(), holders.end(), 0);
   for (const BlockTable* table : tables)
-    for (int32_t block : table->blocks()) ++holders[block];
+    for (int32_t block : table->blocks()) {
+      if (block < 0 || block >= total())
+        return Error{"a block table holds block " + std::to_string(block) + ", outside the pool"};
+      ++holders[block];
+    }
+  // A free block has no holder, no reference and no cache entry, and is on
+  // the free stack once: mark it with -1 (holders are never negative).
+  for (const int32_t block : pool_.free_blocks()) {
+    if (block < 0 || block >= total()) return Error{"the free list holds block " + std::to_string(block) + ", outside the pool"};
+    if (holders[block] == -1) return Error{"block " + std::to_string(block) + " is on the free list twice"};
+    if (holders[block] != 0 || pool_.refcount(block) != 0)
+      return Error{"block " + std::to_string(block) + " is free and in use"};
+    if (cache_.is_cached(block)) return Error{"block " + std::to_string(block) + " is free and cached"};
+    holders[block] = -1;
+  }
   int32_t used = 0, cached = 0;
   for (int32_t b = 0; b < total(); ++b) {
+    if (holders[b] < 0) continue;  // free, checked above
     if (holders[b] != pool_.refcount(b))
       return Error{"block " + std::to_string(b) + " has refcount " + std::to_string(pool_.refcount(b)) + " but " +
                    std::to_string(holders[b]) + " tables hold it"};

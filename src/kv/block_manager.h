@@ -64,15 +64,29 @@ class BlockManager {
   int32_t expire_idle(int64_t cutoff, int32_t budget);
 
   KvStats stats() const;
-  // Verifies the invariants against every table that holds blocks.
+  // Verifies the invariants against every table that holds blocks: each
+  // block's refcount equals the tables holding it, no block is in two
+  // states (free, in use, cached) or twice on the free stack, and
+  // free + used + cached == total. Allocates only to describe a
+  // violation, so the step loop can run it.
   Status check(std::span<const BlockTable* const> tables) const;
+
+  // Forgets every block's state: all free, nothing cached (the quarantine
+  // after a failed check, or a pool re-reserved by an engine restart).
+  // The eviction and expiry counters carry on. Tables that held blocks
+  // must be cleared without release(). Allocates: not a step-loop path.
+  void reset();
 
  private:
   int32_t take_block();  // free first, else evict; -1 if neither
 
+  EvictionPolicyKind policy_;
+  bool prefix_cache_;
   BlockPool pool_;
   PrefixCache cache_;
-  std::vector<int32_t> expired_;  // [blocks] scratch of expire_idle
+  std::vector<int32_t> expired_;          // [blocks] scratch of expire_idle
+  mutable std::vector<int32_t> holders_;  // [blocks] scratch of check
+  uint64_t evictions_before_reset_ = 0, expired_before_reset_ = 0;
   int64_t now_ = 0;
 };
 

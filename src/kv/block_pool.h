@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/check.h"
@@ -40,7 +41,8 @@ class BlockPool {
     KEEL_CHECK(refcount_[block] > 0, "dropping a reference to an unreferenced KV block");
     return --refcount_[block];
   }
-
+  // The free stack, for the invariant check.
+  std::span<const int32_t> free_blocks() const { return free_; }
 
  private:
   BlockPoolShape shape_;
