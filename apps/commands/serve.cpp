@@ -68,6 +68,22 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
       ->capture_default_str();
   app->add_option("--stall-timeout", s.stall_timeout_s, "seconds without an engine step, with work pending, before /ready fails")
       ->capture_default_str();
+  app->add_option("--breaker-failures", s.breaker.failures,
+                  "failed engine steps (or stalls) within --breaker-window that open the circuit breaker")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_option("--breaker-window", s.breaker.window_s, "seconds over which --breaker-failures are counted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_option("--breaker-cooldown", s.breaker.cooldown_s,
+                  "seconds the open breaker refuses requests before one probe (doubled after a failed probe, up to 600)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_option("--max-engine-restarts", s.breaker.max_engine_restarts,
+                  "the breaker's opening number N within an hour rebuilds the engine in-process; one more exits "
+                  "the process with status 3")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app->add_option("--drain-timeout", s.drain_timeout_s, "seconds running requests get to finish on SIGTERM")
       ->capture_default_str();
   app->add_option("--slow-request-ms", s.slow_request_ms, "log requests slower than this (0: off)")->capture_default_str();
@@ -174,7 +190,7 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   server::TestHooks hooks;
   if (faults != nullptr) {
     hooks.stall_engine = [faults](bool stalled) { faults->stall(stalled); };
-    hooks.fail_next_step = [faults](std::string cause) { faults->fail_next(std::move(cause)); };
+    hooks.fail_next_step = [faults](std::string cause, int64_t steps) { faults->fail_next(std::move(cause), steps); };
   }
   (*server)->set_engine(engine->get(), &files.value(), max_context, name, std::move(hooks));
   print_configuration(options, *engine_options, (*server)->port(), max_context, (*model)->backend().name());

@@ -92,6 +92,9 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
   auto fail = [&](const ApiError& error, std::optional<RejectReason> reason = {}) -> HandlerResult {
     return reject(state, request, request_id, caller.key_name, error, reason);
   };
+  if (state.supervisor)
+    if (const auto refusal = state.supervisor->admission_problem(Clock::now()))
+      return fail(unavailable(refusal->reason, refusal->retry_after_s), RejectReason::kBreakerOpen);
   if (std::string problem = readiness_problem(state); !problem.empty()) return fail(unavailable(problem, 1.0));
   // The server-wide rate comes before any parsing: a flood costs little.
   if (state.request_rate_limit)
@@ -230,6 +233,11 @@ HttpResponse handle_metrics(const ServerState& state) {
   inputs.version = KEEL_SERVER_VERSION;
   inputs.model_name = state.model_name;
   inputs.ready = readiness_problem(state).empty();
+  BreakerSnapshot breaker;
+  if (state.supervisor) {
+    breaker = state.supervisor->snapshot();
+    inputs.breaker = &breaker;
+  }
   return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {}, render_metrics(inputs), false};
 }
 
@@ -256,6 +264,8 @@ std::string readiness_problem(const ServerState& state) {
   // Published by the engine the moment it fails; the phase follows once
   // the server's watcher has logged it (Server::wait_for_shutdown).
   if (stats.failed) return "the engine failed: " + stats.failure;
+  if (state.supervisor)
+    if (const auto refusal = state.supervisor->admission_problem(Clock::now())) return refusal->reason;
   const bool work_pending = state.metrics.requests_in_flight.load() > 0 || stats.running + stats.waiting > 0;
   if (!work_pending || stats.heartbeat == Clock::time_point{}) return {};
   const double since = std::chrono::duration<double>(Clock::now() - stats.heartbeat).count();
@@ -300,7 +310,12 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   }
   if (path == "/debug/fail-forward" && state.config.enable_test_hooks && state.test_hooks.fail_next_step) {
     if (auto wrong = only("POST")) return *wrong;
-    state.test_hooks.fail_next_step("injected backend error (POST /debug/fail-forward)");
+    // {"steps": N} fails the next N steps (default 1).
+    int64_t steps = 1;
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_object() && body.contains("steps") && body["steps"].is_number_integer())
+      steps = std::max<int64_t>(1, body["steps"].get<int64_t>());
+    state.test_hooks.fail_next_step("injected backend error (POST /debug/fail-forward)", steps);
     return json_response(200, {{"status", "ok"}}, request_id);
   }
 

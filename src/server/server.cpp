@@ -120,14 +120,16 @@ void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_con
   state.split_reasoning = state.config.reasoning_parser == "think" ||
                           (state.config.reasoning_parser == "auto" && files->chat_template &&
                            template_thinks(*files->chat_template));
+  state.supervisor =
+      std::make_unique<EngineSupervisor>(*engine, files->tokenizer, state.config.breaker, state.config.stall_timeout_s);
   state.engine = engine;
   state.phase.store(Phase::kServing);
 }
 
-void Server::watch_engine() {
-  if (!state_->engine || state_->phase.load() != Phase::kServing) return;
-  EngineStats stats = state_->engine->stats();
-  if (stats.failed) set_failed(std::move(stats.failure));
+bool Server::watch_engine() {
+  if (!state_->supervisor || state_->phase.load() != Phase::kServing) return true;
+  return state_->supervisor->tick(Clock::now(), state_->metrics.requests_in_flight.load()) ==
+         EngineSupervisor::Verdict::kServing;
 }
 
 void Server::set_failed(std::string why) {
@@ -138,10 +140,22 @@ void Server::set_failed(std::string why) {
 
 int Server::wait_for_shutdown() {
   ServerState& state = *state_;
-  while (!wait_for_signal(std::chrono::milliseconds(200))) watch_engine();
+  bool serving = true;
+  while (serving && !wait_for_signal(std::chrono::milliseconds(50))) serving = watch_engine();
+  const auto deadline = Clock::now() + millis(state.config.drain_timeout_s);
+  if (!serving) {
+    // Readiness and new completions report the cause from here on.
+    set_failed(state.supervisor->exit_reason());
+    std::fprintf(stderr, "keel: giving up on the engine; exiting with status %d after in-flight requests end "
+                         "(up to %.0f s)\n", kExitEngineGaveUp, state.config.drain_timeout_s);
+    while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < deadline && !wait_for_signal(std::chrono::milliseconds(50))) {
+    }
+    http_->stop();
+    std::fflush(stderr);
+    std::_Exit(kExitEngineGaveUp);  // the engine thread may be hung: do not join it
+  }
   // Readiness goes off at once; new completions get 503 from here on.
   state.phase.store(Phase::kDraining);
-  const auto deadline = Clock::now() + millis(state.config.drain_timeout_s);
   std::fprintf(stderr, "keel: draining (up to %.0f s; a second signal exits at once)\n", state.config.drain_timeout_s);
 
   while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < deadline) {

@@ -35,13 +35,18 @@ class Server {
   void set_failed(std::string why);
 
   // Waits for the first signal, drains, stops the engine (Engine::shutdown)
-  // and the I/O threads. Returns the process exit status.
+  // and the I/O threads. Returns the process exit status. Meanwhile the
+  // engine supervisor runs every 50 ms; when its restart policy gives up
+  // (or the engine stopped for good), in-flight requests get the drain
+  // timeout and the process exits with kExitEngineGaveUp, without waiting
+  // on an engine that may hang.
   int wait_for_shutdown();
+  static constexpr int kExitEngineGaveUp = 3;
 
  private:
   Server() = default;
-  // Turns an engine failure (EngineStats::failed) into Phase::kFailed, once.
-  void watch_engine();
+  // One supervisor tick; false when the process should exit.
+  bool watch_engine();
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<HttpServer> http_;
 };

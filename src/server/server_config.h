@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/api_keys.h"
+#include "server/circuit_breaker.h"
 
 namespace keel::server {
 
@@ -34,7 +35,8 @@ struct ServerConfig {
   // "auto" (when the chat template writes <think>), "think", or "none".
   std::string reasoning_parser = "auto";
   double queue_timeout_s = 60;          // waiting longer than this: 503
-  double stall_timeout_s = 30;          // /ready fails when work is pending and no step completes
+  double stall_timeout_s = 30;          // /ready fails when work is pending and no step completes (a breaker failure)
+  BreakerPolicy breaker;                // --breaker-failures, --breaker-window, --breaker-cooldown, --max-engine-restarts
   double drain_timeout_s = 30;
   int64_t slow_request_ms = 10000;
   int32_t max_n = 16;

@@ -22,6 +22,7 @@ std::string_view reject_reason_label(RejectReason reason) {
     case RejectReason::kBodyTooLarge: return "body_too_large";
     case RejectReason::kEngineRejected: return "engine_rejected";
     case RejectReason::kServerRateLimit: return "server_rate_limit";
+    case RejectReason::kBreakerOpen: return "breaker_open";
     case RejectReason::kCount: break;
   }
   return "unknown";
@@ -75,6 +76,22 @@ void render_engine(PrometheusWriter& w, const EngineStats& e) {
                            : std::chrono::duration<double>(std::chrono::steady_clock::now() - e.heartbeat).count();
   w.family("keel:seconds_since_last_step", "gauge", "Seconds since the engine loop last completed a step or idled.");
   w.sample("keel:seconds_since_last_step", since);
+  w.family("keel:engine_step_failures_total", "counter", "Engine steps that failed; only their requests ended.");
+  w.sample("keel:engine_step_failures_total", static_cast<double>(e.step_failures));
+  w.family("keel:kv_invariant_violations_total", "counter",
+           "Failed KV cache consistency checks; each quarantined and rebuilt the pool.");
+  w.sample("keel:kv_invariant_violations_total", static_cast<double>(e.kv_invariant_violations));
+  w.family("keel:engine_restarts_total", "counter", "In-process engine rebuilds (runner and KV pool re-reserved).");
+  w.sample("keel:engine_restarts_total", static_cast<double>(e.restarts));
+}
+
+void render_breaker(PrometheusWriter& w, const BreakerSnapshot& b) {
+  w.family("keel:circuit_breaker_state", "gauge", "The circuit breaker: 0 closed, 1 open, 2 half-open.");
+  w.sample("keel:circuit_breaker_state", static_cast<int>(b.state));
+  w.family("keel:circuit_breaker_transitions_total", "counter", "Circuit breaker transitions, by the state entered.");
+  for (int i = 0; i < 3; ++i)
+    w.sample("keel:circuit_breaker_transitions_total", static_cast<double>(b.transitions[i]),
+             "state=\"" + std::string(breaker_state_name(static_cast<BreakerState>(i))) + "\"");
 }
 
 void render_server(PrometheusWriter& w, const ServerMetrics& s) {
@@ -128,6 +145,7 @@ void render_server(PrometheusWriter& w, const ServerMetrics& s) {
 std::string render_metrics(const MetricsInputs& inputs) {
   PrometheusWriter w;
   if (inputs.engine) render_engine(w, *inputs.engine);
+  if (inputs.breaker) render_breaker(w, *inputs.breaker);
   if (inputs.server) render_server(w, *inputs.server);
   w.family("keel:grammar_compiles_total", "counter", "Grammars compiled against the vocabulary (cache misses).");
   w.sample("keel:grammar_compiles_total", static_cast<double>(inputs.grammar_compiles));

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "engine/engine_stats.h"
+#include "server/circuit_breaker.h"
 #include "server/histogram.h"
 #include "server/process_stats.h"
 
@@ -18,7 +19,7 @@ namespace keel::server {
 // Why a request was turned away. A closed set: one metric label each.
 enum class RejectReason : uint8_t {
   kQueueFull, kQueueTimeout, kRateLimit, kTokenLimit, kConcurrencyLimit, kUnauthorized,
-  kNotReady, kDraining, kInvalidRequest, kBodyTooLarge, kEngineRejected, kServerRateLimit, kCount
+  kNotReady, kDraining, kInvalidRequest, kBodyTooLarge, kEngineRejected, kServerRateLimit, kBreakerOpen, kCount
 };
 std::string_view reject_reason_label(RejectReason reason);
 
@@ -63,6 +64,7 @@ class ServerMetrics {
 struct MetricsInputs {
   const EngineStats* engine = nullptr;  // null while the model loads
   const ServerMetrics* server = nullptr;
+  const BreakerSnapshot* breaker = nullptr;  // null until the engine runs
   uint64_t grammar_compiles = 0;        // GrammarCache: grammars compiled ...
   uint64_t grammar_cache_hits = 0;      // ... and found compiled
   ProcessStats process;

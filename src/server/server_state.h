@@ -16,6 +16,7 @@
 #include "server/access_log.h"
 #include "server/api_keys.h"
 #include "server/completion_request.h"
+#include "server/engine_supervisor.h"
 #include "server/key_limiter.h"
 #include "server/request_rate_limit.h"
 #include "server/server_config.h"
@@ -32,7 +33,7 @@ namespace keel::server {
 // that neither the server nor the engine carries test code.
 struct TestHooks {
   std::function<void(bool stalled)> stall_engine;
-  std::function<void(std::string cause)> fail_next_step;
+  std::function<void(std::string cause, int64_t steps)> fail_next_step;
 };
 
 // Where the server is in its life; /ready is 200 only in kServing.
@@ -45,6 +46,7 @@ struct ServerState {
   Engine* engine = nullptr;             // null while loading
   const ModelFiles* files = nullptr;
   TestHooks test_hooks;                 // set with the engine
+  std::unique_ptr<EngineSupervisor> supervisor;  // set with the engine: the circuit breaker
   std::optional<ChatTemplate> chat_template;
   std::unique_ptr<tool_calls::ToolCallFormat> tool_format;  // null: tool calls come back as content
   bool split_reasoning = false;         // --reasoning-parser: chat output -> reasoning_content + content

@@ -1,8 +1,19 @@
-"""Engine failure: a backend error in the step loop (injected with the
-hidden --enable-test-hooks endpoint POST /debug/fail-forward) ends every
-in-flight request with 503 (or, for a stream already under way, an error
-event), turns /ready to 503 with the cause, refuses new requests with 503,
-logs the failure once, and leaves /health, /metrics and SIGTERM working."""
+"""Engine faults against a live `keel serve`, injected through the hidden
+--enable-test-hooks endpoints into a fault-injecting backend under the
+model (POST /debug/fail-forward {"steps": N} fails the next N steps,
+POST /debug/stall holds the device):
+
+- a failed step ends only the requests of that step (503, or an error
+  event in a stream under way), the rest of the queue completes, and the
+  server stays ready;
+- repeated failures open the circuit breaker (/ready 503 with the reason,
+  completions 503 with Retry-After), it goes half-open after the cooldown,
+  the server's own probe closes it, and traffic flows again;
+- a failed probe opens it again with the cooldown doubled;
+- a stall past --stall-timeout counts as a failure;
+- the restart policy: the Nth opening within an hour rebuilds the engine
+  in-process, the next one exits the process with status 3.
+Every transition is logged and counted in /metrics."""
 
 import json
 import threading
@@ -13,76 +24,170 @@ from keel_server import KeelServer, completion_body
 from stream_client import run_all, stream
 
 CAUSE = "injected backend error"
+LONG = completion_body("fail", max_tokens=200, ignore_eos=True)
+
+
+def breaker_state(server):
+    return server.metrics()["keel:circuit_breaker_state"]
+
+
+def transitions(server, state):
+    return server.metrics()['keel:circuit_breaker_transitions_total{state="%s"}' % state]
 
 
 class EngineFailure(unittest.TestCase):
-    def test_backend_error_fails_requests_and_readiness(self):
+    def fail_steps(self, server, steps):
+        self.assertEqual(server.post("/debug/fail-forward", {"steps": steps})[0], 200)
+
+    def expect_failed_request(self, server):
+        # 500: this request failed and the engine serves on (503 is for an
+        # engine that stopped for good, or a breaker that refuses).
+        status, _, body = server.post("/v1/completions", completion_body(max_tokens=4), timeout=30)
+        self.assertEqual(status, 500, body)
+        self.assertIn(CAUSE, json.loads(body)["error"]["message"])
+
+    def expect_served(self, server):
+        status, _, body = server.post("/v1/completions", completion_body(max_tokens=4), timeout=30)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["usage"]["completion_tokens"], 4)
+
+    def test_failed_step_ends_only_its_own_requests(self):
         server = KeelServer("--enable-test-hooks", "--max-seqs", 2, "--access-log", "")
-        long_body = completion_body("fail", max_tokens=200, ignore_eos=True)
-        streams, answers = [], []
-        stream_load = threading.Thread(target=lambda: streams.extend(run_all(
-            [stream(server.port, "/v1/completions", dict(long_body, stream=True), timeout=60) for _ in range(4)])))
-        plain_load = [threading.Thread(target=lambda: answers.append(
-            server.post("/v1/completions", long_body, timeout=60))) for _ in range(4)]
-        # The engine is held still while the load arrives (on a fast machine
-        # eight requests of 200 tokens could otherwise finish before all
-        # eight are in flight at once), then runs a few steps, so that the
-        # first streams are under way when the failure comes.
-        self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
-        stream_load.start()
-        for thread in plain_load:
-            thread.start()
         try:
-            server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 8, timeout=20,
+            results = []
+            load = threading.Thread(target=lambda: results.extend(run_all(
+                [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(4)])))
+            # Held still while the four arrive: two run, two wait (--max-seqs 2).
+            self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
+            load.start()
+            server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 4, timeout=20,
                               what="the load to be in flight")
             steps = server.metrics()["keel:engine_steps_total"]
             self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
-            # Polled without pause: a pair of these requests takes only tens
-            # of milliseconds on the tiny model. Two steps (a prefill and a
-            # decode) put the first streams under way.
             deadline = time.monotonic() + 20
             while server.metrics()["keel:engine_steps_total"] < steps + 2:
                 self.assertLess(time.monotonic(), deadline, "the engine ran no step after the stall")
-            self.assertEqual(server.post("/debug/fail-forward", {})[0], 200)
-            stream_load.join(timeout=30)
-            for thread in plain_load:
-                thread.join(timeout=30)
+            self.fail_steps(server, 1)
+            load.join(timeout=60)
+            self.assertFalse(load.is_alive(), "a request hangs")
 
-            # Every in-flight request ended with the failure, none hung.
-            self.assertEqual(len(streams), 4)
-            self.assertEqual(len(answers), 4)
-            for status, headers, body in answers:
-                self.assertEqual(status, 503, body)
-                self.assertIn(CAUSE, json.loads(body)["error"]["message"])
-            for result in streams:
+            failed, completed = 0, 0
+            for result in results:
                 self.assertIsNone(result.error)
-                if result.status == 503:
+                if result.status == 500:
                     self.assertIn(CAUSE, json.loads(result.body)["error"]["message"])
+                    failed += 1
                     continue
                 self.assertEqual(result.status, 200)
-                errors = [event["error"] for event in result.events if "error" in event]
-                self.assertEqual(len(errors), 1, result.events[-3:])
-                self.assertIn(CAUSE, errors[0]["message"])
-                self.assertEqual(result.finish_reasons(), [])
                 self.assertTrue(result.done)
+                errors = [event["error"] for event in result.events if "error" in event]
+                if errors:
+                    self.assertIn(CAUSE, errors[0]["message"])
+                    self.assertEqual(result.finish_reasons(), [])
+                    failed += 1
+                else:
+                    self.assertEqual(result.finish_reasons(), ["length"])
+                    completed += 1
+            self.assertEqual((failed, completed), (2, 2), "the failed step held the two running requests")
 
-            # Readiness reports the cause; liveness and metrics still answer.
+            status, _, body = server.get("/ready")
+            self.assertEqual(status, 200, body)
+            metrics = server.metrics()
+            self.assertEqual(metrics["keel:engine_step_failures_total"], 1)
+            self.assertEqual(metrics["keel:circuit_breaker_state"], 0)
+            self.expect_served(server)
+            server.wait_until(lambda: "engine step failed" in server.stderr_text(), timeout=5, what="the log line")
+            self.assertIn(CAUSE, server.stderr_text())
+            self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
+        finally:
+            server.kill()
+
+    def test_repeated_failures_open_the_breaker_until_a_probe_succeeds(self):
+        server = KeelServer("--enable-test-hooks", "--breaker-failures", 3, "--breaker-window", 60,
+                            "--breaker-cooldown", 2, "--access-log", "")
+        try:
+            self.fail_steps(server, 3)
+            for _ in range(3):
+                self.expect_failed_request(server)
+            server.wait_until(lambda: breaker_state(server) == 1, timeout=5, what="the breaker to open")
+            opened = time.monotonic()
             status, _, body = server.get("/ready")
             self.assertEqual(status, 503)
-            self.assertIn(CAUSE, json.loads(body)["reason"])
-            self.assertEqual(server.get("/health")[0], 200)
-            self.assertEqual(server.get("/metrics")[0], 200)
-            status, _, body = server.post("/v1/completions", completion_body(max_tokens=2))
-            self.assertEqual(status, 503)
+            self.assertIn("circuit breaker is open", json.loads(body)["reason"])
+            status, headers, body = server.post("/v1/completions", completion_body(max_tokens=4))
+            self.assertEqual(status, 503, body)
+            self.assertIn("circuit breaker is open", json.loads(body)["error"]["message"])
             self.assertIn(CAUSE, json.loads(body)["error"]["message"])
+            self.assertIn(int(headers["retry-after"]), (1, 2))
+            self.assertEqual(server.metrics()['keel:requests_rejected_total{reason="breaker_open"}'], 1)
 
-            # Logged once, with its cause.
-            server.wait_until(lambda: "engine failure" in server.stderr_text(), timeout=5, what="the log line")
-            time.sleep(0.5)
+            server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the probe to close the breaker")
+            self.assertGreaterEqual(time.monotonic() - opened, 1.5, "closed before the cooldown")
+            self.assertEqual(server.get("/ready")[0], 200)
+            self.expect_served(server)
+            self.assertEqual([transitions(server, s) for s in ("open", "half_open", "closed")], [1, 1, 1])
+            self.assertEqual(server.metrics()["keel:engine_step_failures_total"], 3)
             log = server.stderr_text()
-            self.assertEqual(log.count("engine failure"), 1, log[-2000:])
-            self.assertIn(CAUSE, log)
+            for line in ("circuit breaker closed -> open", "circuit breaker open -> half_open",
+                         "circuit breaker half_open -> closed"):
+                self.assertIn(line, log)
             self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
+        finally:
+            server.kill()
+
+    def test_failed_probe_opens_again_with_a_doubled_cooldown(self):
+        server = KeelServer("--enable-test-hooks", "--breaker-failures", 1, "--breaker-cooldown", 1,
+                            "--access-log", "")
+        try:
+            self.fail_steps(server, 2)  # a client request's step, then the probe's
+            self.expect_failed_request(server)
+            server.wait_until(lambda: transitions(server, "open") == 2, timeout=5, what="the probe to fail")
+            status, headers, body = server.post("/v1/completions", completion_body(max_tokens=4))
+            self.assertEqual(status, 503, body)
+            self.assertIn("the probe failed", json.loads(body)["error"]["message"])
+            self.assertEqual(int(headers["retry-after"]), 2)
+            server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the second probe")
+            self.expect_served(server)
+            self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
+        finally:
+            server.kill()
+
+    def test_a_stall_counts_as_a_failure(self):
+        server = KeelServer("--enable-test-hooks", "--breaker-failures", 1, "--breaker-cooldown", 1,
+                            "--stall-timeout", 1, "--access-log", "")
+        try:
+            answers = []
+            self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
+            client = threading.Thread(target=lambda: answers.append(
+                server.post("/v1/completions", completion_body(max_tokens=4), timeout=30)))
+            client.start()
+            server.wait_until(lambda: breaker_state(server) == 1, timeout=10, what="the stall to open the breaker")
+            self.assertIn("stalled", json.loads(server.get("/ready")[2])["reason"])
+            self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
+            client.join(timeout=30)
+            self.assertEqual(answers[0][0], 200, "the stalled request finishes once the device answers")
+            server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the probe")
+            self.expect_served(server)
+            self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
+        finally:
+            server.kill()
+
+    def test_restart_policy_rebuilds_then_exits(self):
+        server = KeelServer("--enable-test-hooks", "--breaker-failures", 1, "--breaker-cooldown", 1,
+                            "--max-engine-restarts", 1, "--access-log", "")
+        try:
+            self.fail_steps(server, 1)
+            self.expect_failed_request(server)
+            server.wait_until(lambda: server.metrics()["keel:engine_restarts_total"] == 1, timeout=10,
+                              what="the engine rebuild")
+            server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the probe on the rebuilt engine")
+            self.expect_served(server)
+            self.assertIn("rebuilding the engine in-process", server.stderr_text())
+
+            self.fail_steps(server, 1)
+            self.expect_failed_request(server)
+            self.assertEqual(server.wait(timeout=20), 3, server.stderr_text()[-2000:])
+            self.assertIn("more often than --max-engine-restarts allows", server.stderr_text())
         finally:
             server.kill()
 
