@@ -13,6 +13,7 @@
 #include "backend/cpu/thread_pool.h"
 #include "engine/engine.h"
 #include "backend/fault_injecting_backend.h"
+#include "core/content_hash.h"
 #include "engine/model_files.h"
 #include "engine_flags.h"
 #include "model/model.h"
@@ -91,6 +92,8 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
   app->add_option("--access-log", s.access_log, "access log: '-' for stderr, '' for none, or a file")
       ->capture_default_str();
   app->add_option("--api-key", o.api_key, "require this key (Authorization: Bearer KEY)");
+  app->add_option("--admin-key", s.admin_key,
+                  "allow POST /admin/reload with this key (Authorization: Bearer KEY); SIGHUP reloads regardless");
   app->add_option("--api-key-file", o.api_key_file, "require one of the keys in this file ('KEY' or 'NAME KEY' per line)");
   // Hidden: POST /debug/stall and /debug/fail-forward (the live tests' hooks).
   app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");
@@ -146,6 +149,75 @@ void print_configuration(const ServeOptions& o, const EngineOptions& engine, uin
   std::fflush(stdout);
 }
 
+// What makes a reload see a model file as changed: its size and
+// modification time (for a directory, their sum and latest over its files).
+std::string file_identity(const std::filesystem::path& path) {
+  std::error_code error;
+  uintmax_t size = 0;
+  std::filesystem::file_time_type latest{};
+  auto take = [&](const std::filesystem::path& file) {
+    size += std::filesystem::file_size(file, error);
+    latest = std::max(latest, std::filesystem::last_write_time(file, error));
+  };
+  if (std::filesystem::is_directory(path, error)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path, error))
+      if (entry.is_regular_file()) take(entry.path());
+  } else {
+    take(path);
+  }
+  return std::to_string(size) + "@" + std::to_string(latest.time_since_epoch().count());
+}
+
+// Loads `path` for serving: the weights, the files around them, an engine
+// (not started) and, with --enable-test-hooks, the fault hooks on a
+// fault-injecting backend under this model.
+Result<server::LoadedModel> load_for_serving(const std::filesystem::path& path, const ServeOptions& options,
+                                            const EngineOptions& engine_options, server::LoadProgressDisplay* progress) {
+  LoadOptions load = to_load_options(options.engine);
+  FaultInjectingBackend* faults = nullptr;
+  if (options.server.enable_test_hooks)
+    load.wrap_backend = [&faults](std::unique_ptr<Backend> real) -> std::unique_ptr<Backend> {
+      auto wrapped = std::make_unique<FaultInjectingBackend>(std::move(real));
+      faults = wrapped.get();
+      return wrapped;
+    };
+  server::LoadedModel loaded;
+  loaded.identity = file_identity(path);  // before reading: a file replaced meanwhile is seen as changed next time
+  KEEL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                        load_model(path, load, [progress](double fraction, std::string_view message) {
+                          if (progress) progress->update(fraction, message);
+                        }));
+  if (progress) progress->finish();
+  KEEL_ASSIGN_OR_RETURN(ModelFiles files, load_model_files(*model));
+  KEEL_ASSIGN_OR_RETURN(loaded.engine, Engine::create(*model, files.tokenizer, engine_options));
+  KEEL_ASSIGN_OR_RETURN(const uint64_t hash, content_hash(path));
+  loaded.content_hash = content_hash_hex(hash);
+  loaded.max_context = engine_options.max_context > 0 ? engine_options.max_context
+                                                      : static_cast<int32_t>(model->config().context_length);
+  loaded.file_name = path.filename().string();
+  loaded.name = options.server.served_model_name.empty() ? loaded.file_name : options.server.served_model_name;
+  loaded.path = path.string();
+  if (faults != nullptr) {
+    loaded.test_hooks.stall_engine = [faults](bool stalled) { faults->stall(stalled); };
+    loaded.test_hooks.fail_next_step = [faults](std::string cause, int64_t steps) {
+      faults->fail_next(std::move(cause), steps);
+    };
+  }
+  loaded.files = std::make_unique<ModelFiles>(std::move(files));
+  loaded.weights = std::shared_ptr<Model>(std::move(model));
+  return loaded;
+}
+
+// A reload's model path: the config file's `model` when it names one, else
+// the path serve started with.
+Result<std::filesystem::path> reload_path(const ServeOptions& options) {
+  if (options.config_path.empty()) return std::filesystem::path(options.model);
+  KEEL_ASSIGN_OR_RETURN(server::ConfigFile file, server::load_config_file(options.config_path));
+  for (const auto& [name, values] : file.options)
+    if (name == "model" && !values.empty()) return std::filesystem::path(values.front());
+  return std::filesystem::path(options.model);
+}
+
 int run_serve(CLI::App* app, ServeOptions& options) {
   if (auto status = apply_config_file(app, options); !status.ok()) return fail(status.error());
   if (auto status = collect_keys(options); !status.ok()) return fail(status.error());
@@ -160,42 +232,30 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   std::fprintf(stderr, "keel: listening on %s:%u; loading %s ...\n", options.server.host.c_str(), (*server)->port(),
                path.string().c_str());
   const auto load_start = std::chrono::steady_clock::now();
-  // /ready stays 503 ("the model is loading") until set_engine below.
+  // /ready stays 503 ("the model is loading") until set_model below.
   server::LoadProgressDisplay progress(stderr, isatty(fileno(stderr)) == 1);
-  LoadOptions load = to_load_options(options.engine);
-  FaultInjectingBackend* faults = nullptr;  // --enable-test-hooks: the hooks' device
-  if (options.server.enable_test_hooks)
-    load.wrap_backend = [&faults](std::unique_ptr<Backend> real) -> std::unique_ptr<Backend> {
-      auto wrapped = std::make_unique<FaultInjectingBackend>(std::move(real));
-      faults = wrapped.get();
-      return wrapped;
-    };
-  auto model = load_model(path, load,
-                          [&progress](double fraction, std::string_view message) { progress.update(fraction, message); });
-  progress.finish();
-  if (!model.ok()) return fail(model.error());
-  auto files = load_model_files(**model);
-  if (!files.ok()) return fail(files.error());
-  auto engine = Engine::create(**model, files->tokenizer, *engine_options);
-  if (!engine.ok()) return fail(engine.error());
-  (*engine)->start();
-  std::fprintf(stderr, "keel: model loaded in %.1f s\n",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+  auto loaded = load_for_serving(path, options, *engine_options, &progress);
+  if (!loaded.ok()) return fail(loaded.error());
+  std::fprintf(stderr, "keel: model loaded in %.1f s (content hash %s)\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
+               loaded->content_hash.c_str());
+  const int32_t max_context = loaded->max_context;
+  const std::string device(static_cast<Model*>(loaded->weights.get())->backend().name());
 
-  const int32_t max_context = engine_options->max_context > 0
-                                  ? engine_options->max_context
-                                  : static_cast<int32_t>((*model)->config().context_length);
-  std::string name = options.server.served_model_name.empty() ? path.filename().string()
-                                                             : options.server.served_model_name;
-  server::TestHooks hooks;
-  if (faults != nullptr) {
-    hooks.stall_engine = [faults](bool stalled) { faults->stall(stalled); };
-    hooks.fail_next_step = [faults](std::string cause, int64_t steps) { faults->fail_next(std::move(cause), steps); };
-  }
-  (*server)->set_engine(engine->get(), &files.value(), max_context, name, std::move(hooks));
-  print_configuration(options, *engine_options, (*server)->port(), max_context, (*model)->backend().name());
+  // SIGHUP and POST /admin/reload: the model the configuration names now.
+  auto reload = [&options, engine = *engine_options](const server::ServingModel& serving)
+      -> Result<std::optional<server::LoadedModel>> {
+    KEEL_ASSIGN_OR_RETURN(const std::filesystem::path next, reload_path(options));
+    if (next.string() == serving.path() && file_identity(next) == serving.identity())
+      return std::optional<server::LoadedModel>();
+    std::fprintf(stderr, "keel: reload: loading %s ...\n", next.string().c_str());
+    KEEL_ASSIGN_OR_RETURN(server::LoadedModel next_model, load_for_serving(next, options, engine, nullptr));
+    return std::optional<server::LoadedModel>(std::move(next_model));
+  };
+  (*server)->set_model(std::move(loaded).value(), reload);
+  print_configuration(options, *engine_options, (*server)->port(), max_context, device);
   int status = (*server)->wait_for_shutdown();
-  server->reset();  // connections close before the engine goes away
+  server->reset();  // connections close, and the models go, before anything else
   return status;
 }
 

@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
+#include "server/admin_reload.h"
 #include "server/completion_session.h"
+#include "server/model_reloader.h"
 #include "server/json_fields.h"
 #include "server/openai_response.h"
 #include "server/prompt_builder.h"
@@ -87,14 +89,13 @@ HttpResponse reject(ServerState& state, const HttpRequest& request, const std::s
   return error_response(error, request_id);
 }
 
-HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoint endpoint, const Caller& caller,
-                                const std::string& request_id) {
+HandlerResult handle_completion(ServerState& state, std::shared_ptr<ServingModel> model, HttpRequest& request,
+                                Endpoint endpoint, const Caller& caller, const std::string& request_id) {
   auto fail = [&](const ApiError& error, std::optional<RejectReason> reason = {}) -> HandlerResult {
     return reject(state, request, request_id, caller.key_name, error, reason);
   };
-  if (state.supervisor)
-    if (const auto refusal = state.supervisor->admission_problem(Clock::now()))
-      return fail(unavailable(refusal->reason, refusal->retry_after_s), RejectReason::kBreakerOpen);
+  if (const auto refusal = model->supervisor().admission_problem(Clock::now()))
+    return fail(unavailable(refusal->reason, refusal->retry_after_s), RejectReason::kBreakerOpen);
   if (std::string problem = readiness_problem(state); !problem.empty()) return fail(unavailable(problem, 1.0));
   // The server-wide rate comes before any parsing: a flood costs little.
   if (state.request_rate_limit)
@@ -108,14 +109,14 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
   auto parsed = parse_completion_request(endpoint, request.body, state.limits);
   if (auto* error = std::get_if<ApiError>(&parsed)) return fail(*error);
   CompletionRequest completion = std::move(std::get<CompletionRequest>(parsed));
-  if (!completion.model.empty() && completion.model != state.model_name)
+  if (!completion.model.empty() && completion.model != model->name())
     return fail(ApiError{404, "the model '" + completion.model + "' does not exist; this server serves '" +
-                                  state.model_name + "'", "model", std::nullopt});
+                                  model->name() + "'", "model", std::nullopt});
 
-  auto prompts = build_prompts(state, completion);
+  auto prompts = build_prompts(state, *model, completion);
   if (auto* error = std::get_if<ApiError>(&prompts)) return fail(*error);
   if (completion.tool_choice == ToolChoice::kRequired || completion.tool_choice == ToolChoice::kNamed) {
-    if (!state.tool_format)
+    if (!model->tool_format())
       return fail(bad_request("'tool_choice' asks for a tool call, but this model's chat template shows no tool-call "
                               "format; start keel serve with --tool-call-parser",
                               "tool_choice"));
@@ -123,14 +124,14 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
       return fail(bad_request("'response_format' and a required 'tool_choice' cannot be combined", "response_format"));
     const std::optional<std::string> named =
         completion.tool_choice == ToolChoice::kNamed ? std::optional(completion.tool_choice_name) : std::nullopt;
-    auto grammar = tool_calls::tool_choice_gbnf(*state.tool_format, completion.tools, named, completion.parallel_tool_calls);
+    auto grammar = tool_calls::tool_choice_gbnf(*model->tool_format(), completion.tools, named, completion.parallel_tool_calls);
     if (!grammar.ok()) return fail(bad_request(grammar.error().message, "tool_choice"));
     for (const std::string& loose : grammar->loose_tools)
       spdlog::warn("tool_choice: the arguments of {} are held to any JSON object only", loose);
     completion.grammar_text = std::move(grammar->gbnf);
   }
   if (!completion.grammar_text.empty()) {
-    auto compiled = state.grammars.get(completion.grammar_text, state.engine->grammar_vocabulary());
+    auto compiled = state.grammars.get(completion.grammar_text, model->engine().grammar_vocabulary());
     if (!compiled.ok()) {
       const bool tools = completion.tool_choice == ToolChoice::kRequired || completion.tool_choice == ToolChoice::kNamed;
       return fail(bad_request((tools ? "tool_choice: " : "response_format: ") + compiled.error().message,
@@ -150,7 +151,7 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
     int64_t tokens = 0;
     for (const auto& prompt : prepared)
       tokens += (static_cast<int64_t>(prompt.ids.size()) +
-                 completion.max_tokens.value_or(state.max_context - static_cast<int32_t>(prompt.ids.size()))) *
+                 completion.max_tokens.value_or(model->max_context() - static_cast<int32_t>(prompt.ids.size()))) *
                 completion.n;
     if (auto refusal = state.limiter->admit(*caller.key_index, tokens)) {
       return fail(too_many_requests(refusal->message, refusal->retry_after), refusal->reason);
@@ -159,7 +160,7 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
 
   SessionInfo info{request_id, request.method, std::string(request.path()), caller.key_name, caller.key_index,
                    request.arrived};
-  auto started = start_completion(state, std::move(completion), std::move(prepared), std::move(info));
+  auto started = start_completion(state, std::move(model), std::move(completion), std::move(prepared), std::move(info));
   if (auto* error = std::get_if<ApiError>(&started)) {
     // The session already released its slot and logged the request.
     state.metrics.count_rejection(RejectReason::kEngineRejected);
@@ -168,15 +169,20 @@ HandlerResult handle_completion(ServerState& state, HttpRequest& request, Endpoi
   return std::get<std::shared_ptr<DeferredResponse>>(std::move(started));
 }
 
-HttpResponse handle_models(const ServerState& state, const std::string& request_id) {
+// OpenAI's model object, with vLLM's max_model_len and keel's own file and
+// content_hash (which weights serve, across reloads).
+HttpResponse handle_models(const ServingModel& serving, const std::string& request_id) {
   auto created = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
-  nlohmann::json model = {{"id", state.model_name},   {"object", "model"},          {"created", created},
-                          {"owned_by", "keel"},       {"max_model_len", state.max_context}};
+  nlohmann::json model = {{"id", serving.name()},          {"object", "model"},
+                          {"created", created},            {"owned_by", "keel"},
+                          {"max_model_len", serving.max_context()}, {"file", serving.file_name()},
+                          {"content_hash", serving.content_hash()}};
   return json_response(200, {{"object", "list"}, {"data", nlohmann::json::array({model})}}, request_id);
 }
 
-HttpResponse handle_tokenize(ServerState& state, const HttpRequest& request, const std::string& request_id) {
+HttpResponse handle_tokenize(ServerState& state, const ServingModel& model, const HttpRequest& request,
+                             const std::string& request_id) {
   auto parsed = parse_json_object(request.body);
   if (auto* error = std::get_if<ApiError>(&parsed)) return error_response(*error, request_id);
   const auto& body = std::get<nlohmann::json>(parsed);
@@ -186,7 +192,7 @@ HttpResponse handle_tokenize(ServerState& state, const HttpRequest& request, con
     if (auto* error = std::get_if<ApiError>(&chat)) return error_response(*error, request_id);
     auto& chat_request = std::get<CompletionRequest>(chat);
     chat_request.max_tokens.reset();
-    auto prompts = build_prompts(state, chat_request);
+    auto prompts = build_prompts(state, model, chat_request);
     if (auto* error = std::get_if<ApiError>(&prompts)) return error_response(*error, request_id);
     ids = std::get<std::vector<PreparedPrompt>>(prompts)[0].ids;
   } else {
@@ -196,12 +202,12 @@ HttpResponse handle_tokenize(ServerState& state, const HttpRequest& request, con
     if (auto error = fields.read_string("prompt", state.config.max_body_bytes, prompt)) return error_response(*error, request_id);
     if (auto error = fields.read_bool("add_special_tokens", add_special)) return error_response(*error, request_id);
     if (!prompt) return error_response(bad_request("'prompt' or 'messages' is required", "prompt"), request_id);
-    ids = state.files->tokenizer.encode(*prompt, add_special, /*parse_special=*/false);
+    ids = model.tokenizer().encode(*prompt, add_special, /*parse_special=*/false);
   }
-  return json_response(200, {{"tokens", ids}, {"count", ids.size()}, {"max_model_len", state.max_context}}, request_id);
+  return json_response(200, {{"tokens", ids}, {"count", ids.size()}, {"max_model_len", model.max_context()}}, request_id);
 }
 
-HttpResponse handle_detokenize(ServerState& state, const HttpRequest& request, const std::string& request_id) {
+HttpResponse handle_detokenize(const ServingModel& model, const HttpRequest& request, const std::string& request_id) {
   auto parsed = parse_json_object(request.body);
   if (auto* error = std::get_if<ApiError>(&parsed)) return error_response(*error, request_id);
   const auto& body = std::get<nlohmann::json>(parsed);
@@ -211,33 +217,34 @@ HttpResponse handle_detokenize(ServerState& state, const HttpRequest& request, c
   std::vector<int32_t> ids;
   for (size_t i = 0; i < tokens->size(); ++i) {
     const auto& id = (*tokens)[i];
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= state.files->tokenizer.vocab_size())
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= model.tokenizer().vocab_size())
       return error_response(bad_request("'tokens[" + std::to_string(i) + "]' is not a token id of this model", "tokens"),
                             request_id);
     ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
   }
-  return json_response(200, {{"prompt", state.files->tokenizer.decode(ids)}}, request_id);
+  return json_response(200, {{"prompt", model.tokenizer().decode(ids)}}, request_id);
 }
 
 HttpResponse handle_metrics(const ServerState& state) {
   EngineStats stats;
   MetricsInputs inputs;
-  if (state.engine) {
-    stats = state.engine->stats();
+  const std::shared_ptr<ServingModel> model = state.serving();
+  BreakerSnapshot breaker;
+  if (model) {
+    stats = model->engine().stats();
     inputs.engine = &stats;
+    breaker = model->supervisor().snapshot();
+    inputs.breaker = &breaker;
+    inputs.model_file = model->file_name();
+    inputs.model_hash = model->content_hash();
   }
   inputs.server = &state.metrics;
   inputs.grammar_compiles = state.grammars.compiles();
   inputs.grammar_cache_hits = state.grammars.hits();
   inputs.process = read_process_stats();
   inputs.version = KEEL_SERVER_VERSION;
-  inputs.model_name = state.model_name;
+  inputs.model_name = model ? model->name() : "";
   inputs.ready = readiness_problem(state).empty();
-  BreakerSnapshot breaker;
-  if (state.supervisor) {
-    breaker = state.supervisor->snapshot();
-    inputs.breaker = &breaker;
-  }
   return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {}, render_metrics(inputs), false};
 }
 
@@ -259,13 +266,13 @@ std::string readiness_problem(const ServerState& state) {
     case Phase::kFailed: return "the engine failed: " + state.failure;
     case Phase::kServing: break;
   }
-  if (!state.engine) return "the engine is not running";
-  EngineStats stats = state.engine->stats();
+  const std::shared_ptr<ServingModel> model = state.serving();
+  if (!model) return "the engine is not running";
+  EngineStats stats = model->engine().stats();
   // Published by the engine the moment it fails; the phase follows once
   // the server's watcher has logged it (Server::wait_for_shutdown).
   if (stats.failed) return "the engine failed: " + stats.failure;
-  if (state.supervisor)
-    if (const auto refusal = state.supervisor->admission_problem(Clock::now())) return refusal->reason;
+  if (const auto refusal = model->supervisor().admission_problem(Clock::now())) return refusal->reason;
   const bool work_pending = state.metrics.requests_in_flight.load() > 0 || stats.running + stats.waiting > 0;
   if (!work_pending || stats.heartbeat == Clock::time_point{}) return {};
   const double since = std::chrono::duration<double>(Clock::now() - stats.heartbeat).count();
@@ -303,20 +310,32 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
     if (auto wrong = only("GET")) return *wrong;
     return handle_metrics(state);
   }
-  if (path == "/debug/stall" && state.config.enable_test_hooks && state.test_hooks.stall_engine) {
+  const std::shared_ptr<ServingModel> model = state.serving();
+  const TestHooks* hooks = model && state.config.enable_test_hooks ? &model->test_hooks() : nullptr;
+  if (path == "/debug/stall" && hooks && hooks->stall_engine) {
     if (auto wrong = only("POST")) return *wrong;
-    state.test_hooks.stall_engine(request.body.find("true") != std::string::npos);
+    // Every resident model: the serving one, and one a reload replaced
+    // while it finishes its requests.
+    const bool stalled = request.body.find("true") != std::string::npos;
+    hooks->stall_engine(stalled);
+    if (const auto replaced = state.reloader ? state.reloader->replaced() : nullptr)
+      if (replaced->test_hooks().stall_engine) replaced->test_hooks().stall_engine(stalled);
     return json_response(200, {{"status", "ok"}}, request_id);
   }
-  if (path == "/debug/fail-forward" && state.config.enable_test_hooks && state.test_hooks.fail_next_step) {
+  if (path == "/debug/fail-forward" && hooks && hooks->fail_next_step) {
     if (auto wrong = only("POST")) return *wrong;
     // {"steps": N} fails the next N steps (default 1).
     int64_t steps = 1;
     const auto body = nlohmann::json::parse(request.body, nullptr, false);
     if (body.is_object() && body.contains("steps") && body["steps"].is_number_integer())
       steps = std::max<int64_t>(1, body["steps"].get<int64_t>());
-    state.test_hooks.fail_next_step("injected backend error (POST /debug/fail-forward)", steps);
+    hooks->fail_next_step("injected backend error (POST /debug/fail-forward)", steps);
     return json_response(200, {{"status", "ok"}}, request_id);
+  }
+
+  if (path == "/admin/reload") {
+    if (auto wrong = only("POST")) return *wrong;
+    return handle_admin_reload(state, state.reloader, request, request_id);
   }
 
   const bool chat = path == "/v1/chat/completions", completions = path == "/v1/completions";
@@ -328,13 +347,13 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
 
   auto caller = authenticate(state, request);
   if (auto* error = std::get_if<ApiError>(&caller)) return reject(state, request, request_id, "", *error);
-  if (state.phase.load() == Phase::kLoading || !state.engine)
+  if (state.phase.load() == Phase::kLoading || !model)
     return reject(state, request, request_id, "", unavailable("the model is loading", 5.0));
 
-  if (models) return handle_models(state, request_id);
-  if (tokenize) return handle_tokenize(state, request, request_id);
-  if (detokenize) return handle_detokenize(state, request, request_id);
-  return handle_completion(state, request, chat ? Endpoint::kChat : Endpoint::kCompletions,
+  if (models) return handle_models(*model, request_id);
+  if (tokenize) return handle_tokenize(state, *model, request, request_id);
+  if (detokenize) return handle_detokenize(*model, request, request_id);
+  return handle_completion(state, model, request, chat ? Endpoint::kChat : Endpoint::kCompletions,
                            std::get<Caller>(caller), request_id);
 }
 

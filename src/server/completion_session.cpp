@@ -59,13 +59,13 @@ struct Choice {
 
 class CompletionSession final : public DeferredResponse {
  public:
-  CompletionSession(ServerState& state, CompletionRequest request, SessionInfo info)
-      : state_(state), request_(std::move(request)), info_(std::move(info)) {
+  CompletionSession(ServerState& state, std::shared_ptr<ServingModel> model, CompletionRequest request, SessionInfo info)
+      : state_(state), model_(std::move(model)), request_(std::move(request)), info_(std::move(info)) {
     identity_.endpoint = request_.endpoint;
     identity_.id = (request_.endpoint == Endpoint::kChat ? "chatcmpl-" : "cmpl-") + info_.request_id;
     identity_.created = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
-    identity_.model = state_.model_name;
+    identity_.model = model_->name();
     queue_deadline_ = info_.arrived + std::chrono::milliseconds(static_cast<int64_t>(
                                           state_.config.queue_timeout_s * 1000.0));
     state_.metrics.requests_in_flight.fetch_add(1);
@@ -86,6 +86,7 @@ class CompletionSession final : public DeferredResponse {
   Usage total_usage() const;
 
   ServerState& state_;
+  std::shared_ptr<ServingModel> model_;  // the model this request runs on, to its end (a reload may install another)
   CompletionRequest request_;
   SessionInfo info_;
   ResponseIdentity identity_;
@@ -105,10 +106,10 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
   for (const auto& prompt : prompts) {
     for (int32_t j = 0; j < request_.n; ++j) {
       // n > 1 with a seed: choice j uses seed + j, so choice 0 matches n = 1.
-      Request engine_request = build_engine_request(request_, prompt.ids, j, state_.max_context,
+      Request engine_request = build_engine_request(request_, prompt.ids, j, model_->max_context(),
                                                     (static_cast<uint64_t>(entropy()) << 32) ^ entropy());
       engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
-      auto handle = state_.engine->submit(std::move(engine_request));
+      auto handle = model_->engine().submit(std::move(engine_request));
       if (!handle.ok()) {
         const ApiError error = refusal_error(handle.error());
         end(error.status, error.message);
@@ -118,7 +119,7 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       choice.handle = std::move(handle).value();
       if (request_.endpoint == Endpoint::kChat) {
         const bool parse_tools = request_.tool_choice != ToolChoice::kNone;
-        choice.output.emplace(state_.split_reasoning, parse_tools ? state_.tool_format.get() : nullptr,
+        choice.output.emplace(model_->split_reasoning(), parse_tools ? model_->tool_format() : nullptr,
                               parse_tools ? request_.tools : std::vector<tool_calls::ToolSpec>{},
                               "call_" + info_.request_id + "_" + std::to_string(choices_.size()));
       }
@@ -191,7 +192,7 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
     const bool logprobs_due = request_.logprobs && !delta.tokens.empty();
     if (!delta.text.empty() || !delta.reasoning.empty() || logprobs_due || delta.finish_reason || delta.first_delta ||
         !piece.calls.empty()) {
-      append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, state_.files->tokenizer,
+      append_sse_event(sse, dump_json(stream_chunk(identity_, delta, request_.logprobs, model_->tokenizer(),
                                                    choice.total.text.size(), request_.include_usage)));
       choice.announced = true;
     }
@@ -263,7 +264,7 @@ void CompletionSession::finish(DeferredOutput& out, std::string& sse) {
     // logits row) and the engine serves on. Once a stream has begun its
     // status is sent, so the failure goes out as an error event (as vLLM
     // does), then [DONE].
-    const bool engine_down = state_.engine == nullptr || state_.engine->stats().failed;
+    const bool engine_down = model_->engine().stats().failed;
     const ApiError error = engine_down ? unavailable("the engine failed: " + failed->engine_error)
                                        : ApiError{500, "the request failed: " + failed->engine_error, {}, std::nullopt};
     if (request_.stream && head_sent_) {
@@ -298,7 +299,7 @@ void CompletionSession::finish(DeferredOutput& out, std::string& sse) {
   }
   std::vector<ChoiceOutput> outputs;
   for (const auto& choice : choices_) outputs.push_back(choice.total);
-  auto body = response_body(identity_, outputs, usage, request_.logprobs, state_.files->tokenizer);
+  auto body = response_body(identity_, outputs, usage, request_.logprobs, model_->tokenizer());
   out.head = HttpResponse{200, "application/json", {{"X-Request-Id", info_.request_id}}, dump_json(body), false};
   end(200, "");
 }
@@ -311,7 +312,7 @@ void CompletionSession::end(int status, const std::string& error) {
   notifier_->clear();
   const auto now = Clock::now();
   for (auto& choice : choices_)
-    if (!choice.finished && state_.engine) state_.engine->cancel(choice.handle);
+    if (!choice.finished) model_->engine().cancel(choice.handle);
   if (queued_) state_.metrics.requests_queued.fetch_sub(1);
   queued_ = false;
   state_.metrics.requests_in_flight.fetch_sub(1);
@@ -332,10 +333,11 @@ void CompletionSession::end(int status, const std::string& error) {
 }  // namespace
 
 std::variant<std::shared_ptr<DeferredResponse>, ApiError> start_completion(ServerState& state,
+                                                                           std::shared_ptr<ServingModel> model,
                                                                            CompletionRequest request,
                                                                            std::vector<PreparedPrompt> prompts,
                                                                            SessionInfo info) {
-  auto session = std::make_shared<CompletionSession>(state, std::move(request), std::move(info));
+  auto session = std::make_shared<CompletionSession>(state, std::move(model), std::move(request), std::move(info));
   if (auto error = session->submit(prompts)) return *error;
   return std::shared_ptr<DeferredResponse>(std::move(session));
 }

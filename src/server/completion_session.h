@@ -33,6 +33,7 @@ struct SessionInfo {
 // Submits n requests per prompt to the engine. On an engine refusal,
 // cancels what was already submitted and returns the error to send.
 std::variant<std::shared_ptr<DeferredResponse>, ApiError> start_completion(ServerState& state,
+                                                                           std::shared_ptr<ServingModel> model,
                                                                            CompletionRequest request,
                                                                            std::vector<PreparedPrompt> prompts,
                                                                            SessionInfo info);

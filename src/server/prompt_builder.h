@@ -13,6 +13,7 @@
 namespace keel::server {
 
 std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerState& state,
+                                                                  const ServingModel& model,
                                                                   const CompletionRequest& request);
 
 }  // namespace keel::server

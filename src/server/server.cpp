@@ -21,19 +21,28 @@ std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
-sigset_t shutdown_signals() {
+// The signals the main thread takes: SIGTERM and SIGINT shut down, SIGHUP reloads.
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
-// Waits up to `timeout` for SIGTERM/SIGINT; true when one arrived.
-bool wait_for_signal(std::chrono::milliseconds timeout) {
-  sigset_t set = shutdown_signals();
+// Waits up to `timeout` for one of them; returns it, or 0.
+int wait_for_signal(std::chrono::milliseconds timeout) {
+  sigset_t set = handled_signals();
   timespec wait{static_cast<time_t>(timeout.count() / 1000), static_cast<long>((timeout.count() % 1000) * 1000000)};
-  return sigtimedwait(&set, nullptr, &wait) > 0;
+  const int signal = sigtimedwait(&set, nullptr, &wait);
+  return signal > 0 ? signal : 0;
+}
+
+// Waits up to `timeout` for SIGTERM or SIGINT (a SIGHUP meanwhile is ignored).
+bool wait_for_shutdown_signal(std::chrono::milliseconds timeout) {
+  const int signal = wait_for_signal(timeout);
+  return signal == SIGTERM || signal == SIGINT;
 }
 
 // Each connection is a descriptor; the usual soft limit (1024) would cap
@@ -51,7 +60,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   raise_descriptor_limit();
   // Every thread created from here on inherits the mask, so the signals
   // queue up for wait_for_shutdown instead of killing the process.
-  sigset_t set = shutdown_signals();
+  sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   std::unique_ptr<Server> server(new Server());
@@ -98,38 +107,24 @@ Server::~Server() {
 
 uint16_t Server::port() const { return http_->port(); }
 
-void Server::set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name,
-                        TestHooks test_hooks) {
+void Server::set_model(LoadedModel model, ModelReloader::Load reload) {
   ServerState& state = *state_;
-  state.test_hooks = std::move(test_hooks);
-  state.files = files;
-  state.max_context = max_context;
-  state.model_name = std::move(model_name);
-  if (files->chat_template) {
-    auto parsed = ChatTemplate::parse(*files->chat_template);
-    if (parsed.ok())
-      state.chat_template = std::move(parsed).value();
-    else
-      spdlog::warn("the model's chat template cannot be parsed ({}); /v1/chat/completions will refuse requests",
-                   parsed.error().message);
+  if (reload) {
+    reloader_ = std::make_unique<ModelReloader>(state, std::move(reload));
+    state.reloader = reloader_.get();
   }
-  std::string format = state.config.tool_call_parser;
-  if (format == "auto") format = files->chat_template ? std::string(tool_calls::format_for_template(*files->chat_template)) : "";
-  state.tool_format = tool_calls::make_tool_call_format(format);  // "none" or "": null
-  if (state.tool_format) spdlog::info("tool calls are parsed as {}", state.tool_format->name());
-  state.split_reasoning = state.config.reasoning_parser == "think" ||
-                          (state.config.reasoning_parser == "auto" && files->chat_template &&
-                           template_thinks(*files->chat_template));
-  state.supervisor =
-      std::make_unique<EngineSupervisor>(*engine, files->tokenizer, state.config.breaker, state.config.stall_timeout_s);
-  state.engine = engine;
+  state.install(ServingModel::start(std::move(model), state.config));
   state.phase.store(Phase::kServing);
 }
 
 bool Server::watch_engine() {
-  if (!state_->supervisor || state_->phase.load() != Phase::kServing) return true;
-  return state_->supervisor->tick(Clock::now(), state_->metrics.requests_in_flight.load()) ==
-         EngineSupervisor::Verdict::kServing;
+  const std::shared_ptr<ServingModel> model = state_->serving();
+  if (!model || state_->phase.load() != Phase::kServing) return true;
+  if (model->supervisor().tick(Clock::now(), state_->metrics.requests_in_flight.load()) ==
+      EngineSupervisor::Verdict::kServing)
+    return true;
+  exit_reason_ = model->supervisor().exit_reason();
+  return false;
 }
 
 void Server::set_failed(std::string why) {
@@ -141,14 +136,25 @@ void Server::set_failed(std::string why) {
 int Server::wait_for_shutdown() {
   ServerState& state = *state_;
   bool serving = true;
-  while (serving && !wait_for_signal(std::chrono::milliseconds(50))) serving = watch_engine();
+  while (serving) {
+    const int signal = wait_for_signal(std::chrono::milliseconds(50));
+    if (signal == SIGTERM || signal == SIGINT) break;
+    if (signal == SIGHUP) {
+      if (!reloader_) spdlog::warn("SIGHUP: no reload is possible yet (the model is loading)");
+      else if (const auto refused = reloader_->begin({})) spdlog::warn("SIGHUP: {}", refused->message);
+    }
+    serving = watch_engine();
+  }
+  // A reload under way finishes (or is dropped) before anything stops.
+  if (reloader_) reloader_->stop();
   const auto deadline = Clock::now() + millis(state.config.drain_timeout_s);
   if (!serving) {
     // Readiness and new completions report the cause from here on.
-    set_failed(state.supervisor->exit_reason());
+    set_failed(exit_reason_);
     std::fprintf(stderr, "keel: giving up on the engine; exiting with status %d after in-flight requests end "
                          "(up to %.0f s)\n", kExitEngineGaveUp, state.config.drain_timeout_s);
-    while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < deadline && !wait_for_signal(std::chrono::milliseconds(50))) {
+    while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < deadline &&
+           !wait_for_shutdown_signal(std::chrono::milliseconds(50))) {
     }
     http_->stop();
     std::fflush(stderr);
@@ -159,13 +165,13 @@ int Server::wait_for_shutdown() {
   std::fprintf(stderr, "keel: draining (up to %.0f s; a second signal exits at once)\n", state.config.drain_timeout_s);
 
   while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < deadline) {
-    if (wait_for_signal(std::chrono::milliseconds(50))) {
+    if (wait_for_shutdown_signal(std::chrono::milliseconds(50))) {
       std::fprintf(stderr, "keel: second signal, exiting now\n");
       std::_Exit(1);
     }
   }
   // Whatever still runs ends now (its client gets 503 or a final chunk).
-  if (state.engine) state.engine->shutdown(Clock::now());
+  if (const auto model = state.serving()) model->engine().shutdown(Clock::now());
   const auto flush_deadline = Clock::now() + std::chrono::seconds(2);
   while (state.metrics.requests_in_flight.load() > 0 && Clock::now() < flush_deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

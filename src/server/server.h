@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "server/model_reloader.h"
 #include "server/server_state.h"
 
 namespace keel::server {
@@ -28,13 +29,14 @@ class Server {
   uint16_t port() const;
   ServerState& state() { return *state_; }
 
-  // The model is loaded and the engine runs: start serving.
-  void set_engine(Engine* engine, const ModelFiles* files, int32_t max_context, std::string model_name,
-                  TestHooks test_hooks = {});
+  // The model is loaded: start its engine and serve it. `reload` is how
+  // SIGHUP and POST /admin/reload load what the configuration names then
+  // (model_reloader.h); without one, reloads are refused.
+  void set_model(LoadedModel model, ModelReloader::Load reload = {});
   // Marks the server failed: logs `why` once, and readiness reports it.
   void set_failed(std::string why);
 
-  // Waits for the first signal, drains, stops the engine (Engine::shutdown)
+  // Waits for SIGTERM or SIGINT (SIGHUP starts a reload), drains, stops the engine (Engine::shutdown)
   // and the I/O threads. Returns the process exit status. Meanwhile the
   // engine supervisor runs every 50 ms; when its restart policy gives up
   // (or the engine stopped for good), in-flight requests get the drain
@@ -48,6 +50,8 @@ class Server {
   // One supervisor tick; false when the process should exit.
   bool watch_engine();
   std::unique_ptr<ServerState> state_;
+  std::unique_ptr<ModelReloader> reloader_;
+  std::string exit_reason_;  // why watch_engine gave up
   std::unique_ptr<HttpServer> http_;
 };
 

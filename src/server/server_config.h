@@ -42,6 +42,7 @@ struct ServerConfig {
   int32_t max_n = 16;
   std::string access_log = "-";         // "-" stderr, "" off, or a file
   std::vector<KeyPolicy> keys;          // --api-key, --api-key-file, [keys.NAME]
+  std::string admin_key;                // --admin-key: POST /admin/reload; "" = off (never logged)
   bool enable_test_hooks = false;       // hidden: POST /debug/stall for the readiness test
 };
 

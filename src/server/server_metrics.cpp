@@ -134,6 +134,12 @@ void render_server(PrometheusWriter& w, const ServerMetrics& s) {
   w.family("keel:tool_calls_malformed_total", "counter",
            "Outputs that began a tool call but were not one (returned as content).");
   w.sample("keel:tool_calls_malformed_total", static_cast<double>(s.malformed_tool_calls.load()));
+  w.family("keel:model_reloads_total", "counter",
+           "Model reloads (SIGHUP, POST /admin/reload) by result; on failure the old model kept serving.");
+  static constexpr const char* kReload[] = {"success", "unchanged", "failure", "busy"};
+  for (size_t i = 0; i < s.reloads.size(); ++i)
+    w.sample("keel:model_reloads_total", static_cast<double>(s.reloads[i].load()),
+             std::string("result=\"") + kReload[i] + "\"");
   w.family("keel:http_connections_open", "gauge", "Open client connections.");
   w.sample("keel:http_connections_open", static_cast<double>(s.open_connections.load()));
   w.family("keel:requests_in_flight", "gauge", "Completion requests accepted and not yet answered.");
@@ -155,7 +161,9 @@ std::string render_metrics(const MetricsInputs& inputs) {
   w.sample("keel:ready", inputs.ready ? 1 : 0);
   w.family("keel:build_info", "gauge", "Build information; the value is always 1.");
   w.sample("keel:build_info", 1,
-           "version=\"" + escape_label_value(inputs.version) + "\",model=\"" + escape_label_value(inputs.model_name) + "\"");
+           "version=\"" + escape_label_value(inputs.version) + "\",model=\"" + escape_label_value(inputs.model_name) +
+               "\",model_file=\"" + escape_label_value(inputs.model_file) + "\",model_hash=\"" +
+               escape_label_value(inputs.model_hash) + "\"");
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", static_cast<double>(inputs.process.resident_bytes));
   w.family("keel:process_anon_swap_bytes", "gauge", "Anonymous resident memory plus swap (RssAnon + VmSwap).");

@@ -42,6 +42,9 @@ class ServerMetrics {
   std::atomic<uint64_t> constrained_requests{0};  // with a grammar (response_format, forced tool calls)
   std::atomic<uint64_t> tool_calls{0};            // calls parsed from outputs and returned
   std::atomic<uint64_t> malformed_tool_calls{0};  // outputs that began a call but were not one
+  // Model reloads by result: reloaded, unchanged (the same file), failed
+  // (the old model kept serving), refused as busy.
+  std::array<std::atomic<uint64_t>, 4> reloads{};
 
   void count_rejection(RejectReason reason) { rejections_[static_cast<size_t>(reason)].fetch_add(1); }
   void count_finish(FinishLabel label) { finishes_[static_cast<size_t>(label)].fetch_add(1); }
@@ -70,6 +73,8 @@ struct MetricsInputs {
   ProcessStats process;
   std::string version;
   std::string model_name;
+  std::string model_file;               // the serving model's file name and content hash (serving_model.h)
+  std::string model_hash;
   bool ready = false;
 };
 
