@@ -199,6 +199,9 @@ Result<server::LoadedModel> load_for_serving(const std::filesystem::path& path, 
   loaded.path = path.string();
   if (faults != nullptr) {
     loaded.test_hooks.stall_engine = [faults](bool stalled) { faults->stall(stalled); };
+    loaded.test_hooks.poison_logits = [faults, vocab = static_cast<int64_t>(model->config().vocab)](int64_t row) {
+      faults->poison_logits(vocab, row);
+    };
     loaded.test_hooks.fail_next_step = [faults](std::string cause, int64_t steps) {
       faults->fail_next(std::move(cause), steps);
     };

@@ -322,6 +322,11 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
       if (replaced->test_hooks().stall_engine) replaced->test_hooks().stall_engine(stalled);
     return json_response(200, {{"status", "ok"}}, request_id);
   }
+  if (path == "/debug/poison-logits" && hooks && hooks->poison_logits) {
+    if (auto wrong = only("POST")) return *wrong;
+    hooks->poison_logits(0);  // the next step's first logits row
+    return json_response(200, {{"status", "ok"}}, request_id);
+  }
   if (path == "/debug/fail-forward" && hooks && hooks->fail_next_step) {
     if (auto wrong = only("POST")) return *wrong;
     // {"steps": N} fails the next N steps (default 1).

@@ -26,12 +26,14 @@
 
 namespace keel::server {
 
-// --enable-test-hooks: what POST /debug/stall and /debug/fail-forward do.
+// --enable-test-hooks: what POST /debug/stall, /debug/fail-forward and
+// /debug/poison-logits do.
 // The app wires them to a fault-injecting backend under the engine, so
 // that neither the server nor the engine carries test code.
 struct TestHooks {
   std::function<void(bool stalled)> stall_engine;
   std::function<void(std::string cause, int64_t steps)> fail_next_step;
+  std::function<void(int64_t row)> poison_logits;  // NaN in that logits row of the next step
 };
 
 // What the app loads (apps/commands/serve.cpp) and hands over.

@@ -42,7 +42,8 @@ class QueueOverflow(unittest.TestCase):
         server = KeelServer("--max-queue", 4, "--max-seqs", 1, "--access-log", "")
         try:
             long = completion_body("queue", max_tokens=200, stream=True, ignore_eos=True)
-            results = run_all([stream(server.port, "/v1/completions", long, timeout=90) for _ in range(24)])
+            # Ten times what --max-queue holds, at once.
+            results = run_all([stream(server.port, "/v1/completions", long, timeout=90) for _ in range(40)])
             statuses = sorted(r.status for r in results)
             self.assertIn(429, statuses)
             self.assertIn(200, statuses)
@@ -53,6 +54,10 @@ class QueueOverflow(unittest.TestCase):
                 self.assertEqual(json.loads(refused.body)["error"]["type"], "rate_limit_error")
             metrics = server.metrics()
             self.assertGreater(metrics['keel:requests_rejected_total{reason="queue_full"}'], 0)
+            # Afterwards: no request left in the engine, no KV block held, and it serves.
+            self.assertEqual(metrics["keel:requests_in_flight"], 0)
+            self.assertEqual(metrics['keel:kv_blocks{state="used"}'], 0)
+            self.assertEqual(server.post("/v1/completions", completion_body(max_tokens=2))[0], 200)
         finally:
             self.assertEqual(server.stop(), 0)
 

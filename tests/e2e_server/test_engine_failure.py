@@ -10,10 +10,13 @@ POST /debug/stall holds the device):
   completions 503 with Retry-After), it goes half-open after the cooldown,
   the server's own probe closes it, and traffic flows again;
 - a failed probe opens it again with the cooldown doubled;
+- a non-finite logits row (POST /debug/poison-logits) ends only its request;
 - a stall past --stall-timeout counts as a failure;
 - the restart policy: the Nth opening within an hour rebuilds the engine
   in-process, the next one exits the process with status 3.
-Every transition is logged and counted in /metrics."""
+Every transition is logged and counted in /metrics. After each fault the
+engine is idle, the KV pool holds no block, resident memory is within
+1 MiB of where it was, and the server serves."""
 
 import json
 import threading
@@ -35,7 +38,33 @@ def transitions(server, state):
     return server.metrics()['keel:circuit_breaker_transitions_total{state="%s"}' % state]
 
 
+def kv_pool(metrics):
+    return {state: metrics['keel:kv_blocks{state="%s"}' % state] for state in ("free", "used", "cached")}
+
+
 class EngineFailure(unittest.TestCase):
+    def baseline(self, server):
+        """Resident memory once a few requests have warmed the allocator."""
+        for _ in range(4):
+            self.expect_served(server)
+        return server.metrics()["process_resident_memory_bytes"]
+
+    def expect_recovered(self, server, rss_baseline):
+        """What every fault case ends with: nothing hangs in the engine, the
+        KV pool holds no block for anyone, memory is back within 1 MiB, and
+        the server serves."""
+        def idle():
+            m = server.metrics()
+            return m["keel:requests_in_flight"] + m["keel:num_requests_running"] + m["keel:num_requests_waiting"] == 0
+        server.wait_until(idle, timeout=20, what="the engine to go idle")
+        metrics = server.metrics()
+        pool = kv_pool(metrics)
+        self.assertEqual(pool["used"], 0, pool)
+        self.assertEqual(pool["free"] + pool["cached"], metrics["keel:kv_blocks_capacity"], pool)
+        grown = metrics["process_resident_memory_bytes"] - rss_baseline
+        self.assertLess(grown, 2**20, "resident memory grew by %.2f MiB" % (grown / 2**20))
+        self.expect_served(server)
+
     def fail_steps(self, server, steps):
         self.assertEqual(server.post("/debug/fail-forward", {"steps": steps})[0], 200)
 
@@ -54,6 +83,7 @@ class EngineFailure(unittest.TestCase):
     def test_failed_step_ends_only_its_own_requests(self):
         server = KeelServer("--enable-test-hooks", "--max-seqs", 2, "--access-log", "")
         try:
+            rss = self.baseline(server)
             results = []
             load = threading.Thread(target=lambda: results.extend(run_all(
                 [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(4)])))
@@ -95,7 +125,7 @@ class EngineFailure(unittest.TestCase):
             metrics = server.metrics()
             self.assertEqual(metrics["keel:engine_step_failures_total"], 1)
             self.assertEqual(metrics["keel:circuit_breaker_state"], 0)
-            self.expect_served(server)
+            self.expect_recovered(server, rss)
             server.wait_until(lambda: "engine step failed" in server.stderr_text(), timeout=5, what="the log line")
             self.assertIn(CAUSE, server.stderr_text())
             self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
@@ -106,6 +136,7 @@ class EngineFailure(unittest.TestCase):
         server = KeelServer("--enable-test-hooks", "--breaker-failures", 3, "--breaker-window", 60,
                             "--breaker-cooldown", 2, "--access-log", "")
         try:
+            rss = self.baseline(server)
             self.fail_steps(server, 3)
             for _ in range(3):
                 self.expect_failed_request(server)
@@ -124,7 +155,7 @@ class EngineFailure(unittest.TestCase):
             server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the probe to close the breaker")
             self.assertGreaterEqual(time.monotonic() - opened, 1.5, "closed before the cooldown")
             self.assertEqual(server.get("/ready")[0], 200)
-            self.expect_served(server)
+            self.expect_recovered(server, rss)
             self.assertEqual([transitions(server, s) for s in ("open", "half_open", "closed")], [1, 1, 1])
             self.assertEqual(server.metrics()["keel:engine_step_failures_total"], 3)
             log = server.stderr_text()
@@ -152,10 +183,50 @@ class EngineFailure(unittest.TestCase):
         finally:
             server.kill()
 
+    def test_non_finite_logits_end_only_their_own_request(self):
+        server = KeelServer("--enable-test-hooks", "--access-log", "")
+        try:
+            rss = self.baseline(server)
+            results = []
+            load = threading.Thread(target=lambda: results.extend(run_all(
+                [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(2)])))
+            # Both arrive while the device is held, so that they share the next step.
+            self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
+            load.start()
+            server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 2, timeout=20,
+                              what="both requests in flight")
+            self.assertEqual(server.post("/debug/poison-logits", {})[0], 200)
+            self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
+            load.join(timeout=60)
+            self.assertFalse(load.is_alive(), "a request hangs")
+            # The poisoned one ends with 500, or with an error event if its
+            # stream had begun; the other runs to its length.
+            failed, completed = 0, 0
+            for result in results:
+                if result.status == 500:
+                    self.assertIn("not finite", json.loads(result.body)["error"]["message"])
+                    failed += 1
+                    continue
+                self.assertEqual(result.status, 200)
+                errors = [event["error"] for event in result.events if "error" in event]
+                if errors:
+                    self.assertIn("not finite", errors[0]["message"])
+                    failed += 1
+                else:
+                    self.assertEqual(result.finish_reasons(), ["length"])
+                    completed += 1
+            self.assertEqual((failed, completed), (1, 1))
+            self.assertEqual(breaker_state(server), 0, "a request's own fault is no engine failure")
+            self.expect_recovered(server, rss)
+            self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
+        finally:
+            server.kill()
+
     def test_a_stall_counts_as_a_failure(self):
         server = KeelServer("--enable-test-hooks", "--breaker-failures", 1, "--breaker-cooldown", 1,
                             "--stall-timeout", 1, "--access-log", "")
         try:
+            rss = self.baseline(server)
             answers = []
             self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
             client = threading.Thread(target=lambda: answers.append(
@@ -167,7 +238,7 @@ class EngineFailure(unittest.TestCase):
             client.join(timeout=30)
             self.assertEqual(answers[0][0], 200, "the stalled request finishes once the device answers")
             server.wait_until(lambda: breaker_state(server) == 0, timeout=10, what="the probe")
-            self.expect_served(server)
+            self.expect_recovered(server, rss)
             self.assertEqual(server.stop(timeout=15), 0, server.stderr_text()[-2000:])
         finally:
             server.kill()
