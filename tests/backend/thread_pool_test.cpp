@@ -49,6 +49,20 @@ TEST(ThreadPoolTest, OversubscribedPoolCompletesEveryJob) {
   for (int round = 0; round < 300; ++round) expect_each_index_once(pool, 5 + round % 40);
 }
 
+// Two callers at once (two engines on the global pool while a reload runs
+// the new model beside the old): each job still covers its own indexes
+// exactly once. Without the pool's caller lock the second job overwrote
+// the first's, and chunks ran the wrong function or none.
+TEST(ThreadPoolTest, ConcurrentCallersTakeTurns) {
+  ThreadPool pool(3);
+  auto caller = [&pool](int64_t n) {
+    for (int round = 0; round < 20000; ++round) expect_each_index_once(pool, n + round % 5);
+  };
+  std::thread other(caller, 11);
+  caller(29);
+  other.join();
+}
+
 // Results written by the chunks are visible to the caller when
 // parallel_for returns (the hand-back is a release/acquire pair).
 TEST(ThreadPoolTest, ChunkResultsAreVisibleAfterReturn) {

@@ -92,6 +92,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n);
     return;
   }
+  std::lock_guard<std::mutex> one_job_at_a_time(caller_);
   job_ = &fn;
   job_size_ = n;
   chunks_done_.store(0, std::memory_order_relaxed);

@@ -50,7 +50,9 @@ class ThreadPool {
   // Calls fn(begin, end) on disjoint chunks covering [0, n), spread over the
   // workers and the calling thread; returns when all chunks are done.
   // `fn` is borrowed for the duration of the call (no copy, no allocation).
-  // One caller at a time.
+  // Callers on several threads take turns (two engines share the global
+  // pool while a reload runs the new model beside the old one); fn must not
+  // call parallel_for itself.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
   // The process-wide pool used by the CPU backend, made on first use with
@@ -83,6 +85,7 @@ class ThreadPool {
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable work_ready_;
+  std::mutex caller_;  // one parallel_for at a time; uncontended (cheap) with one engine
 };
 
 }  // namespace keel
