@@ -12,13 +12,13 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${repo}/build/fuzz"
 
 cmake --preset fuzz -S "${repo}" >/dev/null
-cmake --build "${build}" -j2 --target fuzz_gguf fuzz_safetensors fuzz_tokenizer_json fuzz_chat_template fuzz_request_body fuzz_grammar
+cmake --build "${build}" -j2 --target fuzz_gguf fuzz_safetensors fuzz_tokenizer_json fuzz_chat_template fuzz_request_body fuzz_grammar fuzz_http_request
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "${scratch}"' EXIT
 
 status=0
-for target in gguf safetensors tokenizer_json chat_template request_body grammar; do
+for target in gguf safetensors tokenizer_json chat_template request_body grammar http_request; do
   corpus="${scratch}/corpus_${target}"
   mkdir -p "${corpus}" "${scratch}/artifacts_${target}"
   cp "${repo}/tests/fuzz/corpus/${target}/"* "${corpus}/"

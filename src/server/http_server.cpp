@@ -30,6 +30,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/log.h"
+#include "server/http_request_reading.h"
 
 namespace keel::server {
 namespace {
@@ -95,13 +96,6 @@ void watch_for_disconnect(tcp::socket& socket, const std::shared_ptr<WakeState>&
     }
     // n > 0: the client sent its next request early; it waits in the socket.
   });
-}
-
-// A parse error from Beast's HTTP parser (as opposed to a hang-up or timeout).
-bool is_malformed_http(const error_code& error) {
-  static const auto& http_category = make_error_code(http::error::end_of_stream).category();
-  return error.category() == http_category && error != http::error::end_of_stream &&
-         error != http::error::partial_message;
 }
 
 std::string chunk_frame(const std::string& data) {
@@ -226,29 +220,17 @@ net::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     }
     first = false;
 
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    BeastRequestParser parser;
+    limit_request_parser(parser, options.max_header_bytes, options.max_body_bytes);
     stream.expires_after(options.header_timeout);
     co_await http::async_read_header(stream, buffer, parser, net::redirect_error(kUseAwaitable, error));
     if (error) {
-      if (error == http::error::header_limit) {
-        co_await write_response(stream, transport_error(431, "request headers are larger than the limit"), false);
-      } else if (error == http::error::body_limit) {
-        // Beast checks a Content-Length against the body limit with the head.
-        co_await write_response(stream, transport_error(413, "the request body is larger than " +
-                                                                std::to_string(options.max_body_bytes) + " bytes"),
-                                false);
-      } else if (is_malformed_http(error)) {
-        co_await write_response(stream, transport_error(400, "malformed HTTP request: " + error.message()), false);
-      }
+      if (auto rejected = rejection_for(error, options.max_body_bytes))
+        co_await write_response(stream, transport_error(rejected->status, rejected->message), false);
       break;  // timeouts and hang-ups: the stream is already closed
     }
-    auto length = parser.content_length();
-    if (length && *length > options.max_body_bytes) {
-      co_await write_response(stream, transport_error(413, "the request body is larger than " +
-                                                              std::to_string(options.max_body_bytes) + " bytes"),
-                              false);
+    if (auto rejected = check_declared_length(parser, options.max_body_bytes)) {
+      co_await write_response(stream, transport_error(rejected->status, rejected->message), false);
       break;
     }
     if (parser.get()[http::field::expect] == "100-continue") {
@@ -260,25 +242,13 @@ net::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     co_await http::async_read(stream, buffer, parser, net::redirect_error(kUseAwaitable, error));
     stream.expires_never();
     if (error) {
-      if (error == http::error::body_limit)
-        co_await write_response(stream, transport_error(413, "the request body is larger than the limit"), false);
-      else if (is_malformed_http(error))
-        co_await write_response(stream, transport_error(400, "malformed HTTP request: " + error.message()), false);
+      if (auto rejected = rejection_for(error, options.max_body_bytes))
+        co_await write_response(stream, transport_error(rejected->status, rejected->message), false);
       break;
     }
 
-    auto message = parser.release();
-    HttpRequest request;
-    request.arrived = std::chrono::steady_clock::now();
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    request.body = std::move(message.body());
-    const bool keep_alive = message.keep_alive();
+    const bool keep_alive = parser.keep_alive();
+    HttpRequest request = to_http_request(parser.release());
 
     HandlerResult result;
     try {
