@@ -6,12 +6,11 @@
 
 namespace keel {
 
-void FaultInjectingBackend::fail_next(std::string cause, int64_t count) {
-  {
-    std::lock_guard lock(cause_mutex_);
-    cause_ = std::move(cause);
-  }
-  failures_pending_.store(count);
+void FaultInjectingBackend::fail_next(std::string cause, int64_t count, int64_t after) {
+  std::lock_guard lock(failure_mutex_);
+  cause_ = std::move(cause);
+  successes_before_ = after;
+  failures_pending_ = count;
 }
 
 void FaultInjectingBackend::matmul(const float* x, int64_t n_tokens, const TensorView& w, const float* bias,
@@ -28,14 +27,14 @@ void FaultInjectingBackend::matmul(const float* x, int64_t n_tokens, const Tenso
 Status FaultInjectingBackend::synchronize() {
   while (stalled_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   Status status = real_->synchronize();
-  int64_t pending = failures_pending_.load();
-  while (pending > 0 && !failures_pending_.compare_exchange_weak(pending, pending - 1)) {
+  std::lock_guard lock(failure_mutex_);
+  if (failures_pending_ == 0) return status;
+  if (successes_before_ > 0) {
+    --successes_before_;
+    return status;
   }
-  if (pending > 0) {
-    std::lock_guard lock(cause_mutex_);
-    return Error{cause_};
-  }
-  return status;
+  --failures_pending_;
+  return Error{cause_};
 }
 
 }  // namespace keel

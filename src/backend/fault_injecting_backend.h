@@ -10,9 +10,11 @@
 //                      model's vocabulary: its output head) writes NaN into
 //                      row `row` of its result, as a model that overflowed
 //                      for one sequence would
-//   fail_next(cause, n)  the next n synchronize() calls return Error{cause},
-//                      as if the device reported a failed kernel (each
-//                      failed call ends one engine step)
+//   fail_next(cause, n, after)  after `after` more successful calls, the
+//                      next n synchronize() calls return Error{cause}, as
+//                      if the device reported a failed kernel (a forward
+//                      step synchronizes once, so each failed call fails
+//                      one engine step, and `after` picks which)
 //   fail_allocations(true)  allocate() fails until fail_allocations(false),
 //                      as a device out of memory would (an engine restart
 //                      then cannot re-reserve its pool)
@@ -32,7 +34,7 @@ class FaultInjectingBackend : public Backend {
   explicit FaultInjectingBackend(std::unique_ptr<Backend> real) : real_(std::move(real)) {}
 
   void stall(bool stalled) { stalled_.store(stalled); }
-  void fail_next(std::string cause, int64_t count = 1);
+  void fail_next(std::string cause, int64_t count = 1, int64_t after = 0);
   void fail_allocations(bool failing) { allocations_fail_.store(failing); }
   void poison_logits(int64_t out, int64_t row) {
     poison_row_.store(row);
@@ -89,11 +91,12 @@ class FaultInjectingBackend : public Backend {
  private:
   std::unique_ptr<Backend> real_;
   std::atomic<bool> stalled_{false};
-  std::atomic<int64_t> failures_pending_{0};
   std::atomic<bool> allocations_fail_{false};
   std::atomic<int64_t> poison_out_{0}, poison_row_{0};  // poison_out_ 0: nothing to poison
-  std::mutex cause_mutex_;
-  std::string cause_;  // guarded by cause_mutex_
+  std::mutex failure_mutex_;
+  std::string cause_;               // guarded by failure_mutex_
+  int64_t successes_before_ = 0;    // guarded by failure_mutex_
+  int64_t failures_pending_ = 0;    // guarded by failure_mutex_
 };
 
 }  // namespace keel

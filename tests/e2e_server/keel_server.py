@@ -22,6 +22,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("KEEL_BINARY", os.path.join(REPO, "build", "release", "apps", "keel"))
 MODEL = os.environ.get("KEEL_MODEL", os.path.join(REPO, "models", "tiny-random-glm4-q8_0.gguf"))
 MODEL_NAME = os.path.basename(MODEL)
+# KEEL_SANITIZED=1: the binary is a sanitizer build (scripts/sanitize.sh),
+# whose resident memory is the sanitizer's as much as keel's: memory
+# checks skip, everything else holds.
+SANITIZED = os.environ.get("KEEL_SANITIZED") == "1"
 HOST = "127.0.0.1"
 
 

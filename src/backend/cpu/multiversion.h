@@ -6,9 +6,14 @@
 // every machine; without this, the compiler could only vectorise with
 // 4-wide SSE2. Only functions whose loops the compiler vectorises well get
 // the attribute (matmul, dequantization, attention dots).
+//
+// Not under ThreadSanitizer: the version is picked by an ifunc resolver
+// that runs while the program is relocated, before TSan's runtime is up,
+// and TSan's instrumentation of it crashes there.
 #pragma once
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(KEEL_NO_MULTIVERSION)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(KEEL_NO_MULTIVERSION) && \
+    !defined(__SANITIZE_THREAD__)
 #define KEEL_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
 #else
 #define KEEL_MULTIVERSION
