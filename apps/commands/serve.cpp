@@ -46,9 +46,11 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
   app->add_option("--max-queue", s.max_queue, "requests waiting for their first output at most (then 429)")
       ->capture_default_str();
   app->add_option("--context-overflow", s.context_overflow,
-                  "a chat prompt too long for the context: error (400) or truncate (drop the oldest whole turns "
-                  "after the system message until it fits with room for max_tokens)")
-      ->check(CLI::IsMember({"error", "truncate"}))
+                  "a chat prompt too long for the context: error (400), truncate (drop the oldest whole turns "
+                  "after the system message until it fits with room for max_tokens), or shift (truncate the "
+                  "prompt until it fits, and when generation reaches the context keep the system message and "
+                  "the newest half of the rest and go on)")
+      ->check(CLI::IsMember({"error", "truncate", "shift"}))
       ->capture_default_str();
   app->add_option("--tool-call-parser", s.tool_call_parser,
                   "how the model writes tool calls, parsed into tool_calls: auto (from the chat template), none, "

@@ -12,6 +12,7 @@
 #include "server/openai_response.h"
 #include "server/assistant_output.h"
 #include "server/engine_request_builder.h"
+#include "server/prompt_builder.h"
 #include "server/session_accounting.h"
 #include "server/sse.h"
 
@@ -55,6 +56,18 @@ struct Choice {
   std::string engine_error;    // FinishCause::kEngineError: the engine's cause
   std::optional<AssistantOutput> output;  // chat: reasoning and tool calls split from the content
   Clock::time_point first_token{}, last_token{};  // engine emission times
+
+  // --context-overflow shift (context_shift below): the tokens the model
+  // sees (prompt + output so far), how many lead it as the system
+  // message(s) and stay, the tokens the client still allows beyond the
+  // engine request under way, and the usage of the requests before it.
+  bool slides = false;
+  std::vector<int32_t> context;
+  int32_t pinned = 0;
+  int64_t budget_left = 0;
+  int32_t shifts = 0;
+  int32_t choice_of_prompt = 0;
+  Usage before_shifts;
 };
 
 class CompletionSession final : public DeferredResponse {
@@ -81,6 +94,10 @@ class CompletionSession final : public DeferredResponse {
 
  private:
   void read_choice(size_t index, Choice& choice, std::string& sse);
+  // The engine request of a sliding choice ran out of context with budget
+  // left: submits the shifted context as its next request. False (the
+  // choice ends with "length") when the engine refuses it.
+  bool context_shift(Choice& choice);
   void finish(DeferredOutput& out, std::string& sse);
   void end(int status, const std::string& error);
   Usage total_usage() const;
@@ -109,13 +126,26 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
       Request engine_request = build_engine_request(request_, prompt.ids, j, model_->max_context(),
                                                     (static_cast<uint64_t>(entropy()) << 32) ^ entropy());
       engine_request.on_events = [notifier = notifier_] { notifier->notify(); };
+      Choice choice;
+      choice.choice_of_prompt = j;
+      if (slides_context(state_, request_)) {
+        // The engine request gets what fits; the rest of the client's budget
+        // (one more context when it gave none) waits for a shift.
+        const int64_t room = model_->max_context() - static_cast<int64_t>(prompt.ids.size());
+        const int64_t budget = request_.max_tokens.value_or(model_->max_context());
+        engine_request.max_tokens = static_cast<int32_t>(std::min(budget, room));
+        engine_request.min_tokens = std::min(engine_request.min_tokens, engine_request.max_tokens);
+        choice.slides = true;
+        choice.context = prompt.ids;
+        choice.pinned = prompt.pinned_tokens;
+        choice.budget_left = budget - engine_request.max_tokens;
+      }
       auto handle = model_->engine().submit(std::move(engine_request));
       if (!handle.ok()) {
         const ApiError error = refusal_error(handle.error());
         end(error.status, error.message);
         return error;
       }
-      Choice choice;
       choice.handle = std::move(handle).value();
       if (request_.endpoint == Endpoint::kChat) {
         const bool parse_tools = request_.tool_choice != ToolChoice::kNone;
@@ -153,7 +183,26 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
     }
     choice.last_token = emitted;
   }
+  if (choice.slides) {
+    choice.context.insert(choice.context.end(), update_.tokens.begin(), update_.tokens.end());
+    if (update_.finish && update_.finish->cause == FinishCause::kMaxTokens && choice.budget_left > 0) {
+      const Usage segment = update_.usage;
+      if (context_shift(choice)) {
+        choice.before_shifts.completion_tokens += segment.completion_tokens;
+        if (choice.shifts == 1) {  // the prompt is the client's, counted once
+          choice.before_shifts.prompt_tokens = segment.prompt_tokens;
+          choice.before_shifts.cached_tokens = segment.cached_tokens;
+        }
+        update_.finish.reset();  // the choice goes on in its next engine request
+      }
+    }
+  }
   choice.usage = update_.usage;
+  if (choice.shifts > 0) {
+    choice.usage.prompt_tokens = choice.before_shifts.prompt_tokens;
+    choice.usage.cached_tokens = choice.before_shifts.cached_tokens;
+    choice.usage.completion_tokens += choice.before_shifts.completion_tokens;
+  }
   if (update_.finish) {
     choice.finished = true;
     choice.cause = update_.finish->cause;
@@ -206,6 +255,37 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
   total.logprobs.insert(total.logprobs.end(), update_.logprobs.begin(), update_.logprobs.end());
   total.logprobs_stride = update_.logprobs_stride;
   if (reason) total.finish_reason = reason;
+}
+
+// --context-overflow shift: keep the pinned system prefix and the newest
+// half of the rest, and run them as a new engine request. Its positions
+// start again at 0, so they stay consistent; the prefix cache holds the
+// pinned prefix's KV, so only the kept rest is recomputed.
+bool CompletionSession::context_shift(Choice& choice) {
+  std::vector<int32_t>& context = choice.context;
+  const auto pinned = static_cast<size_t>(choice.pinned);
+  const size_t rest = context.size() - std::min(pinned, context.size());
+  context.erase(context.begin() + static_cast<std::ptrdiff_t>(pinned),
+                context.begin() + static_cast<std::ptrdiff_t>(pinned + rest / 2));
+  const int64_t room = model_->max_context() - static_cast<int64_t>(context.size());
+  if (room < 1) return false;
+  Request next = build_engine_request(request_, context, choice.choice_of_prompt, model_->max_context(), 0);
+  next.max_tokens = static_cast<int32_t>(std::min(choice.budget_left, room));
+  next.min_tokens = 0;
+  // Another draw than the request before it, the same for a given seed.
+  next.sampling.seed += static_cast<uint64_t>(choice.shifts + 1) * 0x9E3779B97F4A7C15ull;
+  next.on_events = [notifier = notifier_] { notifier->notify(); };
+  auto handle = model_->engine().submit(std::move(next));
+  if (!handle.ok()) {
+    spdlog::warn("request {}: the context shift was refused ({}); the choice ends at the context", info_.request_id,
+                 handle.error().message);
+    return false;
+  }
+  choice.budget_left -= std::min(choice.budget_left, room);
+  choice.handle = std::move(handle).value();
+  ++choice.shifts;
+  ++identity_.context_shifts;
+  return true;
 }
 
 Usage CompletionSession::total_usage() const {

@@ -20,6 +20,9 @@ namespace keel::server {
 struct PreparedPrompt {
   std::vector<int32_t> ids;
   int32_t truncated_messages = 0;  // --context-overflow truncate: chat messages dropped to fit
+  // --context-overflow shift: the leading tokens (the system message(s))
+  // that a context shift keeps.
+  int32_t pinned_tokens = 0;
 };
 
 struct SessionInfo {

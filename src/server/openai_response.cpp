@@ -85,13 +85,15 @@ FinishReason finish_reason_of(FinishCause cause) {
   return FinishReason::kAbort;
 }
 
-nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages) {
+nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages, int32_t context_shifts) {
   nlohmann::json details = {{"cached_tokens", usage.cached_tokens}};
   if (truncated_messages > 0) details["truncated_messages"] = truncated_messages;
-  return {{"prompt_tokens", usage.prompt_tokens},
-          {"completion_tokens", usage.completion_tokens},
-          {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
-          {"prompt_tokens_details", std::move(details)}};
+  nlohmann::json usage_object = {{"prompt_tokens", usage.prompt_tokens},
+                                 {"completion_tokens", usage.completion_tokens},
+                                 {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
+                                 {"prompt_tokens_details", std::move(details)}};
+  if (context_shifts > 0) usage_object["completion_tokens_details"] = {{"context_shifts", context_shifts}};
+  return usage_object;
 }
 
 nlohmann::json logprobs_json(Endpoint endpoint, const ChoiceOutput& choice, const Tokenizer& tokenizer,
@@ -132,7 +134,7 @@ nlohmann::json response_body(const ResponseIdentity& identity, const std::vector
           {"created", identity.created},
           {"model", identity.model},
           {"choices", std::move(out_choices)},
-          {"usage", usage_json(usage, identity.truncated_messages)}};
+          {"usage", usage_json(usage, identity.truncated_messages, identity.context_shifts)}};
 }
 
 nlohmann::json stream_chunk(const ResponseIdentity& identity, const ChoiceOutput& delta, bool want_logprobs,
@@ -179,7 +181,7 @@ nlohmann::json usage_chunk(const ResponseIdentity& identity, const Usage& usage)
           {"created", identity.created},
           {"model", identity.model},
           {"choices", nlohmann::json::array()},
-          {"usage", usage_json(usage, identity.truncated_messages)}};
+          {"usage", usage_json(usage, identity.truncated_messages, identity.context_shifts)}};
 }
 
 }  // namespace keel::server

@@ -28,6 +28,9 @@ struct ResponseIdentity {
   // Chat messages --context-overflow truncate dropped from the prompt:
   // reported as usage.prompt_tokens_details.truncated_messages when > 0.
   int32_t truncated_messages = 0;
+  // Times --context-overflow shift slid a choice's context (all choices):
+  // usage.completion_tokens_details.context_shifts when > 0.
+  int32_t context_shifts = 0;
 };
 
 // One generated choice, accumulated (non-streaming) or as one delta (streaming).
@@ -61,7 +64,7 @@ struct ChoiceOutput {
 // Compact JSON text; invalid UTF-8 (partial tokens in logprobs) becomes U+FFFD.
 std::string dump_json(const nlohmann::json& value);
 
-nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages = 0);
+nlohmann::json usage_json(const Usage& usage, int32_t truncated_messages = 0, int32_t context_shifts = 0);
 
 // The logprobs object for `choice`, or null without logprobs. `text_offset`
 // is where this delta starts in the choice's text (completions only).

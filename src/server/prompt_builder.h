@@ -12,6 +12,11 @@
 
 namespace keel::server {
 
+// --context-overflow shift applies to this request: a chat request with no
+// grammar (response_format, a forced tool call), whose generation may then
+// run past the context (the session slides it: completion_session.cpp).
+bool slides_context(const ServerState& state, const CompletionRequest& request);
+
 std::variant<std::vector<PreparedPrompt>, ApiError> build_prompts(const ServerState& state,
                                                                   const ServingModel& model,
                                                                   const CompletionRequest& request);

@@ -27,7 +27,7 @@ struct ServerConfig {
   double idle_timeout_s = 60;
   int32_t max_queue = 256;              // requests waiting for their first output
   double max_requests_per_second = 0;   // server-wide cap on completion requests (0 = off)
-  std::string context_overflow = "error";  // chat prompts too long: "error" (400) or "truncate" (oldest turns dropped)
+  std::string context_overflow = "error";  // chat past the context: "error" (400), "truncate" (oldest turns dropped) or "shift" (also slides during generation)
   // How the model writes tool calls: "auto" (from the chat template), "none",
   // or a format of tool_calls/tool_call_format.h (hermes, glm45, glm4, llama3_json).
   std::string tool_call_parser = "auto";
