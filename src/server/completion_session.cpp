@@ -136,6 +136,7 @@ std::optional<ApiError> CompletionSession::submit(const std::vector<PreparedProm
         engine_request.max_tokens = static_cast<int32_t>(std::min(budget, room));
         engine_request.min_tokens = std::min(engine_request.min_tokens, engine_request.max_tokens);
         choice.slides = true;
+        choice.context.reserve(static_cast<size_t>(model_->max_context()));  // never longer: it shifts first
         choice.context = prompt.ids;
         choice.pinned = prompt.pinned_tokens;
         choice.budget_left = budget - engine_request.max_tokens;
@@ -194,6 +195,7 @@ void CompletionSession::read_choice(size_t index, Choice& choice, std::string& s
           choice.before_shifts.cached_tokens = segment.cached_tokens;
         }
         update_.finish.reset();  // the choice goes on in its next engine request
+        update_.usage = Usage{};  // this request's tokens are in before_shifts now
       }
     }
   }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
+#include "server/probe_generation.h"
 #include "tokenizer/tokenizer.h"
 
 namespace keel::server {
@@ -93,13 +94,7 @@ void EngineSupervisor::record(Clock::time_point now, const std::string& cause) {
 }
 
 void EngineSupervisor::start_probe(Clock::time_point now) {
-  Request probe;
-  probe.prompt = tokenizer_.encode("Hello", /*add_special=*/true, /*parse_special=*/false);
-  if (probe.prompt.empty()) probe.prompt.push_back(0);
-  probe.max_tokens = kProbeTokens;
-  probe.sampling.temperature = 0.0f;
-  probe.ignore_eos = true;
-  SubmitResult submitted = engine_.submit(std::move(probe));
+  SubmitResult submitted = engine_.submit(probe_request(tokenizer_, kProbeTokens));
   if (!submitted.ok()) {
     record(now, "the probe was refused: " + submitted.error().message);
     return;
@@ -115,9 +110,7 @@ void EngineSupervisor::finish_probe(Clock::time_point now) {
     if (update.finish) finish = update.finish;
   probe_.reset();
   if (breaker_.state() != BreakerState::kHalfOpen) return;
-  const bool healthy = finish && finish->cause != FinishCause::kEngineError && finish->cause != FinishCause::kDeadline &&
-                       finish->cause != FinishCause::kShutdown && finish->cause != FinishCause::kCancelled;
-  if (!healthy) {
+  if (!finish || !probe_succeeded(*finish)) {
     record(now, finish && !finish->error.empty() ? finish->error : "the probe did not complete");
     return;
   }

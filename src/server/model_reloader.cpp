@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
+#include "server/probe_generation.h"
 
 namespace keel::server {
 namespace {
@@ -17,13 +18,7 @@ constexpr int32_t kSelfTestTokens = 4;
 constexpr auto kSelfTestTimeout = std::chrono::seconds(120);
 
 Status self_test(ServingModel& model) {
-  Request request;
-  request.prompt = model.tokenizer().encode("Hello", /*add_bos=*/true, /*parse_special=*/false);
-  if (request.prompt.empty()) request.prompt.push_back(0);
-  request.max_tokens = kSelfTestTokens;
-  request.sampling.temperature = 0.0f;
-  request.ignore_eos = true;
-  SubmitResult submitted = model.engine().submit(std::move(request));
+  SubmitResult submitted = model.engine().submit(probe_request(model.tokenizer(), kSelfTestTokens));
   if (!submitted.ok()) return Error{"its engine refused the self-test: " + submitted.error().message};
   const RequestHandle handle = std::move(submitted).value();
   const auto deadline = Clock::now() + kSelfTestTimeout;
@@ -39,7 +34,7 @@ Status self_test(ServingModel& model) {
     tokens += static_cast<int32_t>(update.tokens.size());
     if (update.finish) finish = update.finish;
   }
-  if (finish->cause != FinishCause::kMaxTokens || tokens != kSelfTestTokens)
+  if (!probe_succeeded(*finish) || tokens != kSelfTestTokens)
     return Error{"its self-test generation ended with '" + std::string(finish_cause_name(finish->cause)) + "'" +
                  (finish->error.empty() ? "" : ": " + finish->error)};
   return ok_status();
