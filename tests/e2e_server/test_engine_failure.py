@@ -66,6 +66,42 @@ class EngineFailure(unittest.TestCase):
             self.assertLess(grown, 2**20, "resident memory grew by %.2f MiB" % (grown / 2**20))
         self.expect_served(server)
 
+    def held_streams(self, server, count):
+        """`count` long streams, all in flight while the device is held
+        (POST /debug/stall): returns the thread that runs them and the list
+        their results go to. The caller lets the device go."""
+        results = []
+        load = threading.Thread(target=lambda: results.extend(run_all(
+            [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(count)])))
+        self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
+        load.start()
+        server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= count, timeout=20,
+                          what="the streams to be in flight")
+        return load, results
+
+    def count_outcomes(self, results, cause):
+        """(failed, completed): a failed stream ends with 500 naming `cause`,
+        or with an error event naming it once its stream had begun; a
+        completed one runs to its length."""
+        failed, completed = 0, 0
+        for result in results:
+            self.assertIsNone(result.error)
+            if result.status == 500:
+                self.assertIn(cause, json.loads(result.body)["error"]["message"])
+                failed += 1
+                continue
+            self.assertEqual(result.status, 200)
+            self.assertTrue(result.done)
+            errors = [event["error"] for event in result.events if "error" in event]
+            if errors:
+                self.assertIn(cause, errors[0]["message"])
+                self.assertEqual(result.finish_reasons(), [])
+                failed += 1
+            else:
+                self.assertEqual(result.finish_reasons(), ["length"])
+                completed += 1
+        return failed, completed
+
     def fail_steps(self, server, steps):
         self.assertEqual(server.post("/debug/fail-forward", {"steps": steps})[0], 200)
 
@@ -85,14 +121,8 @@ class EngineFailure(unittest.TestCase):
         server = KeelServer("--enable-test-hooks", "--max-seqs", 2, "--access-log", "")
         try:
             rss = self.baseline(server)
-            results = []
-            load = threading.Thread(target=lambda: results.extend(run_all(
-                [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(4)])))
             # Held still while the four arrive: two run, two wait (--max-seqs 2).
-            self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
-            load.start()
-            server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 4, timeout=20,
-                              what="the load to be in flight")
+            load, results = self.held_streams(server, 4)
             steps = server.metrics()["keel:engine_steps_total"]
             self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
             deadline = time.monotonic() + 20
@@ -102,23 +132,7 @@ class EngineFailure(unittest.TestCase):
             load.join(timeout=60)
             self.assertFalse(load.is_alive(), "a request hangs")
 
-            failed, completed = 0, 0
-            for result in results:
-                self.assertIsNone(result.error)
-                if result.status == 500:
-                    self.assertIn(CAUSE, json.loads(result.body)["error"]["message"])
-                    failed += 1
-                    continue
-                self.assertEqual(result.status, 200)
-                self.assertTrue(result.done)
-                errors = [event["error"] for event in result.events if "error" in event]
-                if errors:
-                    self.assertIn(CAUSE, errors[0]["message"])
-                    self.assertEqual(result.finish_reasons(), [])
-                    failed += 1
-                else:
-                    self.assertEqual(result.finish_reasons(), ["length"])
-                    completed += 1
+            failed, completed = self.count_outcomes(results, CAUSE)
             self.assertEqual((failed, completed), (2, 2), "the failed step held the two running requests")
 
             status, _, body = server.get("/ready")
@@ -188,34 +202,15 @@ class EngineFailure(unittest.TestCase):
         server = KeelServer("--enable-test-hooks", "--access-log", "")
         try:
             rss = self.baseline(server)
-            results = []
-            load = threading.Thread(target=lambda: results.extend(run_all(
-                [stream(server.port, "/v1/completions", dict(LONG, stream=True), timeout=60) for _ in range(2)])))
             # Both arrive while the device is held, so that they share the next step.
-            self.assertEqual(server.post("/debug/stall", {"stalled": True})[0], 200)
-            load.start()
-            server.wait_until(lambda: server.metrics()["keel:requests_in_flight"] >= 2, timeout=20,
-                              what="both requests in flight")
+            load, results = self.held_streams(server, 2)
             self.assertEqual(server.post("/debug/poison-logits", {})[0], 200)
             self.assertEqual(server.post("/debug/stall", {"stalled": False})[0], 200)
             load.join(timeout=60)
             self.assertFalse(load.is_alive(), "a request hangs")
             # The poisoned one ends with 500, or with an error event if its
             # stream had begun; the other runs to its length.
-            failed, completed = 0, 0
-            for result in results:
-                if result.status == 500:
-                    self.assertIn("not finite", json.loads(result.body)["error"]["message"])
-                    failed += 1
-                    continue
-                self.assertEqual(result.status, 200)
-                errors = [event["error"] for event in result.events if "error" in event]
-                if errors:
-                    self.assertIn("not finite", errors[0]["message"])
-                    failed += 1
-                else:
-                    self.assertEqual(result.finish_reasons(), ["length"])
-                    completed += 1
+            failed, completed = self.count_outcomes(results, "not finite")
             self.assertEqual((failed, completed), (1, 1))
             self.assertEqual(breaker_state(server), 0, "a request's own fault is no engine failure")
             self.expect_recovered(server, rss)
