@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -74,6 +77,17 @@ SoakVerdict judge(const SoakConfig& config, const std::vector<SoakWindow>& windo
   return verdict;
 }
 
+// One line of failures.jsonl: when the request was sent and ended (seconds
+// since the soak began), what failed and the server's words.
+std::string failure_line(const RequestRecord& record) {
+  return nlohmann::json{{"sent_s", record.start_s},
+                        {"ended_s", record.start_s + record.e2e_s},
+                        {"failure", record.failure},
+                        {"http_status", record.http_status},
+                        {"detail", record.failure_detail}}
+      .dump();
+}
+
 }  // namespace
 
 int run_soak(const SoakConfig& config) {
@@ -86,14 +100,22 @@ int run_soak(const SoakConfig& config) {
   std::atomic<bool> stop_load{false};
   std::mutex mutex;
   std::vector<RequestRecord> window_records;  // finished since the last window closed
+  // Every failed request, as it ends (a soak cut short keeps what it saw):
+  // one JSON object per line with its time, category, status and message.
+  std::error_code dir_error;
+  std::filesystem::create_directories(config.output_dir, dir_error);
+  std::ofstream failure_log(std::filesystem::path(config.output_dir) / "failures.jsonl", std::ios::trunc);
   const auto start = Clock::now();
   std::thread load([&] {
     uint64_t failures_logged = 0;
     run_load(config.endpoint, **workload, config.shape, start, stop_load, [&](const RequestRecord& record) {
-      // The first failures say what went wrong; the rest are counted in the windows.
+      // Requests the soak's own end cut off belong to no window and failed nothing.
+      if (stop_load.load()) return;
+      // The first failures say what went wrong on stderr; failures.jsonl has them all.
       if (!record.ok && failures_logged++ < 3)
         std::fprintf(stderr, "request failed (%s): %s\n", record.failure.c_str(), record.failure_detail.c_str());
       std::lock_guard lock(mutex);
+      if (!record.ok) failure_log << failure_line(record) << std::endl;  // flushed: the file is read while the soak runs
       window_records.push_back(record);
     });
   });
@@ -129,7 +151,7 @@ int run_soak(const SoakConfig& config) {
     std::fprintf(stderr, "keel: error: %s\n", written.error().message.c_str());
     return 1;
   }
-  std::printf("wrote %s/soak.csv, soak.json, soak.svg\n", config.output_dir.c_str());
+  std::printf("wrote %s/soak.csv, soak.json, soak.svg, failures.jsonl\n", config.output_dir.c_str());
   for (const auto& reason : verdict.reasons) std::printf("FAIL: %s\n", reason.c_str());
   std::printf("%s\n", verdict.passed ? "soak passed" : "soak failed");
   return verdict.passed ? 0 : 1;

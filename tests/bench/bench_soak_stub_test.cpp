@@ -53,9 +53,29 @@ TEST(BenchSoakStub, GrowingMemoryFails) {
 TEST(BenchSoakStub, FailedRequestsFail) {
   BackgroundProcess stub(stub_server_command());
   ASSERT_TRUE(stub.ready());
-  const Outcome run = soak(stub.url(), "flaky", fresh_dir("flaky"));
+  const std::string dir = fresh_dir("flaky");
+  const Outcome run = soak(stub.url(), "flaky", dir);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.out.find("request(s) failed"), std::string::npos) << run.out;
+  // failures.jsonl holds every failed request, each the stub's 503, and as
+  // many as the windows counted.
+  const auto report = nlohmann::json::parse(std::ifstream(dir + "/soak.json"), nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  double failed_in_windows = 0;
+  for (const auto& count : report["series"]["requests_failed"]) failed_in_windows += count.get<double>();
+  std::ifstream failures(dir + "/failures.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(failures, line)) {
+    const auto failure = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(failure.is_object()) << line;
+    EXPECT_EQ(failure["http_status"], 503) << line;
+    EXPECT_EQ(failure["failure"], "http 503") << line;
+    EXPECT_GE(failure["ended_s"].get<double>(), failure["sent_s"].get<double>()) << line;
+    ++lines;
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_GE(lines, failed_in_windows);  // requests still in flight at the end belong to no window
 }
 
 TEST(BenchSoakStub, StepLoopAllocationsAfterWarmupFail) {
