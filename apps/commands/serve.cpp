@@ -156,7 +156,9 @@ void print_configuration(const ServeOptions& o, const EngineOptions& engine, uin
 std::string file_identity(const std::filesystem::path& path) {
   std::error_code error;
   uintmax_t size = 0;
-  std::filesystem::file_time_type latest{};
+  // min(), not {}: file_clock's epoch lies in the future (2174 in libstdc++), so
+  // every real modification time is negative and max() with zero would hide it.
+  auto latest = std::filesystem::file_time_type::min();
   auto take = [&](const std::filesystem::path& file) {
     size += std::filesystem::file_size(file, error);
     latest = std::max(latest, std::filesystem::last_write_time(file, error));

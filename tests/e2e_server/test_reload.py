@@ -145,6 +145,28 @@ class Reload(unittest.TestCase):
         finally:
             server.kill()
 
+    def test_a_model_file_rewritten_in_place_is_reloaded(self):
+        # The same path and size, a new modification time: an operator who
+        # copies a new build of the model over the old file and sends SIGHUP.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.gguf")
+            with open(MODEL, "rb") as source, open(path, "wb") as copy:
+                copy.write(source.read())
+            server = KeelServer("--access-log", "", model=path)
+            try:
+                before = reloads(server, "success")
+                server.signal(signal.SIGHUP)
+                server.wait_until(lambda: reloads(server, "unchanged") >= 1, what="an unchanged file left alone")
+                self.assertEqual(reloads(server, "success"), before)
+                stat = os.stat(path)
+                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+                server.signal(signal.SIGHUP)
+                server.wait_until(lambda: reloads(server, "success") == before + 1, what="the rewritten file reloaded")
+                self.assertEqual(server.post("/v1/completions", completion_body("Hi", max_tokens=2, model="model.gguf"))[0], 200)
+                self.assertEqual(server.stop(timeout=15), 0)
+            finally:
+                server.kill()
+
     def test_admin_reload_is_off_without_an_admin_key(self):
         server = KeelServer("--access-log", "")
         try:
