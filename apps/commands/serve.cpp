@@ -97,6 +97,13 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
   app->add_option("--admin-key", s.admin_key,
                   "allow POST /admin/reload with this key (Authorization: Bearer KEY); SIGHUP reloads regardless");
   app->add_option("--api-key-file", o.api_key_file, "require one of the keys in this file ('KEY' or 'NAME KEY' per line)");
+  app->add_option("--otlp-endpoint", s.otlp_endpoint,
+                  "export request spans over OTLP/HTTP (JSON) to this collector, e.g. http://127.0.0.1:4318 "
+                  "(/v1/traces is added to a URL without a path); off by default");
+  app->add_option("--trace-sample-ratio", s.trace_sample_ratio,
+                  "share of new traces exported (a request's traceparent sampled flag decides its own)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   // Hidden: POST /debug/stall and /debug/fail-forward (the live tests' hooks).
   app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");
 }
@@ -139,14 +146,16 @@ void print_configuration(const ServeOptions& o, const EngineOptions& engine, uin
                "  io-threads %d, max-connections %lld, max-body-bytes %lld, timeouts header %.0fs body %.0fs idle %.0fs\n"
                "  max-queue %d, queue-timeout %.0fs, stall-timeout %.0fs, drain-timeout %.0fs, slow-request-ms %lld\n"
                "  engine: device %.*s, threads %u, max-seqs %d, max-batch-tokens %d, max-context %d, kv-block-size %d, kv-cache-dtype %s, prefix cache %s\n"
-               "  api keys: %zu%s\n",
+               "  api keys: %zu%s; tracing: %s\n",
                o.model.c_str(), s.host.c_str(), port, s.io_threads, static_cast<long long>(s.max_connections),
                static_cast<long long>(s.max_body_bytes), s.header_timeout_s, s.body_timeout_s, s.idle_timeout_s,
                s.max_queue, s.queue_timeout_s, s.stall_timeout_s, s.drain_timeout_s,
                static_cast<long long>(s.slow_request_ms), static_cast<int>(device.size()), device.data(), ThreadPool::global().size(), engine.max_seqs, engine.max_batch_tokens, max_context,
                engine.kv_block_size, std::string(dtype_info(engine.kv_cache_dtype).name).c_str(),
                engine.prefix_cache ? "on" : "off", s.keys.size(),
-               s.keys.empty() ? " (open to anyone who can connect)" : "");
+               s.keys.empty() ? " (open to anyone who can connect)" : "",
+               s.otlp_endpoint.empty() ? "off" : (s.otlp_endpoint + ", sample ratio " +
+                                                  std::to_string(s.trace_sample_ratio)).c_str());
   std::printf("http://%s:%u\n", s.host.c_str(), port);  // for scripts: the address, once ready
   std::fflush(stdout);
 }

@@ -25,14 +25,15 @@ AccessLog::~AccessLog() {
 void AccessLog::write(const AccessRecord& r) {
   const bool slow = slow_request_ms_ > 0 && r.total_seconds * 1000.0 > static_cast<double>(slow_request_ms_);
   if (slow)
-    spdlog::warn("slow request {} {} {}: {:.3f} s (queue {:.3f} s, ttft {:.3f} s, {} prompt / {} completion tokens)",
-                 r.request_id, r.method, r.path, r.total_seconds, r.queue_seconds, r.ttft_seconds, r.prompt_tokens,
+    spdlog::warn("slow request {} (trace {}) {} {}: {:.3f} s (queue {:.3f} s, ttft {:.3f} s, {} prompt / {} completion tokens)",
+                 r.request_id, r.trace_id, r.method, r.path, r.total_seconds, r.queue_seconds, r.ttft_seconds, r.prompt_tokens,
                  r.completion_tokens);
   if (!file_) return;
   auto now = std::chrono::system_clock::now().time_since_epoch();
   nlohmann::json line = {
       {"ts", std::chrono::duration<double>(now).count()},
       {"request_id", r.request_id},
+      {"trace_id", r.trace_id},
       {"method", r.method},
       {"path", r.path},
       {"key", r.key_name},

@@ -12,6 +12,7 @@ namespace keel::server {
 
 struct AccessRecord {
   std::string request_id;
+  std::string trace_id;        // 32 hex digits: the caller's traceparent trace, or a new one
   std::string method;
   std::string path;
   std::string key_name;

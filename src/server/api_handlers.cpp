@@ -14,6 +14,8 @@
 #include "server/openai_response.h"
 #include "server/prompt_builder.h"
 #include "server/request_parser.h"
+#include "server/session_accounting.h"
+#include "server/trace_context.h"
 #include "tool_calls/tool_choice_grammar.h"
 
 namespace keel::server {
@@ -70,29 +72,29 @@ RejectReason reason_for(const ApiError& error) {
 }
 
 HttpResponse reject(ServerState& state, const HttpRequest& request, const std::string& request_id,
-                    const std::string& key_name, const ApiError& error, std::optional<RejectReason> reason = {}) {
+                    const TraceContext& trace, const std::string& key_name, const ApiError& error,
+                    std::optional<RejectReason> reason = {}) {
   RejectReason why = reason.value_or(reason_for(error));
   if (error.status == 503 && state.phase.load() == Phase::kDraining) why = RejectReason::kDraining;
   state.metrics.count_rejection(why);
   state.metrics.count_response(error.status);
-  if (state.access_log) {
-    AccessRecord record;
-    record.request_id = request_id;
-    record.method = request.method;
-    record.path = std::string(request.path());
-    record.key_name = key_name;
-    record.status = error.status;
-    record.total_seconds = std::chrono::duration<double>(Clock::now() - request.arrived).count();
-    record.error = error.message;
-    state.access_log->write(record);
-  }
+  AccessRecord record;
+  record.request_id = request_id;
+  record.method = request.method;
+  record.path = std::string(request.path());
+  record.key_name = key_name;
+  record.status = error.status;
+  record.total_seconds = std::chrono::duration<double>(Clock::now() - request.arrived).count();
+  record.error = error.message;
+  record_request_end(state, record, trace, request.arrived);
   return error_response(error, request_id);
 }
 
 HandlerResult handle_completion(ServerState& state, std::shared_ptr<ServingModel> model, HttpRequest& request,
-                                Endpoint endpoint, const Caller& caller, const std::string& request_id) {
+                                Endpoint endpoint, const Caller& caller, const std::string& request_id,
+                                const TraceContext& trace) {
   auto fail = [&](const ApiError& error, std::optional<RejectReason> reason = {}) -> HandlerResult {
-    return reject(state, request, request_id, caller.key_name, error, reason);
+    return reject(state, request, request_id, trace, caller.key_name, error, reason);
   };
   if (const auto refusal = model->supervisor().admission_problem(Clock::now()))
     return fail(unavailable(refusal->reason, refusal->retry_after_s), RejectReason::kBreakerOpen);
@@ -159,7 +161,7 @@ HandlerResult handle_completion(ServerState& state, std::shared_ptr<ServingModel
   }
 
   SessionInfo info{request_id, request.method, std::string(request.path()), caller.key_name, caller.key_index,
-                   request.arrived};
+                   request.arrived, trace};
   auto started = start_completion(state, std::move(model), std::move(completion), std::move(prepared), std::move(info));
   if (auto* error = std::get_if<ApiError>(&started)) {
     // The session already released its slot and logged the request.
@@ -239,6 +241,11 @@ HttpResponse handle_metrics(const ServerState& state) {
     inputs.model_hash = model->content_hash();
   }
   inputs.server = &state.metrics;
+  SpanExporterStats tracing;
+  if (state.span_exporter) {
+    tracing = state.span_exporter->stats();
+    inputs.tracing = &tracing;
+  }
   inputs.grammar_compiles = state.grammars.compiles();
   inputs.grammar_cache_hits = state.grammars.hits();
   inputs.process = read_process_stats();
@@ -286,6 +293,7 @@ std::string readiness_problem(const ServerState& state) {
 
 HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   const std::string request_id = request_id_for(state, request);
+  const TraceContext trace = trace_context_for(request.header("traceparent"), state.config.trace_sample_ratio);
   const std::string_view path = request.path();
   const std::string& method = request.method;
   auto only = [&](const char* allowed) -> std::optional<HttpResponse> {
@@ -346,20 +354,20 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   const bool chat = path == "/v1/chat/completions", completions = path == "/v1/completions";
   const bool models = path == "/v1/models", tokenize = path == "/tokenize", detokenize = path == "/detokenize";
   if (!(chat || completions || models || tokenize || detokenize))
-    return reject(state, request, request_id, "", not_found("no route for " + std::string(path)),
+    return reject(state, request, request_id, trace, "", not_found("no route for " + std::string(path)),
                   RejectReason::kInvalidRequest);
   if (auto wrong = only(models ? "GET" : "POST")) return *wrong;
 
   auto caller = authenticate(state, request);
-  if (auto* error = std::get_if<ApiError>(&caller)) return reject(state, request, request_id, "", *error);
+  if (auto* error = std::get_if<ApiError>(&caller)) return reject(state, request, request_id, trace, "", *error);
   if (state.phase.load() == Phase::kLoading || !model)
-    return reject(state, request, request_id, "", unavailable("the model is loading", 5.0));
+    return reject(state, request, request_id, trace, "", unavailable("the model is loading", 5.0));
 
   if (models) return handle_models(*model, request_id);
   if (tokenize) return handle_tokenize(state, *model, request, request_id);
   if (detokenize) return handle_detokenize(*model, request, request_id);
   return handle_completion(state, model, request, chat ? Endpoint::kChat : Endpoint::kCompletions,
-                           std::get<Caller>(caller), request_id);
+                           std::get<Caller>(caller), request_id, trace);
 }
 
 }  // namespace keel::server

@@ -13,6 +13,7 @@
 #include "server/completion_request.h"
 #include "server/http_message.h"
 #include "server/server_state.h"
+#include "server/trace_context.h"
 
 namespace keel::server {
 
@@ -31,6 +32,7 @@ struct SessionInfo {
   std::string key_name;
   std::optional<size_t> key_index;  // holds a KeyLimiter slot until the session ends
   std::chrono::steady_clock::time_point arrived;
+  TraceContext trace;  // traceparent's, or a new trace
 };
 
 // Submits n requests per prompt to the engine. On an engine refusal,

@@ -74,6 +74,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
     state.request_rate_limit =
         std::make_unique<RequestRateLimit>(state.config.max_requests_per_second, RequestRateLimit::Clock::now());
   state.access_log = std::make_unique<AccessLog>(state.config.access_log, state.config.slow_request_ms);
+  if (!state.config.otlp_endpoint.empty()) {
+    KEEL_ASSIGN_OR_RETURN(OtlpEndpoint collector, parse_otlp_endpoint(state.config.otlp_endpoint));
+    state.span_exporter = std::make_unique<SpanExporter>(std::move(collector), KEEL_SERVER_VERSION);
+  }
 
   HttpServerOptions http;
   http.host = state.config.host;

@@ -43,6 +43,8 @@ struct ServerConfig {
   std::string access_log = "-";         // "-" stderr, "" off, or a file
   std::vector<KeyPolicy> keys;          // --api-key, --api-key-file, [keys.NAME]
   std::string admin_key;                // --admin-key: POST /admin/reload; "" = off (never logged)
+  std::string otlp_endpoint;            // --otlp-endpoint: OTLP/HTTP collector for request spans; "" = no tracing
+  double trace_sample_ratio = 0.1;      // --trace-sample-ratio: share of new traces exported (a caller's flag decides its own)
   bool enable_test_hooks = false;       // hidden: POST /debug/stall for the readiness test
 };
 

@@ -153,6 +153,16 @@ std::string render_metrics(const MetricsInputs& inputs) {
   if (inputs.engine) render_engine(w, *inputs.engine);
   if (inputs.breaker) render_breaker(w, *inputs.breaker);
   if (inputs.server) render_server(w, *inputs.server);
+  if (inputs.tracing) {
+    w.family("keel:trace_spans_exported_total", "counter", "Request spans the OTLP collector accepted.");
+    w.sample("keel:trace_spans_exported_total", static_cast<double>(inputs.tracing->exported));
+    w.family("keel:trace_spans_dropped_total", "counter",
+             "Request spans dropped: the export queue was full, or the collector did not take them.");
+    w.sample("keel:trace_spans_dropped_total", static_cast<double>(inputs.tracing->dropped_queue_full),
+             "reason=\"queue_full\"");
+    w.sample("keel:trace_spans_dropped_total", static_cast<double>(inputs.tracing->dropped_export_failed),
+             "reason=\"export_failed\"");
+  }
   w.family("keel:grammar_compiles_total", "counter", "Grammars compiled against the vocabulary (cache misses).");
   w.sample("keel:grammar_compiles_total", static_cast<double>(inputs.grammar_compiles));
   w.family("keel:grammar_cache_hits_total", "counter", "Requests whose grammar was found compiled.");

@@ -13,6 +13,7 @@
 #include "server/circuit_breaker.h"
 #include "server/histogram.h"
 #include "server/process_stats.h"
+#include "server/span_exporter.h"
 
 namespace keel::server {
 
@@ -68,6 +69,7 @@ struct MetricsInputs {
   const EngineStats* engine = nullptr;  // null while the model loads
   const ServerMetrics* server = nullptr;
   const BreakerSnapshot* breaker = nullptr;  // null until the engine runs
+  const SpanExporterStats* tracing = nullptr;  // null without --otlp-endpoint
   uint64_t grammar_compiles = 0;        // GrammarCache: grammars compiled ...
   uint64_t grammar_cache_hits = 0;      // ... and found compiled
   ProcessStats process;

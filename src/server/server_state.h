@@ -19,6 +19,7 @@
 #include "server/request_rate_limit.h"
 #include "server/server_config.h"
 #include "server/server_metrics.h"
+#include "server/span_exporter.h"
 
 namespace keel::server {
 
@@ -38,6 +39,7 @@ struct ServerState {
   // entry compiled for a model that a reload replaced is compiled again).
   GrammarCache grammars{32};
   std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<SpanExporter> span_exporter;  // --otlp-endpoint; null when tracing is off
   std::atomic<Phase> phase{Phase::kLoading};
   std::string failure;                  // why kFailed (written before phase is published)
   std::atomic<uint64_t> next_request_number{1};

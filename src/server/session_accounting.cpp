@@ -1,5 +1,7 @@
 #include "server/session_accounting.h"
 
+#include "server/request_spans.h"
+
 namespace keel::server {
 namespace {
 
@@ -55,7 +57,14 @@ void account_session(ServerState& state, const SessionInfo& info, const SessionO
   }
   for (const auto& cause : outcome.causes)
     state.metrics.count_finish(outcome.status == 200 && cause ? finish_label(*cause) : FinishLabel::kAbort);
+  record_request_end(state, record, info.trace, info.arrived);
+}
+
+void record_request_end(ServerState& state, AccessRecord& record, const TraceContext& trace,
+                        std::chrono::steady_clock::time_point arrived) {
+  record.trace_id = to_hex(trace.trace_id);
   if (state.access_log) state.access_log->write(record);
+  if (state.span_exporter && trace.sampled) state.span_exporter->offer(request_spans(trace, record, arrived));
 }
 
 }  // namespace keel::server

@@ -27,4 +27,9 @@ struct SessionOutcome {
 
 void account_session(ServerState& state, const SessionInfo& info, const SessionOutcome& outcome);
 
+// The end of any request the access log records (a session's, or a
+// rejection's): its log line, and its spans when it is traced.
+void record_request_end(ServerState& state, AccessRecord& record, const TraceContext& trace,
+                        std::chrono::steady_clock::time_point arrived);
+
 }  // namespace keel::server
