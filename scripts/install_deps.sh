@@ -21,6 +21,7 @@ packages=(
   systemd               # systemd-analyze, to verify deploy/systemd/keel.service
   haproxy               # the load balancer of deploy/haproxy, tested live
   nodejs                # the openai npm package in the server end-to-end tests
+  chromium              # the chat page's test, in headless Chromium (npm playwright-core drives it)
 )
 # npm installs the pinned openai package (tests/e2e_server). Debian ships it
 # apart from nodejs; a nodejs from elsewhere (NodeSource) bundles its own.

@@ -104,6 +104,7 @@ void add_server_flags(CLI::App* app, ServeOptions& o) {
                   "share of new traces exported (a request's traceparent sampled flag decides its own)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app->add_flag("--no-ui{false}", s.chat_page, "do not serve the chat page at /");
   // Hidden: POST /debug/stall and /debug/fail-forward (the live tests' hooks).
   app->add_flag("--enable-test-hooks", s.enable_test_hooks)->group("");
 }

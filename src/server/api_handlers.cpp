@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "server/admin_reload.h"
+#include "server/chat_page.h"
 #include "server/completion_session.h"
 #include "server/model_reloader.h"
 #include "server/json_fields.h"
@@ -51,7 +52,8 @@ struct Caller {
 std::variant<Caller, ApiError> authenticate(const ServerState& state, const HttpRequest& request) {
   Caller caller;
   if (!state.keys.required()) return caller;
-  std::string_view presented = bearer_token(request.header("authorization"));
+  const std::optional<std::string> basic = basic_auth_password(request.header("authorization"));
+  std::string_view presented = basic ? std::string_view(*basic) : bearer_token(request.header("authorization"));
   if (presented.empty()) presented = request.header("x-api-key");
   if (presented.empty()) return unauthorized("missing API key: send 'Authorization: Bearer KEY'");
   auto index = state.keys.find(presented);
@@ -173,6 +175,28 @@ HandlerResult handle_completion(ServerState& state, std::shared_ptr<ServingModel
 
 // OpenAI's model object, with vLLM's max_model_len and keel's own file and
 // content_hash (which weights serve, across reloads).
+// The chat page. With API keys it is behind one too: without a valid key the
+// answer is 401 with a Basic challenge, so a browser asks for it (any user
+// name, the key as password) and then sends it with the page's API calls.
+HttpResponse handle_chat_page(const ServerState& state, const HttpRequest& request, const std::string& request_id) {
+  if (std::holds_alternative<ApiError>(authenticate(state, request))) {
+    HttpResponse challenge = error_response(unauthorized("the chat page needs an API key: give it as the password"),
+                                            request_id);
+    challenge.headers.emplace_back("WWW-Authenticate", "Basic realm=\"keel\", charset=\"UTF-8\"");
+    return challenge;
+  }
+  HttpResponse page{200, "text/html; charset=utf-8", {}, std::string(chat_page_html()), false};
+  // Its script and style are inline; it talks to this server only.
+  page.headers.emplace_back("Content-Security-Policy",
+                            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                            "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+                            "frame-ancestors 'none'");
+  page.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  page.headers.emplace_back("Cache-Control", "no-cache");
+  page.headers.emplace_back("X-Request-Id", request_id);
+  return page;
+}
+
 HttpResponse handle_models(const ServingModel& serving, const std::string& request_id) {
   auto created = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
@@ -349,6 +373,11 @@ HandlerResult handle_request(ServerState& state, HttpRequest& request) {
   if (path == "/admin/reload") {
     if (auto wrong = only("POST")) return *wrong;
     return handle_admin_reload(state, state.reloader, request, request_id);
+  }
+
+  if ((path == "/" || path == "/index.html") && state.config.chat_page) {
+    if (auto wrong = only("GET")) return *wrong;
+    return handle_chat_page(state, request, request_id);
   }
 
   const bool chat = path == "/v1/chat/completions", completions = path == "/v1/completions";

@@ -25,6 +25,42 @@ std::string_view bearer_token(std::string_view authorization) {
   return token;
 }
 
+std::optional<std::string> basic_auth_password(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "basic ";
+  if (authorization.size() < kPrefix.size()) return std::nullopt;
+  for (size_t i = 0; i < kPrefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kPrefix[i]) return std::nullopt;
+  std::string_view encoded = authorization.substr(kPrefix.size());
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
+  while (!encoded.empty() && encoded.back() == '=') encoded.remove_suffix(1);
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (encoded.size() % 4 == 1) return std::nullopt;  // no base64 text ends with one lone character
+  std::string decoded;
+  uint32_t bits = 0;
+  int held = 0;
+  for (char c : encoded) {
+    const int v = value(c);
+    if (v < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      decoded.push_back(static_cast<char>((bits >> held) & 0xff));
+    }
+  }
+  const size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return decoded.substr(colon + 1);
+}
+
 ApiKeys::ApiKeys(std::vector<KeyPolicy> keys) : keys_(std::move(keys)) {}
 
 std::optional<size_t> ApiKeys::find(std::string_view presented) const {

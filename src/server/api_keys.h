@@ -28,6 +28,12 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // The key from "Authorization: Bearer KEY" (or an x-api-key header value).
 std::string_view bearer_token(std::string_view authorization);
 
+// The password of "Authorization: Basic base64(USER:PASSWORD)", or nothing
+// when the header is not Basic or its base64 is malformed. The chat page
+// takes the API key as the password of the browser's own login prompt, and
+// the browser then sends it with the page's API calls as well.
+std::optional<std::string> basic_auth_password(std::string_view authorization);
+
 class ApiKeys {
  public:
   ApiKeys() = default;

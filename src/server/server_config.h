@@ -45,6 +45,7 @@ struct ServerConfig {
   std::string admin_key;                // --admin-key: POST /admin/reload; "" = off (never logged)
   std::string otlp_endpoint;            // --otlp-endpoint: OTLP/HTTP collector for request spans; "" = no tracing
   double trace_sample_ratio = 0.1;      // --trace-sample-ratio: share of new traces exported (a caller's flag decides its own)
+  bool chat_page = true;                // GET / serves the chat page; --no-ui turns it off
   bool enable_test_hooks = false;       // hidden: POST /debug/stall for the readiness test
 };
 

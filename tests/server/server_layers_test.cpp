@@ -91,6 +91,18 @@ TEST(ApiKeysTest, ConstantTimeCompareAndLookup) {
   EXPECT_EQ(parsed[1].name, "bob");
 }
 
+TEST(ApiKeysTest, BasicAuthGivesThePasswordAsTheKey) {
+  // base64("me:sk-page") and base64(":a:b:c"): the password is all after the first colon.
+  EXPECT_EQ(basic_auth_password("Basic bWU6c2stcGFnZQ=="), "sk-page");
+  EXPECT_EQ(basic_auth_password("basic  bWU6c2stcGFnZQ "), "sk-page");
+  EXPECT_EQ(basic_auth_password("Basic OmE6YjpjOg=="), "a:b:c:");
+  EXPECT_FALSE(basic_auth_password("Bearer sk-a"));
+  EXPECT_FALSE(basic_auth_password("Basic bWU!c2stcGFnZQ=="));  // not base64
+  EXPECT_FALSE(basic_auth_password("Basic bWVzay1wYWdl"));      // "mesk-page": no colon
+  EXPECT_FALSE(basic_auth_password("Basic Q"));                 // one lone character
+  EXPECT_FALSE(basic_auth_password("Basic"));
+}
+
 TEST(ConfigFileTest, OptionsAndKeys) {
   auto config = parse_config_text("port = 9000\nmax_queue = 4\n[keys.alice]\nkey = \"sk\"\nmax_concurrent = 2\n", "t");
   ASSERT_TRUE(config.ok()) << config.error().message;
