@@ -101,10 +101,13 @@ nlohmann::json describe(const LoadFlags& f) {
 Command add_serve(CLI::App* bench_app) {
   struct Options {
     LoadFlags load;
-    std::string output, slo;
+    std::string output, slo, metrics_path = "/metrics";
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = bench_app->add_subcommand("serve", "Benchmark an OpenAI-compatible server with streaming requests");
+  app->add_option("--metrics-path", o->metrics_path,
+                  "the server's Prometheus endpoint, for its resident memory before, during and after ('': none)")
+      ->capture_default_str();
   add_load_flags(app, o->load);
   app->add_option("--num-requests", o->load.num_requests, "requests to send (default 100 without --duration)");
   app->add_option("--output", o->output, "write the JSON result here");
@@ -121,6 +124,7 @@ Command add_serve(CLI::App* bench_app) {
               config.slo = *slo;
             }
             config.output_path = o->output;
+            config.metrics_path = o->metrics_path;
             config.described = describe(o->load);
             config.described["slo"] = o->slo;
             return bench::run_serve_benchmark(config);

@@ -10,6 +10,8 @@
 namespace keel::bench {
 namespace {
 
+constexpr const char* kGrowthMetric = "server_memory.rss_growth_bytes";
+
 // Every numeric leaf of `metrics` as "a.b" -> value.
 void flatten(const nlohmann::json& node, const std::string& prefix, std::map<std::string, double>& out) {
   if (node.is_number()) {
@@ -37,6 +39,11 @@ Better better_direction(const std::string& metric) {
   const bool is_latency = metric.find("_ms.") != std::string::npos;
   if (metric.ends_with(".count") || metric.ends_with(".max") || metric.starts_with("failures.")) return Better::kNeither;
   if (is_latency || metric == "failed") return Better::kLower;
+  // The server's memory (bench serve's server_memory): its peak, its size
+  // after the run and its growth over the run are better smaller.
+  if (metric == "server_memory.rss_peak_bytes" || metric == "server_memory.rss_final_bytes" ||
+      metric == kGrowthMetric)
+    return Better::kLower;
   if (metric.ends_with("throughput") || metric == "goodput" || metric == "completed") return Better::kHigher;
   return Better::kNeither;
 }
@@ -63,6 +70,14 @@ Result<Comparison> compare_results(const nlohmann::json& base, const nlohmann::j
     }
     MetricChange change{metric, base_value, found->second, percent_change(base_value, found->second),
                         better_direction(metric)};
+    // Growth is near zero in a healthy server, so its own percent change is
+    // noise (0 -> 40 KiB is +inf%). It is measured against the server's
+    // size instead: growing 1% of the base's starting RSS more is +1%.
+    if (metric == kGrowthMetric) {
+      const auto start = base_metrics.find("server_memory.rss_start_bytes");
+      if (start != base_metrics.end() && start->second > 0)
+        change.change_percent = (found->second - base_value) / start->second * 100.0;
+    }
     const double worse_by = change.better == Better::kLower    ? change.change_percent
                             : change.better == Better::kHigher ? -change.change_percent
                                                                : 0;

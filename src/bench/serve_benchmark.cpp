@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "bench/result_file.h"
+#include "bench/server_memory.h"
 #include "bench/stop_signal.h"
 #include "bench/terminal_report.h"
 
@@ -24,6 +25,7 @@ int run_serve_benchmark(const ServeBenchmarkConfig& config) {
   std::vector<RequestRecord> records;
   uint64_t failed = 0;
   ProgressLine progress(config.shape.num_requests, config.shape.duration_s);
+  ServerMemorySampler memory_sampler(config.endpoint, config.metrics_path);
   run_load(config.endpoint, **workload, config.shape, start, stop, [&](const RequestRecord& record) {
     records.push_back(record);
     if (!record.ok) {
@@ -36,13 +38,20 @@ int run_serve_benchmark(const ServeBenchmarkConfig& config) {
   });
   const double duration = elapsed();
   progress.finish();
+  const std::optional<ServerMemory> memory = memory_sampler.finish();
   if (stop.load()) std::fprintf(stderr, "stopped early; reporting what finished\n");
 
   const RunSummary summary = summarize_run(records, duration, config.slo);
   std::fputs(format_summary_table(summary).c_str(), stdout);
+  if (memory)
+    std::printf("server resident memory: %.1f MiB before, %.1f MiB peak, %.1f MiB after (%+.2f MiB)\n",
+                memory->start_bytes / (1 << 20), memory->peak_bytes / (1 << 20), memory->final_bytes / (1 << 20),
+                memory->growth_bytes() / (1 << 20));
   int status = summary.failed > 0 || summary.completed == 0 ? 1 : 0;
   if (!config.output_path.empty()) {
-    const Status written = write_json_file(config.output_path, result_document(config.described, summary));
+    nlohmann::json document = result_document(config.described, summary);
+    if (memory) document["metrics"]["server_memory"] = server_memory_json(*memory);
+    const Status written = write_json_file(config.output_path, document);
     if (!written.ok()) {
       std::fprintf(stderr, "keel: error: %s\n", written.error().message.c_str());
       status = 1;

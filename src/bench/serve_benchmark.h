@@ -19,6 +19,7 @@ struct ServeBenchmarkConfig {
   LoadShape shape;
   Slo slo;
   std::string output_path;  // empty: no result file
+  std::string metrics_path = "/metrics";  // for the server's resident memory; empty: not scraped
   nlohmann::json described;  // the configuration as the user gave it, stored in the result
 };
 

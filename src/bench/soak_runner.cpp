@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/drift.h"
+#include "bench/metrics_scrape.h"
 #include "bench/prometheus_text.h"
 #include "bench/soak_report.h"
 #include "bench/stop_signal.h"
@@ -22,17 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 // The server's metrics now, or an empty snapshot when it has none to give
 // (a server without /metrics still gets its client-side series).
-MetricSnapshot scrape(const SoakConfig& config) {
-  if (config.metrics_path.empty()) return {};
-  HttpRequest request;
-  request.path = config.metrics_path;
-  request.deadline = Clock::now() + std::chrono::seconds(10);
-  if (!config.endpoint.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + config.endpoint.api_key);
-  auto response = http_exchange(config.endpoint.url, request);
-  if (!response.ok() || response->status != 200) return {};
-  auto parsed = parse_prometheus_text(response->body);
-  return parsed.ok() ? std::move(parsed.value()) : MetricSnapshot();
-}
+MetricSnapshot scrape(const SoakConfig& config) { return scrape_metrics(config.endpoint, config.metrics_path); }
 
 void print_window(const SoakWindow& w) {
   std::printf("[%s] ok %.0f failed %.0f  ttft p50 %.1f ms  itl p50 %.1f ms  e2e p50 %.1f ms  rss %.1f MiB  %.1f tok/s\n",

@@ -32,6 +32,14 @@ TEST(BenchLiveKeel, ServeResultAndCompareGate) {
   EXPECT_EQ(result["metrics"]["completed"], 32);
   EXPECT_EQ(result["metrics"]["total_output_tokens"], 32 * 32);
   EXPECT_GT(result["metrics"]["total_input_tokens"].get<int>(), 32 * 32);
+  // The server's resident memory from its /metrics: before, at its peak, after.
+  const auto& memory = result["metrics"]["server_memory"];
+  ASSERT_TRUE(memory.is_object()) << result["metrics"].dump();
+  EXPECT_GT(memory["rss_start_bytes"].get<double>(), 1e6);
+  EXPECT_GE(memory["rss_peak_bytes"].get<double>(), memory["rss_start_bytes"].get<double>());
+  EXPECT_GE(memory["rss_peak_bytes"].get<double>(), memory["rss_final_bytes"].get<double>());
+  EXPECT_DOUBLE_EQ(memory["rss_growth_bytes"].get<double>(),
+                   memory["rss_final_bytes"].get<double>() - memory["rss_start_bytes"].get<double>());
   {
     BackgroundProcess server(
         keel_serve({"--no-prefix-cache", "--max-seqs", "1", "--max-batch-tokens", "16"}, kDemoModel));

@@ -55,6 +55,33 @@ TEST(Compare, ImprovementsAndSmallChangesPass) {
   EXPECT_FALSE(loose->has_regression());
 }
 
+nlohmann::json with_memory(double start_mib, double peak_mib, double final_mib) {
+  nlohmann::json document = result(100, 50, 0);
+  const double mib = 1 << 20;
+  document["metrics"]["server_memory"] = {{"rss_start_bytes", start_mib * mib},
+                                          {"rss_peak_bytes", peak_mib * mib},
+                                          {"rss_final_bytes", final_mib * mib},
+                                          {"rss_growth_bytes", (final_mib - start_mib) * mib}};
+  return document;
+}
+
+TEST(Compare, GatesOnTheServersMemory) {
+  // Peak and final size compare as percentages of themselves.
+  auto bigger = compare_results(with_memory(200, 210, 200), with_memory(200, 240, 230), 5);
+  ASSERT_TRUE(bigger.ok());
+  EXPECT_TRUE(find(*bigger, "server_memory.rss_peak_bytes").regression);
+  EXPECT_TRUE(find(*bigger, "server_memory.rss_final_bytes").regression);
+  EXPECT_FALSE(find(*bigger, "server_memory.rss_start_bytes").regression);  // where it started is context
+  // Growth compares against the base's size: 0 -> 30 MiB on a 200 MiB server is +15%,
+  EXPECT_NEAR(find(*bigger, "server_memory.rss_growth_bytes").change_percent, 15, 1e-9);
+  EXPECT_TRUE(find(*bigger, "server_memory.rss_growth_bytes").regression);
+  // ... while 40 KiB more growth (a page or ten) is noise, not +inf%.
+  auto flat = compare_results(with_memory(200, 200, 200), with_memory(200, 200, 200.04), 5);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_LT(find(*flat, "server_memory.rss_growth_bytes").change_percent, 0.1);
+  EXPECT_FALSE(flat->has_regression());
+}
+
 TEST(Compare, FailuresFromZeroAreAlwaysRegressions) {
   auto c = compare_results(result(100, 50, 0), result(100, 50, 3), 1000);
   ASSERT_TRUE(c.ok());
