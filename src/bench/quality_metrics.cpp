@@ -40,6 +40,24 @@ void QualityAccumulator::add(std::span<const float> logits_a, std::span<const fl
   nll_b_ -= log_b[static_cast<size_t>(next_token)];
 }
 
+double next_token_nll(std::span<const float> logits, int32_t next_token) {
+  KEEL_CHECK(next_token >= 0 && static_cast<size_t>(next_token) < logits.size(), "next token out of range");
+  return -log_softmax(logits)[static_cast<size_t>(next_token)];
+}
+
+TextMeasures TextFit::measures() const {
+  TextMeasures m;
+  m.tokens = tokens;
+  if (characters > 0) m.tokens_per_character = static_cast<double>(tokens) / static_cast<double>(characters);
+  if (predicted > 0) m.perplexity = std::exp(nll / static_cast<double>(predicted));
+  if (predicted_characters > 0) {
+    const double per_character = nll / static_cast<double>(predicted_characters);
+    m.perplexity_per_character = std::exp(per_character);
+    m.bits_per_character = per_character / std::log(2.0);
+  }
+  return m;
+}
+
 QualityReport QualityAccumulator::report() const {
   QualityReport report;
   report.positions = kl_.size();
@@ -50,8 +68,7 @@ QualityReport QualityAccumulator::report() const {
   report.mean_kl = kl.mean;
   report.p99_kl = kl.p99;
   report.max_kl = kl.max;
-  report.perplexity_a = std::exp(nll_a_ / n);
-  report.perplexity_b = std::exp(nll_b_ / n);
+  report.same_vocabulary = true;
   return report;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -64,11 +65,40 @@ TEST(BenchQuality, FastKernelsKeepTheExactKernelsAnswers) {
   }
 }
 
-TEST(BenchQuality, RefusesModelsOfDifferentVocabularies) {
-  const Outcome run = run_keel({"bench", "quality", "--model", source_path("tests/golden/llama/model-f32.gguf"),
-                                "--model", source_path("models/tiny-random-glm4-q8_0.gguf")});
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.err.find("vocabularies differ"), std::string::npos) << run.err;
+// Models of two tokenizers (the llama golden model's and the shipped demo
+// model's, 1,024 tokens) compare per character only: each one's token count
+// is what `keel tokenize` gives for the text, the characters are the text's
+// code points (multi-byte ones included), and no top-1 or KL is claimed.
+TEST(BenchQuality, ModelsOfDifferentVocabulariesComparePerCharacter) {
+  const std::string text = "The café in Zürich opens at 7; naïve prices — 東京 is dearer. ";
+  std::string dataset_text;
+  for (int i = 0; i < 8; ++i) dataset_text += text;
+  const std::string dataset = write_temp_file("quality-mixed.txt", dataset_text);
+  size_t characters = 0;
+  for (unsigned char c : dataset_text) characters += (c & 0xC0) != 0x80 ? 1 : 0;
+  const std::string model_a = source_path("tests/golden/llama/model-f32.gguf");
+  const std::string model_b = source_path("models/keel-demo-glm4-q8_0.gguf");
+  const Outcome run = run_keel({"bench", "quality", "--model", model_a, "--model", model_b, "--dataset", dataset});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("tokenizers differ"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("top-1 agreement"), std::string::npos) << run.out;
+  const std::regex tokens_line(R"(tokens ([AB])\s+(\d+) \(([0-9.]+) per character of (\d+)\))");
+  int seen = 0;
+  for (std::sregex_iterator it(run.out.begin(), run.out.end(), tokens_line), end; it != end; ++it, ++seen) {
+    const std::smatch& m = *it;
+    const std::string model = m[1] == "A" ? model_a : model_b;
+    const Outcome ids = run_keel({"tokenize", "--model", model, "--file", dataset, "--no-bos"});
+    ASSERT_EQ(ids.exit_code, 0) << ids.err;
+    size_t count = 0;
+    std::istringstream words(ids.out);
+    for (std::string id; words >> id;) ++count;
+    EXPECT_EQ(std::stoul(m[2]), count) << model;
+    EXPECT_EQ(std::stoul(m[4]), characters);
+    EXPECT_NEAR(std::stod(m[3]), static_cast<double>(count) / static_cast<double>(characters), 1e-4);
+  }
+  EXPECT_EQ(seen, 2) << run.out;
+  EXPECT_GT(field(run.out, "perplexity/char A"), 1.0) << run.out;
+  EXPECT_GT(field(run.out, "perplexity/char B"), 1.0) << run.out;
   EXPECT_NE(run_keel({"bench", "quality", "--model", "x.gguf"}).exit_code, 0);
 }
 
