@@ -31,9 +31,24 @@ TEST(Quality, IdenticalModelsAgreeEverywhere) {
   EXPECT_EQ(r.positions, 2u);
   EXPECT_DOUBLE_EQ(r.top1_agreement, 1);
   EXPECT_NEAR(r.mean_kl, 0, 1e-12);
-  // perplexity = exp(-(log .6 + log .3) / 2)
-  EXPECT_NEAR(r.perplexity_a, std::exp(-(std::log(0.6) + std::log(0.3)) / 2), 1e-6);
-  EXPECT_NEAR(r.perplexity_a, r.perplexity_b, 1e-12);
+  // the summed NLL: -(log .6 + log .3)
+  EXPECT_NEAR(same.nll_a(), -(std::log(0.6) + std::log(0.3)), 1e-6);
+  EXPECT_NEAR(same.nll_a(), same.nll_b(), 1e-12);
+  EXPECT_NEAR(next_token_nll(a, 1), -std::log(0.3), 1e-6);
+}
+
+TEST(Quality, TextMeasuresPerTokenAndPerCharacter) {
+  TextFit fit;
+  fit.tokens = 10;
+  fit.characters = 40;
+  fit.predicted = 8;
+  fit.predicted_characters = 32;
+  fit.nll = 8 * std::log(4.0);  // each predicted token at probability 1/4
+  const TextMeasures m = fit.measures();
+  EXPECT_DOUBLE_EQ(m.tokens_per_character, 0.25);
+  EXPECT_NEAR(m.perplexity, 4.0, 1e-12);
+  EXPECT_NEAR(m.perplexity_per_character, std::sqrt(2.0), 1e-12);  // 4 tokens' worth over 4 characters each
+  EXPECT_NEAR(m.bits_per_character, 0.5, 1e-12);
 }
 
 TEST(Quality, DisagreementLowersAgreementAndRaisesKl) {
@@ -44,7 +59,7 @@ TEST(Quality, DisagreementLowersAgreementAndRaisesKl) {
   EXPECT_DOUBLE_EQ(r.top1_agreement, 0.5);
   EXPECT_GT(r.mean_kl, 0.08);
   EXPECT_GE(r.p99_kl, r.mean_kl);
-  EXPECT_GT(r.perplexity_b, r.perplexity_a);  // B put less mass on the true token
+  EXPECT_GT(acc.nll_b(), acc.nll_a());  // B put less mass on the true token
 }
 
 }  // namespace
