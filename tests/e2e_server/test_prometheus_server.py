@@ -124,7 +124,7 @@ class PrometheusServer(unittest.TestCase):
             client_p99 = client[client_key]["p99"] / 1000.0
             bounds = bucket_bounds(exposition, family)
             self.assertTrue(bounds, family)
-            print(f"{family}: prometheus p99 {server_p99:.4f} s, client p99 {client_p99:.4f} s")
+            print(f"{family}: Prometheus p99 {server_p99:.4f} s, client p99 {client_p99:.4f} s")
             self.assertTrue(within_a_bucket(bounds, client_p99, server_p99),
                             f"{family}: Prometheus says p99 {server_p99:.4f} s, the client {client_p99:.4f} s "
                             f"(buckets {bounds})")
