@@ -8,8 +8,15 @@
 namespace keel::cli {
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags) {
+  flags.gpu_memory_utilization = 0.9;  // a server's KV pool fills the GPU, as vLLM's does
   app->add_option("--kv-cache-memory", flags.kv_cache_memory,
-                  "bytes of KV cache (K/M/G suffixes); default: --max-context x --max-seqs");
+                  "bytes of KV cache (K/M/G suffixes); default: on a GPU, --gpu-memory-utilization; "
+                  "otherwise --max-context x --max-seqs");
+  app->add_option("--gpu-memory-utilization", flags.gpu_memory_utilization,
+                  "on a GPU without --kv-cache-memory: the fraction of the device's memory keel may use in all; "
+                  "the KV cache gets what the weights, activations and scratch leave of it (0: off)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app->add_option("--kv-block-size", flags.kv_block_size, "tokens per KV block")->capture_default_str();
   app->add_option("--max-batch-tokens", flags.max_batch_tokens, "token rows per engine step")->capture_default_str();
   app->add_option("--max-seqs", flags.max_seqs, "running sequences at most")->capture_default_str();
@@ -60,6 +67,7 @@ Result<EngineOptions> to_engine_options(const EngineFlags& flags) {
     KEEL_ASSIGN_OR_RETURN(options.kv_cache_memory, parse_byte_size(flags.kv_cache_memory));
     if (options.kv_cache_memory <= 0) return Error{"--kv-cache-memory must be positive"};
   }
+  if (options.kv_cache_memory == 0) options.gpu_memory_utilization = flags.gpu_memory_utilization;
   options.kv_block_size = flags.kv_block_size;
   options.max_batch_tokens = flags.max_batch_tokens;
   options.max_seqs = flags.max_seqs;

@@ -31,6 +31,7 @@ namespace keel::cli {
 
 struct EngineFlags {
   std::string kv_cache_memory;  // as typed; parsed by to_engine_options
+  double gpu_memory_utilization = 0;  // on a GPU without --kv-cache-memory; 0 off (the serving commands: 0.9)
   int32_t kv_block_size = 16;
   int32_t max_batch_tokens = 512;
   int32_t max_seqs = 16;

@@ -257,6 +257,16 @@ int run_serve(CLI::App* app, ServeOptions& options) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
                loaded->content_hash.c_str());
   const int32_t max_context = loaded->max_context;
+  // On a GPU: what was reserved on it, once (it does not change while serving).
+  if (const EngineStats stats = loaded->engine->stats(); stats.device_memory_total > 0) {
+    constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+    std::fprintf(stderr,
+                 "keel: GPU memory %.1f GiB: weights %.2f GiB, KV cache %.2f GiB (%d blocks of %d tokens), "
+                 "workspace %.2f GiB\n",
+                 static_cast<double>(stats.device_memory_total) / kGiB,
+                 static_cast<double>(stats.device_weight_bytes) / kGiB, static_cast<double>(stats.device_kv_bytes) / kGiB,
+                 stats.blocks_total, stats.block_size, static_cast<double>(stats.device_workspace_bytes) / kGiB);
+  }
   const std::string device(static_cast<Model*>(loaded->weights.get())->backend().name());
 
   // SIGHUP and POST /admin/reload: the model the configuration names now.

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -53,6 +54,18 @@ struct MatmulTarget {
   float* y = nullptr;           // [n_tokens, w.rows()]
 };
 
+// A device's memory as its driver reports it.
+struct DeviceMemory {
+  int64_t total_bytes = 0;
+  int64_t free_bytes = 0;
+};
+
+// A backend's own share of its device's memory.
+struct DeviceMemoryUse {
+  int64_t weight_bytes = 0;  // made resident at load
+  int64_t buffer_bytes = 0;  // allocate()d and live: KV, activations, the backend's scratch
+};
+
 // What a recorded step's launches depend on (see Backend::replay_step): the
 // runner whose buffers they name (an id never reused), and the batch's
 // counts and block-table width.
@@ -87,6 +100,16 @@ class Backend {
   // a step loop that allocates shows up as this number rising. Host-memory
   // backends report 0 (their allocations are counted as host ones).
   virtual int64_t device_allocations() const { return 0; }
+  // The device's own memory (a GPU's), every process's use counted: how
+  // much there is and how much is free now. Nothing for backends that run
+  // in host memory. The engine sizes its KV pool from it
+  // (EngineOptions::gpu_memory_utilization).
+  virtual std::optional<DeviceMemory> device_memory() const { return std::nullopt; }
+  // What this backend holds on its device now: the weights made resident,
+  // and the buffers allocated and not yet dropped (KV pool, activations,
+  // scratch). 0 for host-memory backends (their weights stay in the file's
+  // mapping).
+  virtual DeviceMemoryUse device_memory_use() const { return {}; }
   // Reserves the scratch matmul needs for inputs of up to `max_rows` rows
   // of up to `max_cols` columns (the CPU backend quantizes each activation
   // row to int16 blocks there). ModelRunner calls it once, before the step

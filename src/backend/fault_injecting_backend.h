@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,16 +37,24 @@ class FaultInjectingBackend : public Backend {
   void stall(bool stalled) { stalled_.store(stalled); }
   void fail_next(std::string cause, int64_t count = 1, int64_t after = 0);
   void fail_allocations(bool failing) { allocations_fail_.store(failing); }
+  // Pretends the device has `total_bytes` of memory of its own (as a GPU
+  // has), `others_bytes` of it used by other processes: device_memory()
+  // reports it, less the buffers allocated through this backend and not
+  // yet dropped, so the engine's --gpu-memory-utilization sizing can be
+  // tested on any backend.
+  void simulate_device_memory(int64_t total_bytes, int64_t others_bytes = 0) {
+    simulated_total_ = total_bytes;
+    simulated_others_ = others_bytes;
+  }
   void poison_logits(int64_t out, int64_t row) {
     poison_row_.store(row);
     poison_out_.store(out);
   }
 
   std::string_view name() const override { return real_->name(); }
-  Result<DeviceBuffer> allocate(size_t bytes) override {
-    if (allocations_fail_.load()) return Error{"out of device memory (injected)"};
-    return real_->allocate(bytes);
-  }
+  Result<DeviceBuffer> allocate(size_t bytes) override;
+  std::optional<DeviceMemory> device_memory() const override;
+  DeviceMemoryUse device_memory_use() const override;
   Result<const std::byte*> make_resident(std::span<const std::byte> host) override { return real_->make_resident(host); }
   void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
   void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
@@ -92,6 +101,13 @@ class FaultInjectingBackend : public Backend {
   std::unique_ptr<Backend> real_;
   std::atomic<bool> stalled_{false};
   std::atomic<bool> allocations_fail_{false};
+  // simulate_device_memory: the pretended device, and the buffers held on it
+  // (each one the real backend's, handed out under this backend's release).
+  int64_t simulated_total_ = 0, simulated_others_ = 0;
+  mutable std::mutex buffers_mutex_;
+  std::map<void*, DeviceBuffer> simulated_buffers_;  // guarded by buffers_mutex_
+  int64_t simulated_in_use_ = 0;                      // guarded by buffers_mutex_
+  static void release_simulated(void* context, void* data);
   std::atomic<int64_t> poison_out_{0}, poison_row_{0};  // poison_out_ 0: nothing to poison
   std::mutex failure_mutex_;
   std::string cause_;               // guarded by failure_mutex_

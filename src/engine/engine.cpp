@@ -51,15 +51,22 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   if (o.max_waiting < 0) return Error{"--max-waiting must not be negative"};
   if (o.max_batch_tokens <= 0) return Error{"--max-batch-tokens must be positive"};
   if (o.kv_cache_memory < 0) return Error{"--kv-cache-memory must not be negative"};
+  if (o.gpu_memory_utilization < 0 || o.gpu_memory_utilization > 1)
+    return Error{"--gpu-memory-utilization must be in (0, 1]"};
   if (!is_kv_dtype(o.kv_cache_dtype)) return Error{"--kv-cache-dtype must be f32, f16 or bf16"};
 
   KvStorageShape kv_shape{static_cast<int32_t>(config.layers), 0, o.kv_block_size,
                           static_cast<int32_t>(config.kv_heads), static_cast<int32_t>(config.head_dim),
                           o.kv_cache_dtype};
   const int64_t blocks_per_sequence = (o.max_context + o.kv_block_size - 1) / o.kv_block_size;
-  const int64_t blocks = o.kv_cache_memory > 0 ? o.kv_cache_memory / kv_shape.bytes_per_block()
-                                               : blocks_per_sequence * o.max_seqs;
-  if (blocks < 1)
+  // On a GPU with a utilization and no explicit size, the runner sizes the
+  // pool from the device's free memory (0 here).
+  const bool fill_device = o.kv_cache_memory == 0 && o.gpu_memory_utilization > 0 &&
+                           model.backend().device_memory().has_value();
+  const int64_t blocks = fill_device            ? 0
+                         : o.kv_cache_memory > 0 ? o.kv_cache_memory / kv_shape.bytes_per_block()
+                                                 : blocks_per_sequence * o.max_seqs;
+  if (blocks < 1 && !fill_device)
     return Error{"--kv-cache-memory " + std::to_string(o.kv_cache_memory) + " holds no block of " +
                  std::to_string(kv_shape.bytes_per_block()) + " bytes"};
   if (blocks > INT32_MAX / 4) return Error{"--kv-cache-memory asks for too many blocks"};
@@ -71,16 +78,18 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   limits.max_logit_rows = std::min(max_logit_rows, o.max_batch_tokens);
   limits.max_blocks_per_seq = static_cast<int32_t>(blocks_per_sequence);
   limits.kv_blocks = static_cast<int32_t>(blocks);
+  limits.kv_memory_fraction = fill_device ? o.gpu_memory_utilization : 0;
   limits.kv_block_size = o.kv_block_size;
   limits.kv_dtype = o.kv_cache_dtype;
   KEEL_ASSIGN_OR_RETURN(std::unique_ptr<ModelRunner> runner, ModelRunner::create(model, limits));
+  const int32_t pool_blocks = runner->limits().kv_blocks;  // what the runner reserved
 
   std::unique_ptr<Engine> engine(new Engine(model, tokenizer, o));
   engine->max_context_ = o.max_context;
   engine->vocab_ = static_cast<int32_t>(config.vocab);
   engine->token_texts_ = std::make_unique<TokenTexts>(tokenizer, engine->vocab_);
   engine->runner_ = std::move(runner);
-  engine->blocks_ = std::make_unique<BlockManager>(BlockPoolShape{static_cast<int32_t>(blocks), o.kv_block_size},
+  engine->blocks_ = std::make_unique<BlockManager>(BlockPoolShape{pool_blocks, o.kv_block_size},
                                                    o.prefix_cache_policy, o.prefix_cache);
   const int32_t max_queued = o.max_waiting + o.max_seqs;
   engine->scheduler_ = std::make_unique<Scheduler>(
@@ -95,6 +104,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
   engine->grammar_scratch_ = std::make_unique<grammar::MatcherScratch>(engine->vocab_, engine->token_texts_->longest());
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
+  engine->measure_device_memory();
   engine->publish_stats(0.0, 0, 0);
   return engine;
 }
@@ -320,7 +330,23 @@ Status Engine::rebuild() {
   KEEL_ASSIGN_OR_RETURN(runner_, ModelRunner::create(model_, limits));
   blocks_->reset();
   ++restarts_;
+  measure_device_memory();
   return ok_status();
+}
+
+// What the model's backend holds on its device now (fixed between
+// rebuilds: nothing is allocated in the step loop), for stats().
+void Engine::measure_device_memory() {
+  const Backend& backend = model_.backend();
+  const std::optional<DeviceMemory> memory = backend.device_memory();
+  device_memory_ = {};
+  if (!memory) return;
+  const DeviceMemoryUse use = backend.device_memory_use();
+  const KvStorageShape& kv = runner_->kv().shape();
+  device_memory_.total = memory->total_bytes;
+  device_memory_.weights = use.weight_bytes;
+  device_memory_.kv = int64_t{kv.blocks} * kv.bytes_per_block();
+  device_memory_.workspace = std::max<int64_t>(use.buffer_bytes - device_memory_.kv, 0);
 }
 
 // The rebuild after restart() failed: no runner to step with. Every
@@ -528,6 +554,10 @@ void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t ste
   s.blocks_used = kv.used;
   s.blocks_cached = kv.cached;
   s.block_size = blocks_->block_size();
+  s.device_memory_total = device_memory_.total;
+  s.device_weight_bytes = device_memory_.weights;
+  s.device_kv_bytes = device_memory_.kv;
+  s.device_workspace_bytes = device_memory_.workspace;
   s.evictions = kv.evictions;
   s.expired_blocks = kv.expired;
   s.fragmentation = scheduler_->fragmentation();

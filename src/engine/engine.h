@@ -160,6 +160,7 @@ class Engine {
   // Ends everything with FinishCause::kEngineError and stops the loop for good.
   void fail(const std::string& cause);
   void publish_stats(double step_seconds, int32_t step_tokens, int32_t step_sequences);
+  void measure_device_memory();
 
   Model& model_;
   Tokenizer tokenizer_;
@@ -184,6 +185,9 @@ class Engine {
   uint64_t finished_ = 0, cancelled_ = 0, expired_ = 0, steps_ = 0;
   uint64_t non_finite_rows_ = 0;  // requests ended alone for a non-finite logits row
   uint64_t step_failures_ = 0, kv_violations_ = 0, restarts_ = 0;
+  struct {
+    int64_t total = 0, weights = 0, kv = 0, workspace = 0;
+  } device_memory_;  // measure_device_memory(): what stats() reports
   std::atomic<bool> restart_requested_{false};
   std::vector<int32_t> end_of_generation_ids_;  // masked from the logits of ignore_eos requests
   uint64_t tokens_computed_ = 0, tokens_generated_ = 0;

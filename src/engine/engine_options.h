@@ -15,6 +15,12 @@ struct EngineOptions {
   // Bytes of K and V for the block pool; 0 derives it from
   // max_context × max_seqs (room for every sequence at full length).
   int64_t kv_cache_memory = 0;
+  // On a GPU, with kv_cache_memory 0: the KV pool is what is left of this
+  // fraction of the device's memory once the weights, activations and
+  // scratch are reserved (--gpu-memory-utilization; `keel serve` passes
+  // 0.9). 0: off (the max_context × max_seqs rule above). Ignored on a
+  // host-memory backend.
+  double gpu_memory_utilization = 0;
   int32_t kv_block_size = 16;       // tokens per KV block
   int32_t max_batch_tokens = 512;   // token rows per step; must not exceed the model's LoadOptions
   int32_t max_seqs = 16;            // running sequences at most

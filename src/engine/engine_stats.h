@@ -32,6 +32,13 @@ struct EngineStats {
   // running sequences' blocks (at most one partial block per sequence).
   double fragmentation = 0.0;
 
+  // The device's memory (a GPU's; all 0 on a host-memory backend), as
+  // reserved when the engine started or was last rebuilt.
+  int64_t device_memory_total = 0;     // the device's memory
+  int64_t device_weight_bytes = 0;     // the model's weights made resident
+  int64_t device_kv_bytes = 0;         // the KV pool (K and V)
+  int64_t device_workspace_bytes = 0;  // the rest this process reserved: activations, logits, kernel scratch
+
   // Prefix cache, in prompt tokens.
   uint64_t prefix_query_tokens = 0;    // prompt tokens looked up at admission
   uint64_t prefix_hit_tokens = 0;      // ... of which found cached

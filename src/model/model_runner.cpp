@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <optional>
 #include <string>
 
 namespace keel {
@@ -27,23 +29,45 @@ ModelRunner::ModelRunner(Model& model, const RunnerLimits& limits)
 
 ModelRunner::~ModelRunner() { model_.backend().forget_steps(id_); }
 
+namespace {
+
+// The KV blocks that fit in what is left of `limits.kv_memory_fraction` of
+// the device's memory now. At least one sequence at full length must fit.
+Result<int32_t> blocks_for_memory_fraction(const Backend& backend, const KvStorageShape& shape,
+                                           const RunnerLimits& limits) {
+  const std::optional<DeviceMemory> memory = backend.device_memory();
+  if (!memory) return Error{"--gpu-memory-utilization needs a GPU backend; on the " + std::string(backend.name()) +
+                            " backend give --kv-cache-memory"};
+  const int64_t in_use = memory->total_bytes - memory->free_bytes;
+  const auto budget = static_cast<int64_t>(limits.kv_memory_fraction * static_cast<double>(memory->total_bytes)) - in_use;
+  const int64_t block_bytes = shape.bytes_per_block();
+  const int64_t blocks = std::min<int64_t>(std::max<int64_t>(budget, 0) / block_bytes, INT32_MAX / 4);
+  if (blocks < limits.max_blocks_per_seq) {
+    constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+    char message[400];
+    std::snprintf(message, sizeof message,
+                  "--gpu-memory-utilization %.2f leaves %.2f GiB for the KV cache (%.2f GiB of %.2f GiB in use); one "
+                  "sequence of %d blocks needs %.2f GiB: raise it, or lower --max-context",
+                  limits.kv_memory_fraction, static_cast<double>(std::max<int64_t>(budget, 0)) / kGiB,
+                  static_cast<double>(in_use) / kGiB, static_cast<double>(memory->total_bytes) / kGiB,
+                  limits.max_blocks_per_seq, static_cast<double>(limits.max_blocks_per_seq * block_bytes) / kGiB);
+    return Error{message};
+  }
+  return static_cast<int32_t>(blocks);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const RunnerLimits& limits) {
   if (limits.max_batch_tokens <= 0 || limits.max_seqs <= 0 || limits.max_logit_rows <= 0 ||
-      limits.max_blocks_per_seq <= 0 || limits.kv_blocks <= 0 || limits.kv_block_size <= 0)
-    return Error{"model runner limits must be positive"};
+      limits.max_blocks_per_seq <= 0 || limits.kv_blocks < 0 || limits.kv_block_size <= 0 ||
+      (limits.kv_blocks == 0 && !(limits.kv_memory_fraction > 0 && limits.kv_memory_fraction <= 1)))
+    return Error{"model runner limits must be positive (kv_blocks 0 needs a kv_memory_fraction in (0, 1])"};
   if (!is_kv_dtype(limits.kv_dtype))
     return Error{"the KV cache dtype must be f32, f16 or bf16, not " + std::string(dtype_info(limits.kv_dtype).name)};
   const ModelConfig& config = model.config();
   Backend& backend = model.backend();
   std::unique_ptr<ModelRunner> runner(new ModelRunner(model, limits));
-
-  const KvStorageShape shape{static_cast<int32_t>(config.layers), limits.kv_blocks, limits.kv_block_size,
-                             static_cast<int32_t>(config.kv_heads), static_cast<int32_t>(config.head_dim),
-                             limits.kv_dtype};
-  const auto kv_bytes = static_cast<size_t>(shape.layers * shape.layer_bytes());
-  KEEL_ASSIGN_OR_RETURN(DeviceBuffer keys, backend.allocate(kv_bytes));
-  KEEL_ASSIGN_OR_RETURN(DeviceBuffer values, backend.allocate(kv_bytes));
-  runner->kv_ = std::make_unique<KvStorage>(shape, std::move(keys), std::move(values));
 
   const int64_t n = limits.max_batch_tokens;
   const int64_t H = config.hidden, F = config.ffn;
@@ -80,6 +104,20 @@ Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const Run
     KEEL_ASSIGN_OR_RETURN(runner->staging_,
                           backend.allocate(static_cast<size_t>(max_packed_ints(limits)) * sizeof(int32_t)));
   }
+
+  // The KV pool last, so that a pool sized from the device's free memory
+  // sees everything else already reserved.
+  KvStorageShape shape{static_cast<int32_t>(config.layers), limits.kv_blocks, limits.kv_block_size,
+                       static_cast<int32_t>(config.kv_heads), static_cast<int32_t>(config.head_dim),
+                       limits.kv_dtype};
+  if (shape.blocks == 0) {
+    KEEL_ASSIGN_OR_RETURN(shape.blocks, blocks_for_memory_fraction(backend, shape, limits));
+    runner->limits_.kv_blocks = shape.blocks;
+  }
+  const auto kv_bytes = static_cast<size_t>(shape.layers * shape.layer_bytes());
+  KEEL_ASSIGN_OR_RETURN(DeviceBuffer keys, backend.allocate(kv_bytes));
+  KEEL_ASSIGN_OR_RETURN(DeviceBuffer values, backend.allocate(kv_bytes));
+  runner->kv_ = std::make_unique<KvStorage>(shape, std::move(keys), std::move(values));
   return runner;
 }
 

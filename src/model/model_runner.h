@@ -29,7 +29,12 @@ struct RunnerLimits {
   int32_t max_seqs = 16;            // sequences per step
   int32_t max_logit_rows = 16;      // rows per step whose logits are wanted
   int32_t max_blocks_per_seq = 0;   // widest block table
-  int32_t kv_blocks = 0;            // KV storage: blocks of kv_block_size tokens
+  int32_t kv_blocks = 0;            // KV storage: blocks of kv_block_size tokens; 0: from kv_memory_fraction
+  // With kv_blocks 0 on a backend with its own device memory (a GPU): the
+  // KV pool takes what is left of this fraction of the device's total once
+  // everything else is reserved (weights, activations, scratch, and other
+  // processes' use): --gpu-memory-utilization.
+  double kv_memory_fraction = 0;
   int32_t kv_block_size = 16;
   DType kv_dtype = DType::F32;      // f32, f16 or bf16
 };

@@ -45,6 +45,16 @@ void render_engine(PrometheusWriter& w, const EngineStats& e) {
   w.sample("keel:kv_blocks_capacity", e.blocks_total);
   w.family("keel:kv_block_size_tokens", "gauge", "Tokens per KV block.");
   w.sample("keel:kv_block_size_tokens", e.block_size);
+  if (e.device_memory_total > 0) {  // a GPU: what this process reserved on it, by use
+    w.family("keel:device_memory_total_bytes", "gauge", "The GPU's memory.");
+    w.sample("keel:device_memory_total_bytes", static_cast<double>(e.device_memory_total));
+    w.family("keel:device_memory_reserved_bytes", "gauge",
+             "GPU memory this process reserved, by use (weights, kv_cache, workspace); fixed after start.");
+    w.sample("keel:device_memory_reserved_bytes", static_cast<double>(e.device_weight_bytes), "use=\"weights\"");
+    w.sample("keel:device_memory_reserved_bytes", static_cast<double>(e.device_kv_bytes), "use=\"kv_cache\"");
+    w.sample("keel:device_memory_reserved_bytes", static_cast<double>(e.device_workspace_bytes),
+             "use=\"workspace\"");
+  }
   w.family("keel:kv_cache_fragmentation_ratio", "gauge",
            "Unfilled token slots over allocated slots in running sequences' blocks.");
   w.sample("keel:kv_cache_fragmentation_ratio", e.fragmentation);

@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <string_view>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backend/cuda/kernels.h"
@@ -96,6 +97,8 @@ class CudaBackend final : public Backend {
       return Error{"out of GPU memory allocating " + std::to_string(bytes) + " bytes (" + describe(e) + ")"};
     }
     cudaMemsetAsync(data, 0, std::max<size_t>(bytes, 1), stream_);
+    live_buffers_.emplace(data, bytes);
+    buffer_bytes_ += static_cast<int64_t>(bytes);
     return DeviceBuffer(data, bytes, /*host_visible=*/false, release, this);
   }
 
@@ -107,6 +110,7 @@ class CudaBackend final : public Backend {
                    describe(e) + ")"};
     }
     resident_.push_back(data);
+    weight_bytes_ += static_cast<int64_t>(host.size());
     if (cudaError_t e = cudaMemcpy(data, host.data(), host.size(), cudaMemcpyHostToDevice); e != cudaSuccess)
       return Error{"cuda: uploading a weight failed: " + describe(e)};
     return static_cast<const std::byte*>(data);
@@ -120,6 +124,21 @@ class CudaBackend final : public Backend {
   }
 
   int64_t device_allocations() const override { return allocations_; }
+
+  std::optional<DeviceMemory> device_memory() const override {
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();
+      return std::nullopt;
+    }
+    return DeviceMemory{static_cast<int64_t>(total), static_cast<int64_t>(free)};
+  }
+  // The backend's own scratch (cuBLAS workspace, dequantization panel,
+  // input split) counts with the buffers.
+  DeviceMemoryUse device_memory_use() const override {
+    return {weight_bytes_, buffer_bytes_ + static_cast<int64_t>(kCublasWorkspaceBytes) + kPanelBytes +
+                               input_scratch_bytes_};
+  }
 
   // The fast path's input scratch: the bf16 hi/lo split of a GEMM input
   // [max_rows, max_cols] and the int16 blocks of a matvec input (at most
@@ -150,6 +169,7 @@ class CudaBackend final : public Backend {
                   static_cast<int32_t*>(pointers[3])};
     reserved_rows_ = rows;
     reserved_cols_ = cols;
+    input_scratch_bytes_ = static_cast<int64_t>(bytes[0] + bytes[1] + bytes[2] + bytes[3]);
     return ok_status();
   }
 
@@ -426,6 +446,7 @@ class CudaBackend final : public Backend {
     input_split_ = {};
     quantized_ = {};
     reserved_rows_ = reserved_cols_ = 0;
+    input_scratch_bytes_ = 0;
   }
 
   void check_cublas(const char* call, cublasStatus_t status) {
@@ -437,6 +458,10 @@ class CudaBackend final : public Backend {
     auto* self = static_cast<CudaBackend*>(context);
     cudaStreamSynchronize(self->stream_);  // no queued op may still use it
     cudaFree(data);
+    if (const auto live = self->live_buffers_.find(data); live != self->live_buffers_.end()) {
+      self->buffer_bytes_ -= static_cast<int64_t>(live->second);
+      self->live_buffers_.erase(live);
+    }
   }
 
   void record(cudaError_t error) {
@@ -466,6 +491,10 @@ class CudaBackend final : public Backend {
   StepShape capturing_;
   bool graphs_enabled_ = true;
   std::vector<void*> resident_;       // weights made resident, freed with the backend
+  int64_t weight_bytes_ = 0;          // their bytes
+  std::unordered_map<void*, size_t> live_buffers_;  // allocate()d and not yet released: their bytes
+  int64_t buffer_bytes_ = 0;          // the sum of live_buffers_
+  int64_t input_scratch_bytes_ = 0;   // reserve_matmul_input's four buffers
   std::string failure_;               // the first failure since the last synchronize
   int64_t allocations_ = 0;           // cudaMalloc calls made for this backend
 };
