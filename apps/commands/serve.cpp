@@ -276,7 +276,13 @@ int run_serve(CLI::App* app, ServeOptions& options) {
     if (next.string() == serving.path() && file_identity(next) == serving.identity())
       return std::optional<server::LoadedModel>();
     std::fprintf(stderr, "keel: reload: loading %s ...\n", next.string().c_str());
-    KEEL_ASSIGN_OR_RETURN(server::LoadedModel next_model, load_for_serving(next, options, engine, nullptr));
+    // On a GPU the new model gets the serving one's share: what the serving
+    // one holds goes when it drains, so it does not count against the new one.
+    EngineOptions next_engine = engine;
+    const EngineStats serving_stats = serving.engine().stats();
+    next_engine.gpu_memory_replaced_bytes =
+        serving_stats.device_weight_bytes + serving_stats.device_kv_bytes + serving_stats.device_workspace_bytes;
+    KEEL_ASSIGN_OR_RETURN(server::LoadedModel next_model, load_for_serving(next, options, next_engine, nullptr));
     return std::optional<server::LoadedModel>(std::move(next_model));
   };
   (*server)->set_model(std::move(loaded).value(), reload);

@@ -85,6 +85,14 @@ TextFit count_text(const Tokenizer& tokenizer, const std::vector<int32_t>& ids, 
   return fit;
 }
 
+// One tokenizer, as far as KL can tell: the same bytes for every id (two
+// vocabularies of one size, Llama 2's and Mistral's, differ here).
+bool same_vocabulary(const Tokenizer& a, const Tokenizer& b, int64_t vocab) {
+  for (int64_t id = 0; id < vocab; ++id)
+    if (a.token_bytes(static_cast<int32_t>(id)) != b.token_bytes(static_cast<int32_t>(id))) return false;
+  return true;
+}
+
 }  // namespace
 
 Result<QualityReport> run_quality(const QualityOptions& options) {
@@ -112,9 +120,9 @@ Result<QualityReport> run_quality(const QualityOptions& options) {
 
   QualityReport report;
   TextFit fit_a, fit_b;
-  // One tokenizer (the same vocabulary size and the same ids for this
-  // text): both models predict the same tokens, compared position by position.
-  if (model_b->config().vocab == vocab && ids_a == ids_b) {
+  // One tokenizer (the same vocabulary, and so the same ids for this text):
+  // both models predict the same tokens, compared position by position.
+  if (model_b->config().vocab == vocab && ids_a == ids_b && same_vocabulary(tokenizer_a, tokenizer_b, vocab)) {
     const size_t context = std::min(context_for(*model_a, options.context), context_for(*model_b, options.context));
     QualityAccumulator accumulator;
     KEEL_TRY(for_each_window(ids_a, context, [&](std::span<const int32_t> window) -> Status {

@@ -18,6 +18,8 @@ int run_serve_benchmark(const ServeBenchmarkConfig& config) {
     return 1;
   }
   const std::atomic<bool>& stop = stop_requested_by_signal();
+  // Its first scrape (before any request) comes before the clock starts.
+  ServerMemorySampler memory_sampler(config.endpoint, config.metrics_path);
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -25,7 +27,6 @@ int run_serve_benchmark(const ServeBenchmarkConfig& config) {
   std::vector<RequestRecord> records;
   uint64_t failed = 0;
   ProgressLine progress(config.shape.num_requests, config.shape.duration_s);
-  ServerMemorySampler memory_sampler(config.endpoint, config.metrics_path);
   run_load(config.endpoint, **workload, config.shape, start, stop, [&](const RequestRecord& record) {
     records.push_back(record);
     if (!record.ok) {

@@ -79,6 +79,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   limits.max_blocks_per_seq = static_cast<int32_t>(blocks_per_sequence);
   limits.kv_blocks = static_cast<int32_t>(blocks);
   limits.kv_memory_fraction = fill_device ? o.gpu_memory_utilization : 0;
+  limits.kv_memory_excluded_bytes = fill_device ? o.gpu_memory_replaced_bytes : 0;
   limits.kv_block_size = o.kv_block_size;
   limits.kv_dtype = o.kv_cache_dtype;
   KEEL_ASSIGN_OR_RETURN(std::unique_ptr<ModelRunner> runner, ModelRunner::create(model, limits));

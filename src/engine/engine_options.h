@@ -21,6 +21,10 @@ struct EngineOptions {
   // 0.9). 0: off (the max_context × max_seqs rule above). Ignored on a
   // host-memory backend.
   double gpu_memory_utilization = 0;
+  // Device memory held by a model this engine's will replace (a reload):
+  // not counted against the utilization, so the new model gets the same
+  // share as the old one (two shares must fit the device during the switch).
+  int64_t gpu_memory_replaced_bytes = 0;
   int32_t kv_block_size = 16;       // tokens per KV block
   int32_t max_batch_tokens = 512;   // token rows per step; must not exceed the model's LoadOptions
   int32_t max_seqs = 16;            // running sequences at most

@@ -38,7 +38,7 @@ Result<int32_t> blocks_for_memory_fraction(const Backend& backend, const KvStora
   const std::optional<DeviceMemory> memory = backend.device_memory();
   if (!memory) return Error{"--gpu-memory-utilization needs a GPU backend; on the " + std::string(backend.name()) +
                             " backend give --kv-cache-memory"};
-  const int64_t in_use = memory->total_bytes - memory->free_bytes;
+  const int64_t in_use = memory->total_bytes - memory->free_bytes - limits.kv_memory_excluded_bytes;
   const auto budget = static_cast<int64_t>(limits.kv_memory_fraction * static_cast<double>(memory->total_bytes)) - in_use;
   const int64_t block_bytes = shape.bytes_per_block();
   const int64_t blocks = std::min<int64_t>(std::max<int64_t>(budget, 0) / block_bytes, INT32_MAX / 4);

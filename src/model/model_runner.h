@@ -35,6 +35,9 @@ struct RunnerLimits {
   // everything else is reserved (weights, activations, scratch, and other
   // processes' use): --gpu-memory-utilization.
   double kv_memory_fraction = 0;
+  // Device memory in use that the fraction does not count: a model a
+  // reload is about to replace, whose memory goes when it drains.
+  int64_t kv_memory_excluded_bytes = 0;
   int32_t kv_block_size = 16;
   DType kv_dtype = DType::F32;      // f32, f16 or bf16
 };

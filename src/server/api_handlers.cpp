@@ -58,6 +58,14 @@ std::variant<Caller, ApiError> authenticate(const ServerState& state, const Http
   if (presented.empty()) return unauthorized("missing API key: send 'Authorization: Bearer KEY'");
   auto index = state.keys.find(presented);
   if (!index) return unauthorized("invalid API key");
+  // A browser sends Basic credentials by itself, so another site's page
+  // could post a form to the API in its user's name. Such a form cannot set
+  // Content-Type: application/json (that takes a CORS preflight, which keel
+  // never grants), and the chat page always does: require it.
+  if (basic && request.method == "POST" &&
+      request.header("content-type").substr(0, std::string_view("application/json").size()) != "application/json")
+    return ApiError{403, "a request signed in with Basic credentials must send Content-Type: application/json",
+                    {}, std::nullopt};
   caller.key_index = index;
   caller.key_name = state.keys.policy(*index).name;
   return caller;

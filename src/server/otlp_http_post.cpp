@@ -1,6 +1,6 @@
 // The span exporter's transport: Beast's HTTP client over one Asio
-// connection per export, run on a private io_context for at most the
-// deadline (Asio's blocking calls have no timeout; run_for gives one).
+// connection per export, on a private io_context, within a deadline (Beast's
+// tcp_stream expiry; Asio's blocking calls have none).
 #include "server/otlp_http_post.h"
 
 #include <charconv>
@@ -42,50 +42,51 @@ Result<OtlpEndpoint> parse_otlp_endpoint(std::string_view url) {
 }
 
 Status post_otlp_json(const OtlpEndpoint& endpoint, const std::string& body, std::chrono::milliseconds timeout) {
-  net::io_context io;
-  net::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  http::request<http::string_body> request{http::verb::post, endpoint.path, 11};
-  request.set(http::field::host, endpoint.host);
-  request.set(http::field::content_type, "application/json");
-  request.set(http::field::user_agent, "keel");
-  request.body() = body;
-  request.prepare_payload();
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  beast::error_code failure;
-  auto note = [&failure](beast::error_code error) {
-    if (error && !failure) failure = error;
-    return !error;
-  };
-
-  // resolve -> connect -> write -> read, each step after the last succeeded.
-  resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), [&](beast::error_code resolved, auto results) {
-    if (!note(resolved)) return;
-    stream.async_connect(results, [&](beast::error_code connected, const auto&) {
+  const std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
+  try {
+    net::io_context io;
+    // The name first, blocking: this runs on the exporter's own thread, and a
+    // lookup in flight cannot be cancelled anyway. Then one deadline for
+    // connect, write and read together: past it the stream closes itself and
+    // every pending operation ends with a timeout, so run() returns in time.
+    net::ip::tcp::resolver resolver(io);
+    beast::error_code failure;
+    const auto addresses = resolver.resolve(endpoint.host, std::to_string(endpoint.port), failure);
+    if (failure) return Error{"exporting spans: cannot resolve " + where + ": " + failure.message()};
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);
+    http::request<http::string_body> request{http::verb::post, endpoint.path, 11};
+    request.set(http::field::host, endpoint.host);
+    request.set(http::field::content_type, "application/json");
+    request.set(http::field::user_agent, "keel");
+    request.body() = body;
+    request.prepare_payload();
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    auto note = [&failure](beast::error_code error) {
+      if (error && !failure) failure = error;
+      return !error;
+    };
+    // connect -> write -> read, each step after the last succeeded.
+    stream.async_connect(addresses, [&](beast::error_code connected, const auto&) {
       if (!note(connected)) return;
       http::async_write(stream, request, [&](beast::error_code written, size_t) {
         if (!note(written)) return;
         http::async_read(stream, buffer, response, [&](beast::error_code read, size_t) { note(read); });
       });
     });
-  });
-  io.run_for(timeout);
-  if (!io.stopped()) {
-    // Past the deadline: close the socket and let the handlers finish with an error.
-    beast::error_code ignored;
-    stream.socket().close(ignored);
-    resolver.cancel();
     io.run();
-    return Error{"the OTLP collector at " + endpoint.host + ":" + std::to_string(endpoint.port) +
-                 " did not answer within " + std::to_string(timeout.count()) + " ms"};
+    if (failure == beast::error::timeout)
+      return Error{"the OTLP collector at " + where + " did not answer within " + std::to_string(timeout.count()) +
+                   " ms"};
+    if (failure) return Error{"exporting spans to " + where + " failed: " + failure.message()};
+    if (response.result_int() / 100 != 2)
+      return Error{"the OTLP collector answered " + std::to_string(response.result_int()) + ": " +
+                   response.body().substr(0, 200)};
+    return ok_status();
+  } catch (const std::exception& error) {  // Asio throws when it cannot get a descriptor (a connection flood)
+    return Error{"exporting spans to " + where + " failed: " + error.what()};
   }
-  if (failure) return Error{"exporting spans to " + endpoint.host + ":" + std::to_string(endpoint.port) + " failed: " +
-                            failure.message()};
-  if (response.result_int() / 100 != 2)
-    return Error{"the OTLP collector answered " + std::to_string(response.result_int()) + ": " +
-                 response.body().substr(0, 200)};
-  return ok_status();
 }
 
 }  // namespace keel::server

@@ -47,15 +47,21 @@ void SpanExporter::run() {
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
       lock.unlock();  // the network wait holds no lock: offer() goes on queueing meanwhile
-      export_batch(batch);
+      const bool sent = export_batch(batch);
       lock.lock();
       if (!last) break;  // one batch per wake; the rest after the next wait
+      if (!sent) {
+        // Shutting down with the collector away: one try, not one per batch
+        // (each may take the export timeout), so a drain is not held up.
+        dropped_export_failed_.fetch_add(queue_.size());
+        queue_.clear();
+      }
     }
     if (last) return;
   }
 }
 
-void SpanExporter::export_batch(std::vector<Span>& batch) {
+bool SpanExporter::export_batch(std::vector<Span>& batch) {
   const Status sent = post_otlp_json(endpoint_, otlp_json_export_request(batch, service_version_), kExportTimeout);
   if (sent.ok()) {
     exported_.fetch_add(batch.size());
@@ -65,6 +71,7 @@ void SpanExporter::export_batch(std::vector<Span>& batch) {
     spdlog::warn("tracing: {} span(s) dropped: {}", batch.size(), sent.error().message);
   }
   batch.clear();
+  return sent.ok();
 }
 
 }  // namespace keel::server

@@ -34,7 +34,7 @@ class SpanExporter {
   static constexpr std::chrono::milliseconds kExportTimeout{3000};
 
   SpanExporter(OtlpEndpoint endpoint, std::string service_version);
-  ~SpanExporter();  // exports what is queued (one last try), then stops
+  ~SpanExporter();  // exports what is queued (stopping at the first failed batch), then stops
   SpanExporter(const SpanExporter&) = delete;
   SpanExporter& operator=(const SpanExporter&) = delete;
 
@@ -45,7 +45,7 @@ class SpanExporter {
 
  private:
   void run();
-  void export_batch(std::vector<Span>& batch);
+  bool export_batch(std::vector<Span>& batch);  // false: the collector did not take it
 
   const OtlpEndpoint endpoint_;
   const std::string service_version_;

@@ -29,8 +29,14 @@ bool all_zero(const std::array<uint8_t, N>& id) {
   return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
 }
 
+// Seeded with 256 bits of the OS's randomness: one 32-bit seed would let two
+// threads (or two servers) of a fleet draw the same ids.
 std::mt19937_64& generator() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
+  static thread_local std::mt19937_64 random = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
   return random;
 }
 

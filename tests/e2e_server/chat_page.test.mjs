@@ -177,6 +177,17 @@ describe("the chat page", { skip }, () => {
       await context.close();
       const wrong = await fetch(lockedUrl + "/", { headers: { Authorization: "Basic " + btoa("me:nope") } });
       assert.equal(wrong.status, 401);
+      // What another site's form could send with the browser's Basic
+      // credentials (no JSON content type) is refused; the page's own calls pass.
+      const basic = "Basic " + btoa("me:sk-page-test");
+      const body = JSON.stringify({ messages: [{ role: "user", content: "What is 2 + 2?" }], max_tokens: 4 });
+      const form = await fetch(lockedUrl + "/v1/chat/completions",
+                               { method: "POST", headers: { Authorization: basic, "Content-Type": "text/plain" }, body });
+      assert.equal(form.status, 403);
+      assert.match((await form.json()).error.message, /Content-Type: application\/json/);
+      const json = await fetch(lockedUrl + "/v1/chat/completions",
+                               { method: "POST", headers: { Authorization: basic, "Content-Type": "application/json" }, body });
+      assert.equal(json.status, 200);
       assert.equal((await fetch((await origin(off)) + "/")).status, 404);
     } finally {
       await stopServer(locked.child);

@@ -51,6 +51,24 @@ TEST(EngineDeviceMemory, KvPoolTakesWhatTheUtilizationLeaves) {
   EXPECT_EQ((*engine)->stats().restarts, 1u);
 }
 
+// A reload's new engine beside a serving one: the serving one's memory does
+// not count against the share, so the new one gets the same pool.
+TEST(EngineDeviceMemory, AReplacementGetsTheShareOfTheModelItReplaces) {
+  SimulatedDevice device(64 * kMiB, 0);
+  auto serving = Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, utilization(0.45));
+  ASSERT_TRUE(serving.ok()) << serving.error().message;
+  const EngineStats held = (*serving)->stats();
+  auto crowded = Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, utilization(0.45));
+  EXPECT_FALSE(crowded.ok()) << "the share is already taken";
+  EngineOptions options = utilization(0.45);
+  options.gpu_memory_replaced_bytes = held.device_weight_bytes + held.device_kv_bytes + held.device_workspace_bytes;
+  auto replacement = Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, options);
+  ASSERT_TRUE(replacement.ok()) << replacement.error().message;
+  // The shared model's scratch is reserved once (grow-only), so the second
+  // engine's own reservation is its KV and activations: within a block of the first.
+  EXPECT_NEAR((*replacement)->stats().blocks_total, held.blocks_total, held.blocks_total * 0.02 + 1);
+}
+
 TEST(EngineDeviceMemory, TooSmallAFractionSaysWhatItLeaves) {
   SimulatedDevice device(64 * kMiB, 8 * kMiB);  // 8 of 64 MiB in use elsewhere: 0.12 leaves nothing
   auto engine = Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, utilization(0.12));
