@@ -7,6 +7,7 @@ collector that is down costs spans, never requests."""
 import http.server
 import json
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -209,6 +210,45 @@ class TracingWithoutCollector(unittest.TestCase):
             self.assertEqual(server.metrics()["keel:trace_spans_exported_total"], 0)
         finally:
             server.stop()
+
+    def test_a_collector_that_never_answers_costs_one_timeout_per_export(self):
+        # It accepts connections and reads, but never writes a byte back.
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        held = []
+        stop = threading.Event()
+
+        def accept():
+            silent.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    held.append(silent.accept()[0])
+                except OSError:
+                    pass
+
+        acceptor = threading.Thread(target=accept, daemon=True)
+        acceptor.start()
+        server = KeelServer("--otlp-endpoint", f"http://127.0.0.1:{silent.getsockname()[1]}",
+                            "--trace-sample-ratio", "1", "--access-log", "")
+        try:
+            for _ in range(3):
+                self.assertEqual(server.post("/v1/completions", completion_body("Hi", max_tokens=2))[0], 200)
+            # The first export times out (3 s) and its spans count as dropped.
+            server.wait_until(
+                lambda: server.metrics().get('keel:trace_spans_dropped_total{reason="export_failed"}', 0) >= 1,
+                timeout=12, what="the silent collector's export to time out")
+            # Shutdown is not held up by the exporter.
+            started = time.monotonic()
+            self.assertEqual(server.stop(timeout=20), 0)
+            self.assertLess(time.monotonic() - started, 10)
+        finally:
+            server.kill()
+            stop.set()
+            acceptor.join()
+            for connection in held:
+                connection.close()
+            silent.close()
 
     def test_a_bad_endpoint_is_refused_at_start(self):
         with self.assertRaises(RuntimeError) as raised:
