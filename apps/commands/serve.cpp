@@ -261,9 +261,9 @@ int run_serve(CLI::App* app, ServeOptions& options) {
   if (const EngineStats stats = loaded->engine->stats(); stats.device_memory_total > 0) {
     constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
     std::fprintf(stderr,
-                 "keel: GPU memory %.1f GiB: weights %.2f GiB, KV cache %.2f GiB (%d blocks of %d tokens), "
+                 "keel: %s, %.1f GiB: weights %.2f GiB, KV cache %.2f GiB (%d blocks of %d tokens), "
                  "workspace %.2f GiB\n",
-                 static_cast<double>(stats.device_memory_total) / kGiB,
+                 stats.device_name.c_str(), static_cast<double>(stats.device_memory_total) / kGiB,
                  static_cast<double>(stats.device_weight_bytes) / kGiB, static_cast<double>(stats.device_kv_bytes) / kGiB,
                  stats.blocks_total, stats.block_size, static_cast<double>(stats.device_workspace_bytes) / kGiB);
   }

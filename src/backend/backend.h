@@ -20,6 +20,7 @@
 #include <optional>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "backend/device_buffer.h"
@@ -56,6 +57,7 @@ struct MatmulTarget {
 
 // A device's memory as its driver reports it.
 struct DeviceMemory {
+  std::string device;  // the device's name, e.g. "NVIDIA H200"
   int64_t total_bytes = 0;
   int64_t free_bytes = 0;
 };

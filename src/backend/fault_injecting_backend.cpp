@@ -39,7 +39,7 @@ void FaultInjectingBackend::release_simulated(void* context, void* data) {
 std::optional<DeviceMemory> FaultInjectingBackend::device_memory() const {
   if (simulated_total_ == 0) return real_->device_memory();
   std::lock_guard lock(buffers_mutex_);
-  return DeviceMemory{simulated_total_, simulated_total_ - simulated_others_ - simulated_in_use_};
+  return DeviceMemory{"simulated device", simulated_total_, simulated_total_ - simulated_others_ - simulated_in_use_};
 }
 
 DeviceMemoryUse FaultInjectingBackend::device_memory_use() const {

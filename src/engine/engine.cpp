@@ -344,6 +344,7 @@ void Engine::measure_device_memory() {
   if (!memory) return;
   const DeviceMemoryUse use = backend.device_memory_use();
   const KvStorageShape& kv = runner_->kv().shape();
+  device_memory_.name = memory->device;
   device_memory_.total = memory->total_bytes;
   device_memory_.weights = use.weight_bytes;
   device_memory_.kv = int64_t{kv.blocks} * kv.bytes_per_block();
@@ -555,6 +556,7 @@ void Engine::publish_stats(double step_seconds, int32_t step_tokens, int32_t ste
   s.blocks_used = kv.used;
   s.blocks_cached = kv.cached;
   s.block_size = blocks_->block_size();
+  s.device_name = device_memory_.name;
   s.device_memory_total = device_memory_.total;
   s.device_weight_bytes = device_memory_.weights;
   s.device_kv_bytes = device_memory_.kv;

@@ -186,6 +186,7 @@ class Engine {
   uint64_t non_finite_rows_ = 0;  // requests ended alone for a non-finite logits row
   uint64_t step_failures_ = 0, kv_violations_ = 0, restarts_ = 0;
   struct {
+    std::string name;
     int64_t total = 0, weights = 0, kv = 0, workspace = 0;
   } device_memory_;  // measure_device_memory(): what stats() reports
   std::atomic<bool> restart_requested_{false};

@@ -34,6 +34,7 @@ struct EngineStats {
 
   // The device's memory (a GPU's; all 0 on a host-memory backend), as
   // reserved when the engine started or was last rebuilt.
+  std::string device_name;             // e.g. "NVIDIA H200"
   int64_t device_memory_total = 0;     // the device's memory
   int64_t device_weight_bytes = 0;     // the model's weights made resident
   int64_t device_kv_bytes = 0;         // the KV pool (K and V)

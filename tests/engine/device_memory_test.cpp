@@ -40,6 +40,7 @@ TEST(EngineDeviceMemory, KvPoolTakesWhatTheUtilizationLeaves) {
   // Far more than the host rule's max_seqs x max_context (4 x 16 blocks).
   EXPECT_GT(stats.blocks_total, 4 * 16);
   EXPECT_EQ(stats.device_memory_total, 64 * kMiB);
+  EXPECT_EQ(stats.device_name, "simulated device");
   EXPECT_EQ(stats.device_kv_bytes, int64_t{stats.blocks_total} * block_bytes);
   EXPECT_EQ(stats.device_workspace_bytes, backend.device_memory_use().buffer_bytes - stats.device_kv_bytes);
   EXPECT_GT(stats.device_workspace_bytes, 0);

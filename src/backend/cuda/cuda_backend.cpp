@@ -57,6 +57,8 @@ class CudaBackend final : public Backend {
     const char* graphs = std::getenv("KEEL_CUDA_GRAPHS");
     backend->graphs_enabled_ = graphs == nullptr || std::string_view(graphs) != "0";
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
+    cudaDeviceProp properties{};
+    if (cudaGetDeviceProperties(&properties, 0) == cudaSuccess) backend->device_name_ = properties.name;
     if (cudaError_t e = cudaStreamCreateWithFlags(&backend->stream_, cudaStreamNonBlocking); e != cudaSuccess)
       return Error{"cuda: cannot create a stream: " + describe(e)};
     if (cublasCreate(&backend->cublas_) != CUBLAS_STATUS_SUCCESS) return Error{"cuda: cuBLAS did not initialize"};
@@ -131,7 +133,7 @@ class CudaBackend final : public Backend {
       cudaGetLastError();
       return std::nullopt;
     }
-    return DeviceMemory{static_cast<int64_t>(total), static_cast<int64_t>(free)};
+    return DeviceMemory{device_name_, static_cast<int64_t>(total), static_cast<int64_t>(free)};
   }
   // The backend's own scratch (cuBLAS workspace, dequantization panel,
   // input split) counts with the buffers.
@@ -492,6 +494,7 @@ class CudaBackend final : public Backend {
   bool graphs_enabled_ = true;
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   int64_t weight_bytes_ = 0;          // their bytes
+  std::string device_name_ = "GPU 0";
   std::unordered_map<void*, size_t> live_buffers_;  // allocate()d and not yet released: their bytes
   int64_t buffer_bytes_ = 0;          // the sum of live_buffers_
   int64_t input_scratch_bytes_ = 0;   // reserve_matmul_input's four buffers
