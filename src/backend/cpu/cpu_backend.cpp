@@ -2,6 +2,8 @@
 // swiglu, add, gather). matmul, rope and attention live in their own files.
 #include "backend/cpu/cpu_backend.h"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,20 @@ namespace {
 constexpr size_t kAlignment = 64;
 
 void release_host(void* /*context*/, void* data) { std::free(data); }
+
+// Buffers this large (a KV pool, a model's workspace) are mapped from the
+// kernel rather than taken from malloc, so that dropping one gives its
+// memory back at once. From malloc they stayed in its heap after a reload
+// replaced the model: the soak saw resident memory step up by megabytes at
+// each reload, and 24 reloads of the demo model held 90 MB more.
+constexpr size_t kMappedBytes = size_t{1} << 20;
+
+// The mapping's length travels as the release context.
+void release_mapped(void* context, void* data) {
+  auto* length = static_cast<size_t*>(context);
+  munmap(data, *length);
+  delete length;
+}
 
 }  // namespace
 
@@ -45,6 +61,13 @@ Status CpuBackend::reserve_matmul_input(int64_t max_rows, int64_t max_cols) {
 }
 
 Result<DeviceBuffer> CpuBackend::allocate(size_t bytes) {
+  if (bytes >= kMappedBytes) {
+    // Zeroed by the kernel; MAP_POPULATE touches every page now, so the step
+    // loop takes no page faults and the memory shows as resident from the start.
+    void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (data == MAP_FAILED) return Error{"out of host memory mapping " + std::to_string(bytes) + " bytes"};
+    return DeviceBuffer(data, bytes, /*host_visible=*/true, release_mapped, new size_t(bytes));
+  }
   const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   void* data = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data == nullptr) return Error{"out of host memory allocating " + std::to_string(bytes) + " bytes"};
