@@ -35,6 +35,21 @@ def set_config_model(server, path):
         config.write('model = "%s"\naccess-log = ""\n' % path)
 
 
+def copy_of(model, folder):
+    """A copy of `model` as FOLDER/model.gguf, for a test to rewrite."""
+    path = os.path.join(folder, "model.gguf")
+    with open(model, "rb") as source, open(path, "wb") as copy:
+        copy.write(source.read())
+    return path
+
+
+def rewrite_in_place(path):
+    """What copying a new build over the file does to it: the same path and
+    size, a later modification time."""
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
 def held_streams(server, prompt, count, max_tokens):
     """`count` streams, all in flight while the serving model's device is
     held (POST /debug/stall): the thread that runs them and the list their
@@ -150,17 +165,13 @@ class Reload(unittest.TestCase):
         # The same path and size, a new modification time: an operator who
         # copies a new build of the model over the old file and sends SIGHUP.
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "model.gguf")
-            with open(MODEL, "rb") as source, open(path, "wb") as copy:
-                copy.write(source.read())
-            server = KeelServer("--access-log", "", model=path)
+            server = KeelServer("--access-log", "", model=(path := copy_of(MODEL, folder)))
             try:
                 before = reloads(server, "success")
                 server.signal(signal.SIGHUP)
                 server.wait_until(lambda: reloads(server, "unchanged") >= 1, what="an unchanged file left alone")
                 self.assertEqual(reloads(server, "success"), before)
-                stat = os.stat(path)
-                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+                rewrite_in_place(path)
                 server.signal(signal.SIGHUP)
                 server.wait_until(lambda: reloads(server, "success") == before + 1, what="the rewritten file reloaded")
                 self.assertEqual(server.post("/v1/completions", completion_body("Hi", max_tokens=2, model="model.gguf"))[0], 200)
@@ -175,10 +186,7 @@ class Reload(unittest.TestCase):
         # back to the system, not stay in the allocator: anonymous memory
         # after ten reloads is within a few MB of where it was after one.
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "model.gguf")
-            with open(DEMO, "rb") as source, open(path, "wb") as copy:
-                copy.write(source.read())
-            server = KeelServer("--access-log", "", model=path)
+            server = KeelServer("--access-log", "", model=(path := copy_of(DEMO, folder)))
             try:
                 def anonymous_kb():
                     with open(f"/proc/{server.process.pid}/status") as status:
@@ -189,8 +197,7 @@ class Reload(unittest.TestCase):
                         body = completion_body("What is 1 + 1?", max_tokens=4, model="model.gguf")
                         self.assertEqual(server.post("/v1/completions", body)[0], 200)
                         before = reloads(server, "success")
-                        stat = os.stat(path)
-                        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+                        rewrite_in_place(path)
                         server.signal(signal.SIGHUP)
                         server.wait_until(lambda: reloads(server, "success") == before + 1, what="the reload")
                         # The replaced model goes once its last request ends (none runs).
