@@ -30,7 +30,9 @@ ServerMemorySampler::ServerMemorySampler(EndpointConfig endpoint, std::string me
   }
 }
 
-ServerMemorySampler::~ServerMemorySampler() {
+ServerMemorySampler::~ServerMemorySampler() { stop_sampling(); }
+
+void ServerMemorySampler::stop_sampling() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -40,12 +42,7 @@ ServerMemorySampler::~ServerMemorySampler() {
 }
 
 std::optional<ServerMemory> ServerMemorySampler::finish() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  stop_sampling();
   if (!memory_) return std::nullopt;
   if (const auto final_sample = sample()) {
     memory_->final_bytes = *final_sample;

@@ -42,6 +42,7 @@ class ServerMemorySampler {
 
  private:
   std::optional<double> sample() const;
+  void stop_sampling();  // ends the sampling thread (idempotent)
 
   const EndpointConfig endpoint_;
   const std::string metrics_path_;
