@@ -134,6 +134,7 @@ Command add_serve(CLI::App* bench_app) {
 Command add_compare(CLI::App* bench_app) {
   struct Options {
     std::string base, candidate, max_regression = "5%";
+    std::vector<std::string> gate;
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = bench_app->add_subcommand("compare", "Compare two `bench serve` results; exit 1 on a regression");
@@ -141,6 +142,10 @@ Command add_compare(CLI::App* bench_app) {
   app->add_option("NEW", o->candidate, "the new result")->required();
   app->add_option("--max-regression", o->max_regression, "largest change for the worse that passes")
       ->capture_default_str();
+  app->add_option("--gate", o->gate,
+                  "only these metrics can fail the comparison, comma-separated: a name (failed) or a group "
+                  "(ttft_ms: all its percentiles); default all")
+      ->delimiter(',');
   return {app, [o]() -> int {
             auto threshold = bench::parse_percent(o->max_regression);
             if (!threshold.ok()) return fail(threshold.error());
@@ -148,7 +153,7 @@ Command add_compare(CLI::App* bench_app) {
             if (!base.ok()) return fail(base.error());
             auto candidate = bench::read_json_file(o->candidate);
             if (!candidate.ok()) return fail(candidate.error());
-            auto comparison = bench::compare_results(*base, *candidate, *threshold);
+            auto comparison = bench::compare_results(*base, *candidate, *threshold, o->gate);
             if (!comparison.ok()) return fail(comparison.error());
             std::fputs(bench::format_comparison(*comparison, *threshold).c_str(), stdout);
             return comparison->has_regression() ? 1 : 0;

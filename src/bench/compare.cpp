@@ -48,6 +48,14 @@ Better better_direction(const std::string& metric) {
   return Better::kNeither;
 }
 
+bool is_gated(const std::string& metric, const std::vector<std::string>& gate) {
+  if (gate.empty()) return true;
+  for (const auto& name : gate)
+    if (metric == name || (metric.starts_with(name) && metric.size() > name.size() && metric[name.size()] == '.'))
+      return true;
+  return false;
+}
+
 bool Comparison::has_regression() const {
   for (const auto& change : changes)
     if (change.regression) return true;
@@ -55,12 +63,18 @@ bool Comparison::has_regression() const {
 }
 
 Result<Comparison> compare_results(const nlohmann::json& base, const nlohmann::json& candidate,
-                                   double max_regression_percent) {
+                                   double max_regression_percent, const std::vector<std::string>& gate) {
   KEEL_TRY(check_document(base, "BASE"));
   KEEL_TRY(check_document(candidate, "NEW"));
   std::map<std::string, double> base_metrics, candidate_metrics;
   flatten(base["metrics"], "", base_metrics);
   flatten(candidate["metrics"], "", candidate_metrics);
+  // A misspelt gate would silently pass every run: each name must match.
+  for (const auto& name : gate) {
+    bool matched = false;
+    for (const auto& [metric, value] : base_metrics) matched = matched || is_gated(metric, {name});
+    if (!matched) return Error{"--gate names \"" + name + "\", which is no metric of BASE"};
+  }
   Comparison comparison;
   for (const auto& [metric, base_value] : base_metrics) {
     const auto found = candidate_metrics.find(metric);
@@ -81,14 +95,16 @@ Result<Comparison> compare_results(const nlohmann::json& base, const nlohmann::j
     const double worse_by = change.better == Better::kLower    ? change.change_percent
                             : change.better == Better::kHigher ? -change.change_percent
                                                                : 0;
-    change.regression = worse_by > max_regression_percent;
+    change.gated = is_gated(metric, gate);
+    change.regression = change.gated && worse_by > max_regression_percent;
     change.improvement = change.better != Better::kNeither && -worse_by > max_regression_percent;
     comparison.changes.push_back(change);
   }
   // Failure categories that appear only in NEW are still failures.
   for (const auto& [metric, value] : candidate_metrics)
     if (!base_metrics.contains(metric) && metric.starts_with("failures."))
-      comparison.changes.push_back({metric, 0, value, percent_change(0, value), Better::kNeither});
+      comparison.changes.push_back(
+          {metric, 0, value, percent_change(0, value), Better::kNeither, is_gated(metric, gate)});
   for (const char* section : {"machine", "config", "keel"})
     if (base.value(section, nlohmann::json()) != candidate.value(section, nlohmann::json()))
       comparison.warnings.push_back(std::string("the runs differ in their ") + section);
@@ -104,7 +120,10 @@ std::string format_comparison(const Comparison& comparison, double max_regressio
     char percent[32];
     if (std::isinf(change.change_percent)) std::snprintf(percent, sizeof percent, "%s", change.change_percent > 0 ? "+inf%" : "-inf%");
     else std::snprintf(percent, sizeof percent, "%+.1f%%", change.change_percent);
-    const char* mark = change.regression ? "  REGRESSION" : change.improvement ? "  better" : "";
+    const char* mark = change.regression    ? "  REGRESSION"
+                       : change.improvement ? "  better"
+                       : !change.gated      ? "  (not gated)"
+                                            : "";
     std::snprintf(line, sizeof line, "%-28s %14.3f %14.3f %10s%s\n", change.metric.c_str(), change.base,
                   change.candidate, percent, mark);
     out += line;

@@ -25,7 +25,8 @@ struct MetricChange {
   double candidate = 0;
   double change_percent = 0;  // (candidate - base) / base * 100; ±inf from a zero base
   Better better = Better::kNeither;
-  bool regression = false;    // worse by more than the threshold
+  bool gated = true;          // may be a regression (see --gate); else shown only
+  bool regression = false;    // gated and worse by more than the threshold
   bool improvement = false;   // better by more than the threshold
 };
 
@@ -35,9 +36,15 @@ struct Comparison {
   bool has_regression() const;
 };
 
-// Compares the "metrics" of two serve result documents.
+// Whether `metric` is one of `gate`: a name ("failed") or a group, the part
+// before a dot ("ttft_ms" names every TTFT percentile). An empty gate holds
+// every metric.
+bool is_gated(const std::string& metric, const std::vector<std::string>& gate);
+
+// Compares the "metrics" of two serve result documents. Only metrics in
+// `gate` (all when it is empty) can be regressions; the rest are shown.
 Result<Comparison> compare_results(const nlohmann::json& base, const nlohmann::json& candidate,
-                                   double max_regression_percent);
+                                   double max_regression_percent, const std::vector<std::string>& gate = {});
 
 std::string format_comparison(const Comparison& comparison, double max_regression_percent);
 

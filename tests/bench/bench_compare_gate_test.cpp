@@ -47,12 +47,17 @@ TEST(BenchLiveKeel, ServeResultAndCompareGate) {
     ASSERT_EQ(bench_serve(server.url(), tiny).exit_code, 0);
   }
   // Runs this short on a shared 2-core machine are noisy, so two runs of
-  // one configuration must pass a loose threshold (4x worse). One sequence
-  // at a time with 8 clients triples time to first token (measured: +200%
-  // to +250%), far beyond a 50% gate.
-  const Outcome same = run_keel({"bench", "compare", base, again, "--max-regression", "300%"});
+  // one configuration must pass a loose threshold (4x worse), gated on the
+  // throughputs and the medians. Tail percentiles are not gated: the
+  // inter-token gaps are bimodal (a decode step alone, or one behind a
+  // prefill chunk), and a P95 near the share of slow gaps flips between the
+  // modes from run to run (CI once saw itl_ms.p95 6.4 -> 27.7 ms, +329%).
+  // One sequence at a time with 8 clients triples time to first token
+  // (measured: +200% to +250%), far beyond a 50% gate.
+  const std::string gate = "output_token_throughput,request_throughput,ttft_ms.median,tpot_ms.median,e2e_ms.median";
+  const Outcome same = run_keel({"bench", "compare", base, again, "--max-regression", "300%", "--gate", gate});
   EXPECT_EQ(same.exit_code, 0) << same.out;
-  const Outcome regressed = run_keel({"bench", "compare", base, tiny, "--max-regression", "50%"});
+  const Outcome regressed = run_keel({"bench", "compare", base, tiny, "--max-regression", "50%", "--gate", gate});
   EXPECT_EQ(regressed.exit_code, 1) << regressed.out;
 }
 

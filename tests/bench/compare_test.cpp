@@ -88,6 +88,29 @@ TEST(Compare, FailuresFromZeroAreAlwaysRegressions) {
   EXPECT_TRUE(find(*c, "failed").regression);
 }
 
+TEST(Compare, OnlyGatedMetricsCanRegress) {
+  // Latency 20% worse and throughput 10% lower; gating on throughput alone
+  // leaves the latency shown but passing.
+  auto c = compare_results(result(100, 50, 0), result(90, 60, 0), 5, {"output_token_throughput"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(find(*c, "output_token_throughput").regression);
+  EXPECT_FALSE(find(*c, "ttft_ms.p99").gated);
+  EXPECT_FALSE(find(*c, "ttft_ms.p99").regression);
+  // A group gates every percentile in it.
+  auto latency = compare_results(result(100, 50, 0), result(100, 60, 0), 5, {"ttft_ms"});
+  ASSERT_TRUE(latency.ok());
+  EXPECT_TRUE(find(*latency, "ttft_ms.p99").regression);
+  EXPECT_TRUE(latency->has_regression());
+  EXPECT_NE(format_comparison(*c, 5).find("(not gated)"), std::string::npos);
+}
+
+TEST(Compare, GateNamesMustBeMetrics) {
+  // "ttft" is not the group "ttft_ms": a prefix of a name matches nothing.
+  auto c = compare_results(result(100, 50, 0), result(90, 60, 0), 5, {"ttft"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("\"ttft\""), std::string::npos) << c.error().message;
+}
+
 TEST(Compare, RejectsFilesThatAreNotResults) {
   EXPECT_FALSE(compare_results(nlohmann::json::object(), result(1, 1, 0), 5).ok());
   EXPECT_NE(format_comparison(*compare_results(result(100, 50, 0), result(90, 60, 0), 5), 5).find("REGRESSION"),
