@@ -1,5 +1,6 @@
 #include "backend/cpu/integer_dot.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -127,6 +128,13 @@ void accumulate_portable(const IntegerPanel& panel, const ActivationBlock* x, in
   for (int64_t t = 0; t < n_tokens; ++t)
     for (int64_t r = 0; r < panel.n_rows; ++r)
       y[t * y_stride + r] += row_dot_portable<W>(panel.rows[r], x + t * x_stride, panel.blocks);
+}
+
+// The whole row, panel by panel, as accumulate_portable adds them.
+template <class W>
+void row_portable(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x, float* y) {
+  for (int64_t first = 0; first < blocks; first += panel_blocks)
+    *y += row_dot_portable<W>(row + first * W::kBlockBytes, x + first, std::min(panel_blocks, blocks - first));
 }
 
 // ---- AVX2 --------------------------------------------------------------
@@ -348,6 +356,36 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows
   }
 }
 
+// One row against one token, in the order four_rows_one_token gives that
+// row: a single accumulator chain, so one block is in flight per fma
+// latency, which still outruns memory.
+template <class Source>
+KEEL_TARGET_AVX2 void one_row_one_token(const Source& w_blocks, const ActivationBlock* x0, float* y0) {
+  __m256 acc = _mm256_setzero_ps();
+  float minimum = 0.0f;
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
+    const WideBlock v0 = load_values(x0[b]);
+    const __m256 scale = _mm256_set1_ps(w_blocks.scale(0, b) * x0[b].scale);
+    acc = _mm256_fmadd_ps(block_lane_sums(w_blocks.wide(0, b), v0), scale, acc);
+    if constexpr (Source::kHasMinimum) minimum = std::fma(w_blocks.minimum(0, b), x0[b].scaled_sum, minimum);
+  }
+  float sum = horizontal_sum(acc);
+  if constexpr (Source::kHasMinimum) sum += minimum;
+  *y0 += sum;
+}
+
+template <class W>
+KEEL_TARGET_AVX2 void row_avx2(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x,
+                               float* y) {
+  IntegerPanel panel;
+  panel.n_rows = 1;
+  for (int64_t first = 0; first < blocks; first += panel_blocks) {
+    panel.rows[0] = row + first * W::kBlockBytes;
+    panel.blocks = std::min(panel_blocks, blocks - first);
+    one_row_one_token(StoredBlocks<W>{panel}, x + first, y);
+  }
+}
+
 // From this many token rows on, widening the panel once beats unpacking
 // each block for every token pair (bench/matmul_benchmark.cpp: 15–30%
 // faster at 64 tokens, no better at 8).
@@ -402,6 +440,38 @@ IntegerPanelKernel integer_panel_kernel_avx2(DType type) {
   (void)type;
   return nullptr;
 #endif
+}
+
+IntegerRowKernel integer_row_kernel_portable(DType type) {
+  switch (type) {
+    case DType::Q8_0: return row_portable<Q8_0Weights>;
+    case DType::Q4_0: return row_portable<Q4_0Weights>;
+    case DType::Q4_1: return row_portable<Q4_1Weights>;
+    case DType::Q5_0: return row_portable<Q5_0Weights>;
+    default: return nullptr;
+  }
+}
+
+IntegerRowKernel integer_row_kernel_avx2(DType type) {
+#if KEEL_X86_KERNELS
+  switch (type) {
+    case DType::Q8_0: return row_avx2<Q8_0Weights>;
+    case DType::Q4_0: return row_avx2<Q4_0Weights>;
+    case DType::Q4_1: return row_avx2<Q4_1Weights>;
+    case DType::Q5_0: return row_avx2<Q5_0Weights>;
+    default: return nullptr;
+  }
+#else
+  (void)type;
+  return nullptr;
+#endif
+}
+
+IntegerRowKernel integer_row_kernel(DType type) {
+  if (cpu_features().avx2) {
+    if (IntegerRowKernel kernel = integer_row_kernel_avx2(type)) return kernel;
+  }
+  return integer_row_kernel_portable(type);
 }
 
 IntegerPanelKernel integer_panel_kernel(DType type) {

@@ -87,14 +87,30 @@ void matmul_rows(const float* x, int64_t n_tokens, const WeightLayout& w, const 
   }
 }
 
+// The integer-dot kernels of one weight type (integer_dot.h).
+struct IntegerKernels {
+  cpu::IntegerPanelKernel panel = nullptr;  // null: the float path
+  cpu::IntegerRowKernel row = nullptr;
+};
+
 // One task's share of the integer-dot matmul: weight rows [row_begin,
 // row_end) against the quantized token rows x: [n_tokens, in / 32] blocks.
-void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const WeightLayout& w, cpu::IntegerPanelKernel kernel,
+// One token (a decode step of one sequence) reads its rows one after the
+// other with the row kernel, one sequential stream; a batch takes them four
+// at a time with the panel kernel, each weight block read once for all its
+// tokens. Both give a row the same bits, so a token's result does not
+// depend on which way its batch went.
+void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const WeightLayout& w, IntegerKernels kernels,
                          const float* bias, int64_t row_begin, int64_t row_end, float* y) {
   constexpr int64_t kPanelRows = cpu::IntegerPanel::kMaxRows;
   constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
   const int64_t row_blocks = w.in / w.block_elems;
   start_with_bias(y, n_tokens, w.out, bias, row_begin, row_end);
+  if (n_tokens == 1) {
+    for (int64_t row = row_begin; row < row_end; ++row)
+      kernels.row(w.data + row * w.row_bytes, row_blocks, kPanelCols / w.block_elems, x, y + row);
+    return;
+  }
 
   for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
     cpu::IntegerPanel panel;
@@ -107,7 +123,7 @@ void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const 
         panel.rows[i] = w.data + (first_row + i) * w.row_bytes + w.column_offset(col);
         if (prefetch_next_group) prefetch(panel.rows[i] + kPanelRows * w.row_bytes, w.column_offset(cols));
       }
-      kernel(panel, x + col / w.block_elems, row_blocks, n_tokens, y + first_row, w.out);
+      kernels.panel(panel, x + col / w.block_elems, row_blocks, n_tokens, y + first_row, w.out);
     }
   }
 }
@@ -136,7 +152,7 @@ void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const 
   static_assert(cpu::IntegerPanel::kMaxRows == kPanelRows, "both paths group the same rows into panels");
   struct Piece {
     WeightLayout layout;
-    cpu::IntegerPanelKernel integer_kernel;  // null: the float path
+    IntegerKernels integer_kernels;  // null: the float path
     const float* bias;
     float* y;
     int64_t first_panel;  // of the group's panels, end to end
@@ -156,7 +172,9 @@ void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const 
     const RowDecoder decode = integer || read_in_place ? nullptr : cpu::row_decoder(w.dtype);
     pieces[i] = {WeightLayout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()), info.block_elems,
                               info.block_bytes, decode},
-                 integer ? cpu::integer_panel_kernel(w.dtype) : nullptr, targets[i].bias, targets[i].y, total_panels};
+                 integer ? IntegerKernels{cpu::integer_panel_kernel(w.dtype), cpu::integer_row_kernel(w.dtype)}
+                         : IntegerKernels{},
+                 targets[i].bias, targets[i].y, total_panels};
     total_panels += (w.rows() + kPanelRows - 1) / kPanelRows;
     any_integer = any_integer || integer;
   }
@@ -172,8 +190,8 @@ void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const 
         const int64_t row_begin = (std::max(begin, p.first_panel) - p.first_panel) * kPanelRows;
         const int64_t row_end = std::min((end - p.first_panel) * kPanelRows, p.layout.out);
         if (row_begin >= row_end) continue;
-        if (p.integer_kernel != nullptr) {
-          integer_matmul_rows(quantized, n_tokens, p.layout, p.integer_kernel, p.bias, row_begin, row_end, p.y);
+        if (p.integer_kernels.panel != nullptr) {
+          integer_matmul_rows(quantized, n_tokens, p.layout, p.integer_kernels, p.bias, row_begin, row_end, p.y);
         } else {
           matmul_rows(x, n_tokens, p.layout, p.bias, row_begin, row_end, panel_buffer(task), p.y);
         }
