@@ -135,43 +135,49 @@ TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
   }
 }
 
-// The one-token row kernel against the panel kernel of the same family:
-// each of four rows, read end to end (two whole panels of 8 blocks and a
-// partial one of 3), gets the bits the panel kernel gives it panel by panel
-// — so a decode step alone and the same token in a batch agree.
+// The row kernel against the panel kernel of the same family: each of four
+// rows, read end to end (two whole panels of 8 blocks and a partial one of
+// 3), against 1, 2 and 3 tokens (its one-token and two-token paths), gets
+// for every token the bits the panel kernel gives it panel by panel — so a
+// few sequences decoded together and the same tokens in a larger batch
+// agree.
 TEST(IntegerRowKernel, GivesEachRowThePanelKernelsBits) {
-  const int64_t blocks = 19, panel_blocks = 8, cols = blocks * 32;
+  const int64_t blocks = 19, panel_blocks = 8, cols = blocks * 32, x_stride = blocks + 2, y_stride = 5;
   for (const DType type : kIntegerTypes) {
     SCOPED_TRACE(dtype_info(type).name);
     const size_t row_bytes = dtype_row_bytes(type, cols);
     const std::vector<std::byte> w = weight_rows(type, 4, cols, 7);
-    std::vector<float> x = random_floats(static_cast<size_t>(cols), 8);
+    std::vector<float> x = random_floats(static_cast<size_t>(3 * x_stride * 32), 8);
     x[40] = -50.0f;  // a block with a value of -32767
     const std::vector<ActivationBlock> xq = quantized(x);
     std::vector<std::pair<cpu::IntegerPanelKernel, cpu::IntegerRowKernel>> families = {
         {cpu::integer_panel_kernel_portable(type), cpu::integer_row_kernel_portable(type)}};
     if (cpu_features().avx2 && cpu::integer_row_kernel_avx2(type) != nullptr)
       families.push_back({cpu::integer_panel_kernel_avx2(type), cpu::integer_row_kernel_avx2(type)});
-    std::vector<float> first_family;
-    for (const auto& [panel_kernel, row_kernel] : families) {
-      ASSERT_NE(row_kernel, nullptr);
-      std::vector<float> by_panel(4, 0.5f), by_row(4, 0.5f);
-      for (int64_t first = 0; first < blocks; first += panel_blocks) {
-        cpu::IntegerPanel panel;
-        panel.n_rows = 4;
-        panel.blocks = std::min(panel_blocks, blocks - first);
+    for (const int64_t tokens : {1, 2, 3}) {
+      SCOPED_TRACE(tokens);
+      std::vector<float> first_family;
+      for (const auto& [panel_kernel, row_kernel] : families) {
+        ASSERT_NE(row_kernel, nullptr);
+        std::vector<float> by_panel(static_cast<size_t>(tokens * y_stride), 0.5f), by_row(by_panel);
+        for (int64_t first = 0; first < blocks; first += panel_blocks) {
+          cpu::IntegerPanel panel;
+          panel.n_rows = 4;
+          panel.blocks = std::min(panel_blocks, blocks - first);
+          for (int64_t r = 0; r < 4; ++r)
+            panel.rows[r] = w.data() + r * row_bytes + first * dtype_info(type).block_bytes;
+          panel_kernel(panel, xq.data() + first, x_stride, tokens, by_panel.data(), y_stride);
+        }
         for (int64_t r = 0; r < 4; ++r)
-          panel.rows[r] = w.data() + r * row_bytes + first * dtype_info(type).block_bytes;
-        panel_kernel(panel, xq.data() + first, blocks, 1, by_panel.data(), 4);
+          row_kernel(w.data() + r * row_bytes, blocks, panel_blocks, xq.data(), x_stride, tokens, &by_row[r], y_stride);
+        for (size_t i = 0; i < by_row.size(); ++i)
+          EXPECT_EQ(std::memcmp(&by_row[i], &by_panel[i], sizeof(float)), 0)
+              << "element " << i << ": row kernel " << by_row[i] << ", panel kernel " << by_panel[i];
+        if (first_family.empty()) first_family = by_row;
+        else
+          for (size_t i = 0; i < by_row.size(); ++i)
+            EXPECT_EQ(std::memcmp(&by_row[i], &first_family[i], sizeof(float)), 0) << "element " << i << ": AVX2 vs portable";
       }
-      for (int64_t r = 0; r < 4; ++r) row_kernel(w.data() + r * row_bytes, blocks, panel_blocks, xq.data(), &by_row[r]);
-      for (int64_t r = 0; r < 4; ++r)
-        EXPECT_EQ(std::memcmp(&by_row[r], &by_panel[r], sizeof(float)), 0)
-            << "row " << r << ": row kernel " << by_row[r] << ", panel kernel " << by_panel[r];
-      if (first_family.empty()) first_family = by_row;
-      else
-        for (int64_t r = 0; r < 4; ++r)
-          EXPECT_EQ(std::memcmp(&by_row[r], &first_family[r], sizeof(float)), 0) << "row " << r << ": AVX2 vs portable";
     }
   }
 }

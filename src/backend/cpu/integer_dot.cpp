@@ -132,9 +132,12 @@ void accumulate_portable(const IntegerPanel& panel, const ActivationBlock* x, in
 
 // The whole row, panel by panel, as accumulate_portable adds them.
 template <class W>
-void row_portable(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x, float* y) {
+void row_portable(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x, int64_t x_stride,
+                  int64_t n_tokens, float* y, int64_t y_stride) {
   for (int64_t first = 0; first < blocks; first += panel_blocks)
-    *y += row_dot_portable<W>(row + first * W::kBlockBytes, x + first, std::min(panel_blocks, blocks - first));
+    for (int64_t t = 0; t < n_tokens; ++t)
+      y[t * y_stride] +=
+          row_dot_portable<W>(row + first * W::kBlockBytes, x + t * x_stride + first, std::min(panel_blocks, blocks - first));
 }
 
 // ---- AVX2 --------------------------------------------------------------
@@ -374,15 +377,47 @@ KEEL_TARGET_AVX2 void one_row_one_token(const Source& w_blocks, const Activation
   *y0 += sum;
 }
 
+// One row against two token rows, each in one_row_one_token's order: the
+// weight block is widened once for both.
+template <class Source>
+KEEL_TARGET_AVX2 void one_row_two_tokens(const Source& w_blocks, const ActivationBlock* x0, const ActivationBlock* x1,
+                                         float* y0, float* y1) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float minimum0 = 0.0f, minimum1 = 0.0f;
+  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
+    const WideBlock w = w_blocks.wide(0, b);
+    const float dw = w_blocks.scale(0, b);
+    acc0 = _mm256_fmadd_ps(block_lane_sums(w, load_values(x0[b])), _mm256_set1_ps(dw * x0[b].scale), acc0);
+    acc1 = _mm256_fmadd_ps(block_lane_sums(w, load_values(x1[b])), _mm256_set1_ps(dw * x1[b].scale), acc1);
+    if constexpr (Source::kHasMinimum) {
+      const float m = w_blocks.minimum(0, b);
+      minimum0 = std::fma(m, x0[b].scaled_sum, minimum0);
+      minimum1 = std::fma(m, x1[b].scaled_sum, minimum1);
+    }
+  }
+  float sum0 = horizontal_sum(acc0), sum1 = horizontal_sum(acc1);
+  if constexpr (Source::kHasMinimum) {
+    sum0 += minimum0;
+    sum1 += minimum1;
+  }
+  *y0 += sum0;
+  *y1 += sum1;
+}
+
 template <class W>
 KEEL_TARGET_AVX2 void row_avx2(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x,
-                               float* y) {
+                               int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride) {
   IntegerPanel panel;
   panel.n_rows = 1;
   for (int64_t first = 0; first < blocks; first += panel_blocks) {
     panel.rows[0] = row + first * W::kBlockBytes;
     panel.blocks = std::min(panel_blocks, blocks - first);
-    one_row_one_token(StoredBlocks<W>{panel}, x + first, y);
+    const StoredBlocks<W> stored{panel};
+    int64_t t = 0;
+    for (; t + 2 <= n_tokens; t += 2)
+      one_row_two_tokens(stored, x + t * x_stride + first, x + (t + 1) * x_stride + first, y + t * y_stride,
+                         y + (t + 1) * y_stride);
+    if (t < n_tokens) one_row_one_token(stored, x + t * x_stride + first, y + t * y_stride);
   }
 }
 

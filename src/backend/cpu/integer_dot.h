@@ -46,15 +46,17 @@ struct IntegerPanel {
 using IntegerPanelKernel = void (*)(const IntegerPanel& panel, const ActivationBlock* x, int64_t x_stride, int64_t n_tokens,
                                     float* y, int64_t y_stride);
 
-// The one-token kernel: one weight row against one token row, the whole
-// row, in panels of `panel_blocks` blocks; each panel's sum is added to *y
-// in turn, in the panel kernel's order, so a row gets exactly the bits the
-// panel kernel gives it. What differs is the reading: one row end to end is
-// one sequential stream, where a panel of four rows is four interleaved
-// ones, and decoding one token from memory ran 25–35% faster this way
-// (docs/performance.md). x: the token's blocks from the row's first column.
+// The small-batch kernel: one weight row, the whole row, against each of
+// `n_tokens` token rows, in panels of `panel_blocks` blocks; each panel's
+// sum is added to y in turn, in the panel kernel's order, so every (row,
+// token) gets exactly the bits the panel kernel gives it. What differs is
+// the reading: one row end to end is one sequential stream, where a panel
+// of four rows is four interleaved ones; decoding up to eight sequences
+// from memory ran 5–75% faster this way (docs/performance.md).
+// x: [n_tokens, x_stride] blocks from the row's first column; y: token t's
+// output for this row at y[t * y_stride].
 using IntegerRowKernel = void (*)(const std::byte* row, int64_t blocks, int64_t panel_blocks, const ActivationBlock* x,
-                                  float* y);
+                                  int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride);
 
 // Whether `type` has an integer-dot kernel.
 bool has_integer_kernel(DType type);
