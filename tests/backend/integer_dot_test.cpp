@@ -230,6 +230,33 @@ TEST(IntegerMatmul, BatchInvariantAndWithinQuantizationOfTheExactPath) {
   }
 }
 
+// The float path (every type on the exact kernels; K-quants and F16 on
+// either; one row decoder per type, so the encodable types stand for all):
+// a token alone, read row by row, gets the bits it gets in a batch
+// of 5, read four rows at a time — over a partial last panel and a partial
+// group of rows.
+TEST(FloatMatmul, OneTokenRowByRowGivesTheBatchsBits) {
+  const int64_t in = 1280 + 256, out = 37, tokens = 5;
+  CpuBackend exact(CpuOptions{.exact_kernels = true});
+  const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), 13);
+  for (const DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    SCOPED_TRACE(dtype_info(type).name);
+    const bool float_type = type == DType::F32 || type == DType::F16 || type == DType::BF16;
+    const int64_t cols = float_type ? in - 19 : in;  // float types: a partial vector too
+    const std::vector<std::byte> w = weight_rows(type, out, cols, 14);
+    const TensorView view = matrix_view(type, out, cols, w);
+    std::vector<float> xs(static_cast<size_t>(tokens * cols));
+    for (int64_t t = 0; t < tokens; ++t) std::copy_n(x.begin() + t * in, cols, xs.begin() + t * cols);
+    std::vector<float> batched(static_cast<size_t>(tokens * out));
+    exact.matmul(xs.data(), tokens, view, nullptr, batched.data());
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<float> alone(static_cast<size_t>(out));
+      exact.matmul(xs.data() + t * cols, 1, view, nullptr, alone.data());
+      for (int64_t r = 0; r < out; ++r) EXPECT_EQ(alone[r], batched[t * out + r]) << "token " << t << " row " << r;
+    }
+  }
+}
+
 TEST(IntegerMatmulDeathTest, AnInputLargerThanReservedIsAProgrammerError) {
   const int64_t in = 64, out = 4;
   CpuBackend fast;

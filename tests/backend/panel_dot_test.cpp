@@ -48,5 +48,42 @@ TEST(PanelDotTest, KernelsMatchFloat64Dots) {
   }
 }
 
+// The one-token read of a row (accumulate_row_segments): a row's 1–4
+// consecutive panels, each with a column tail that is not a whole vector,
+// give y exactly what the panel kernel of the same family gives that row
+// panel by panel — so a token decoded alone, row by row, gets the bits it
+// gets in a batch.
+TEST(PanelDotTest, RowSegmentsGiveThePanelKernelsBits) {
+  const int64_t cols = 269, segments_max = 4;
+  const std::vector<float> row = random_floats(static_cast<size_t>(segments_max * cols), 11);
+  const std::vector<float> x = random_floats(static_cast<size_t>(segments_max * cols), 12);
+  using PanelKernel = void (*)(const cpu::Panel&, const float*, int64_t, int64_t, float*, int64_t);
+  using RowKernel = void (*)(const cpu::Panel&, const float*, float*);
+  const std::pair<PanelKernel, RowKernel> families[] = {
+      {&cpu::accumulate_panel_portable, &cpu::accumulate_row_segments_portable},
+      {&cpu::accumulate_panel_avx2, &cpu::accumulate_row_segments_avx2}};
+  for (const auto& [panel_kernel, row_kernel] : families) {
+    for (int64_t n_segments = 1; n_segments <= segments_max; ++n_segments) {
+      float by_panel = 0.25f, by_row = 0.25f;
+      for (int64_t i = 0; i < n_segments; ++i) {
+        cpu::Panel panel;
+        panel.n_rows = 1;
+        panel.cols = cols;
+        panel.rows[0] = row.data() + i * cols;
+        panel_kernel(panel, x.data() + i * cols, cols, 1, &by_panel, 1);
+      }
+      cpu::Panel segments;
+      segments.n_rows = n_segments;
+      segments.cols = cols;
+      for (int64_t i = 0; i < n_segments; ++i) segments.rows[i] = row.data() + i * cols;
+      row_kernel(segments, x.data(), &by_row);
+      EXPECT_EQ(by_row, by_panel) << n_segments << " segments";
+      double expected = 0.25;
+      for (int64_t k = 0; k < n_segments * cols; ++k) expected += static_cast<double>(row[k]) * x[k];
+      EXPECT_NEAR(by_row, expected, 1e-4);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace keel

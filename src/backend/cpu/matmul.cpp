@@ -55,12 +55,47 @@ void start_with_bias(float* y, int64_t n_tokens, int64_t out, const float* bias,
     for (int64_t r = row_begin; r < row_end; ++r) y[t * out + r] = bias ? bias[r] : 0.0f;
 }
 
+// One token's share of the float-path matmul, row after row: each row is
+// read end to end (one sequential stream, as on the integer path), up to
+// four panels of it decoded at a time and summed side by side, so that the
+// row gets the bits the four-row panels give it.
+void matmul_rows_one_token(const float* x, const WeightLayout& w, int64_t row_begin, int64_t row_end,
+                           float* panel_buffer, float* y) {
+  constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    for (int64_t col = 0; col < w.in;) {
+      cpu::Panel segments;  // consecutive panels of this row, all of one width
+      segments.cols = std::min(kPanelCols, w.in - col);
+      int64_t next = col;
+      while (segments.n_rows < cpu::Panel::kMaxRows && next < w.in &&
+             std::min(kPanelCols, w.in - next) == segments.cols) {
+        const std::byte* stored = w.data + row * w.row_bytes + w.column_offset(next);
+        if (w.decode == nullptr) {
+          segments.rows[segments.n_rows] = reinterpret_cast<const float*>(stored);
+        } else {
+          float* decoded = panel_buffer + segments.n_rows * kPanelCols;
+          w.decode(stored, decoded, segments.cols);
+          segments.rows[segments.n_rows] = decoded;
+        }
+        ++segments.n_rows;
+        next += kPanelCols;
+      }
+      cpu::accumulate_row_segments(segments, x + col, y + row);
+      col = next;
+    }
+  }
+}
+
 // One task's share of the matmul: weight rows [row_begin, row_end).
 void matmul_rows(const float* x, int64_t n_tokens, const WeightLayout& w, const float* bias, int64_t row_begin,
                  int64_t row_end, float* panel_buffer, float* y) {
   constexpr int64_t kPanelRows = cpu::Panel::kMaxRows;
   constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
   start_with_bias(y, n_tokens, w.out, bias, row_begin, row_end);
+  if (n_tokens == 1) {
+    matmul_rows_one_token(x, w, row_begin, row_end, panel_buffer, y);
+    return;
+  }
 
   for (int64_t first_row = row_begin; first_row < row_end; first_row += kPanelRows) {
     cpu::Panel panel;

@@ -19,6 +19,18 @@ void accumulate_panel(const Panel& panel, const float* x, int64_t x_stride, int6
   }
 }
 
+void accumulate_row_segments(const Panel& segments, const float* x, float* y) {
+  if (cpu_features().avx2) {
+    accumulate_row_segments_avx2(segments, x, y);
+  } else {
+    accumulate_row_segments_portable(segments, x, y);
+  }
+}
+
+KEEL_MULTIVERSION void accumulate_row_segments_portable(const Panel& segments, const float* x, float* y) {
+  for (int64_t i = 0; i < segments.n_rows; ++i) *y += dot(segments.rows[i], x + i * segments.cols, segments.cols);
+}
+
 KEEL_MULTIVERSION void accumulate_panel_portable(const Panel& panel, const float* x, int64_t x_stride,
                                                  int64_t n_tokens, float* y, int64_t y_stride) {
   for (int64_t t = 0; t < n_tokens; ++t)
@@ -97,6 +109,31 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Panel& p, const float* x0, float
   for (int64_t r = 0; r < p.n_rows; ++r) y0[r] += s[r];
 }
 
+// Up to four segments of one row against their slices of one token row,
+// each summed as four_rows_one_token sums a row (one 8-lane accumulator,
+// the same horizontal sum, the same tail); spare segments repeat segment 0
+// and are not added.
+KEEL_TARGET_AVX2 void four_segments_one_token(const Panel& p, const float* x, float* y) {
+  const float* w[4];
+  const float* v[4];
+  for (int i = 0; i < 4; ++i) {
+    w[i] = p.rows[i < p.n_rows ? i : 0];
+    v[i] = x + (i < p.n_rows ? i : 0) * p.cols;
+  }
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= p.cols; k += 8) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w[0] + k), _mm256_loadu_ps(v[0] + k), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w[1] + k), _mm256_loadu_ps(v[1] + k), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w[2] + k), _mm256_loadu_ps(v[2] + k), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w[3] + k), _mm256_loadu_ps(v[3] + k), a3);
+  }
+  float s[4] = {horizontal_sum(a0), horizontal_sum(a1), horizontal_sum(a2), horizontal_sum(a3)};
+  for (; k < p.cols; ++k)
+    for (int i = 0; i < 4; ++i) s[i] += w[i][k] * v[i][k];
+  for (int64_t i = 0; i < p.n_rows; ++i) *y += s[i];
+}
+
 }  // namespace
 
 void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
@@ -109,7 +146,15 @@ void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride,
   if (t < n_tokens) four_rows_one_token(full, x + t * x_stride, y + t * y_stride);
 }
 
+void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y) {
+  four_segments_one_token(segments, x, y);
+}
+
 #else
+
+void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y) {
+  accumulate_row_segments_portable(segments, x, y);
+}
 
 void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
                            int64_t y_stride) {

@@ -32,4 +32,15 @@ void accumulate_panel_portable(const Panel& panel, const float* x, int64_t x_str
 void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
                            int64_t y_stride);
 
+// The one-token read of a weight row: segments.rows[i] are consecutive
+// panels of one row, each segments.cols long, and segment i's input is
+// x + i·cols; y[0] += each segment's dot product, in turn, each summed as
+// the panel kernels sum a row's panel — the same bits as four rows at a
+// time. Up to four segments run side by side: one panel alone would be one
+// chain of dependent fused multiply-adds, four are four chains, as four
+// rows are.
+void accumulate_row_segments(const Panel& segments, const float* x, float* y);
+void accumulate_row_segments_portable(const Panel& segments, const float* x, float* y);
+void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y);
+
 }  // namespace keel::cpu
