@@ -4,8 +4,8 @@
 #   torch 2.11, transformers 5.17, tokenizers 0.23 (the nvidia-h200 image).
 # Brings back train.log, training.json, heldout_answers.jsonl,
 # reference_logits.f32 and the HF directory as hf.tgz.part-* (16 MiB pieces).
-# usage: train_on_device.sh [TRAIN_SECONDS] (default 400; the shipped model
-# was trained with 190, the device time that was left).
+# usage: train_on_device.sh [TRAIN_SECONDS] (default 400: the seconds of
+# training; tokenizer, evaluation and export add about 30).
 # To repeat a run step for step, run train.py with --steps N (the count
 # training.json records).
 set -o pipefail
