@@ -5,7 +5,11 @@
 // The output rows (weight rows) are split into one contiguous range per
 // task. A task walks its rows four at a time; for each group it takes a
 // panel of kPanelCols columns of those four rows and runs every token row
-// of the batch against the panel before taking the next one. On the float
+// of the batch against the panel before taking the next one. A step of few
+// token rows (one on the float path, up to kMaxTokensByRow on the integer
+// path) walks its rows one at a time instead, each end to end, so that the
+// weight streams from memory as one sequential run; the sums are the same
+// bits either way. On the float
 // path the panel is first decoded into a small buffer that stays in L1
 // (accumulate_panel); on the integer path the kernel reads the stored
 // blocks themselves against the token rows quantized once, up front, to int16
