@@ -446,6 +446,19 @@ KEEL_TARGET_AVX2 void accumulate_avx2(const IntegerPanel& panel, const Activatio
 
 #endif  // KEEL_X86_KERNELS
 
+// `pick.template operator()<W>()` for the block type W of `type`: one
+// table of the four types for every kernel family; null for other types.
+template <class Kernel, class Pick>
+Kernel for_block_type(DType type, Pick pick) {
+  switch (type) {
+    case DType::Q8_0: return pick.template operator()<Q8_0Weights>();
+    case DType::Q4_0: return pick.template operator()<Q4_0Weights>();
+    case DType::Q4_1: return pick.template operator()<Q4_1Weights>();
+    case DType::Q5_0: return pick.template operator()<Q5_0Weights>();
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
 bool has_integer_kernel(DType type) {
@@ -453,49 +466,25 @@ bool has_integer_kernel(DType type) {
 }
 
 IntegerPanelKernel integer_panel_kernel_portable(DType type) {
-  switch (type) {
-    case DType::Q8_0: return accumulate_portable<Q8_0Weights>;
-    case DType::Q4_0: return accumulate_portable<Q4_0Weights>;
-    case DType::Q4_1: return accumulate_portable<Q4_1Weights>;
-    case DType::Q5_0: return accumulate_portable<Q5_0Weights>;
-    default: return nullptr;
-  }
+  return for_block_type<IntegerPanelKernel>(type, []<class W>() { return &accumulate_portable<W>; });
+}
+
+IntegerRowKernel integer_row_kernel_portable(DType type) {
+  return for_block_type<IntegerRowKernel>(type, []<class W>() { return &row_portable<W>; });
 }
 
 IntegerPanelKernel integer_panel_kernel_avx2(DType type) {
 #if KEEL_X86_KERNELS
-  switch (type) {
-    case DType::Q8_0: return accumulate_avx2<Q8_0Weights>;
-    case DType::Q4_0: return accumulate_avx2<Q4_0Weights>;
-    case DType::Q4_1: return accumulate_avx2<Q4_1Weights>;
-    case DType::Q5_0: return accumulate_avx2<Q5_0Weights>;
-    default: return nullptr;
-  }
+  return for_block_type<IntegerPanelKernel>(type, []<class W>() { return &accumulate_avx2<W>; });
 #else
   (void)type;
   return nullptr;
 #endif
 }
 
-IntegerRowKernel integer_row_kernel_portable(DType type) {
-  switch (type) {
-    case DType::Q8_0: return row_portable<Q8_0Weights>;
-    case DType::Q4_0: return row_portable<Q4_0Weights>;
-    case DType::Q4_1: return row_portable<Q4_1Weights>;
-    case DType::Q5_0: return row_portable<Q5_0Weights>;
-    default: return nullptr;
-  }
-}
-
 IntegerRowKernel integer_row_kernel_avx2(DType type) {
 #if KEEL_X86_KERNELS
-  switch (type) {
-    case DType::Q8_0: return row_avx2<Q8_0Weights>;
-    case DType::Q4_0: return row_avx2<Q4_0Weights>;
-    case DType::Q4_1: return row_avx2<Q4_1Weights>;
-    case DType::Q5_0: return row_avx2<Q5_0Weights>;
-    default: return nullptr;
-  }
+  return for_block_type<IntegerRowKernel>(type, []<class W>() { return &row_avx2<W>; });
 #else
   (void)type;
   return nullptr;
