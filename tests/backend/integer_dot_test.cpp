@@ -137,7 +137,7 @@ TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
 
 // The row kernel against the panel kernel of the same family: each of four
 // rows, read end to end (two whole panels of 8 blocks and a partial one of
-// 3), against 1, 2 and 3 tokens (its one-token and two-token paths), gets
+// 3), against 1 to 7 tokens (its one-, two- and four-token paths), gets
 // for every token the bits the panel kernel gives it panel by panel — so a
 // few sequences decoded together and the same tokens in a larger batch
 // agree.
@@ -147,14 +147,14 @@ TEST(IntegerRowKernel, GivesEachRowThePanelKernelsBits) {
     SCOPED_TRACE(dtype_info(type).name);
     const size_t row_bytes = dtype_row_bytes(type, cols);
     const std::vector<std::byte> w = weight_rows(type, 4, cols, 7);
-    std::vector<float> x = random_floats(static_cast<size_t>(3 * x_stride * 32), 8);
+    std::vector<float> x = random_floats(static_cast<size_t>(7 * x_stride * 32), 8);
     x[40] = -50.0f;  // a block with a value of -32767
     const std::vector<ActivationBlock> xq = quantized(x);
     std::vector<std::pair<cpu::IntegerPanelKernel, cpu::IntegerRowKernel>> families = {
         {cpu::integer_panel_kernel_portable(type), cpu::integer_row_kernel_portable(type)}};
     if (cpu_features().avx2 && cpu::integer_row_kernel_avx2(type) != nullptr)
       families.push_back({cpu::integer_panel_kernel_avx2(type), cpu::integer_row_kernel_avx2(type)});
-    for (const int64_t tokens : {1, 2, 3}) {
+    for (int64_t tokens = 1; tokens <= 7; ++tokens) {
       SCOPED_TRACE(tokens);
       std::vector<float> first_family;
       for (const auto& [panel_kernel, row_kernel] : families) {

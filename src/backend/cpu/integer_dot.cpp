@@ -359,49 +359,46 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows
   }
 }
 
-// One row against one token, in the order four_rows_one_token gives that
-// row: a single accumulator chain, so one block is in flight per fma
-// latency, which still outruns memory.
-template <class Source>
-KEEL_TARGET_AVX2 void one_row_one_token(const Source& w_blocks, const ActivationBlock* x0, float* y0) {
-  __m256 acc = _mm256_setzero_ps();
-  float minimum = 0.0f;
-  for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
-    const WideBlock v0 = load_values(x0[b]);
-    const __m256 scale = _mm256_set1_ps(w_blocks.scale(0, b) * x0[b].scale);
-    acc = _mm256_fmadd_ps(block_lane_sums(w_blocks.wide(0, b), v0), scale, acc);
-    if constexpr (Source::kHasMinimum) minimum = std::fma(w_blocks.minimum(0, b), x0[b].scaled_sum, minimum);
+// One row against N token rows (x[i]: token i's blocks from the panel's
+// first column), each in the order four_rows_one_token gives that row: one
+// accumulator chain per token, the weight block widened once for all N.
+// One token has a single chain, one block in flight per fma latency, which
+// still outruns memory.
+template <int N, class Source>
+KEEL_TARGET_AVX2 void one_row_n_tokens(const Source& w_blocks, const ActivationBlock* const* x, float* const* y) {
+  __m256 acc[N];
+  float minimum[N];
+  for (int i = 0; i < N; ++i) {
+    acc[i] = _mm256_setzero_ps();
+    minimum[i] = 0.0f;
   }
-  float sum = horizontal_sum(acc);
-  if constexpr (Source::kHasMinimum) sum += minimum;
-  *y0 += sum;
-}
-
-// One row against two token rows, each in one_row_one_token's order: the
-// weight block is widened once for both.
-template <class Source>
-KEEL_TARGET_AVX2 void one_row_two_tokens(const Source& w_blocks, const ActivationBlock* x0, const ActivationBlock* x1,
-                                         float* y0, float* y1) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  float minimum0 = 0.0f, minimum1 = 0.0f;
   for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
     const WideBlock w = w_blocks.wide(0, b);
     const float dw = w_blocks.scale(0, b);
-    acc0 = _mm256_fmadd_ps(block_lane_sums(w, load_values(x0[b])), _mm256_set1_ps(dw * x0[b].scale), acc0);
-    acc1 = _mm256_fmadd_ps(block_lane_sums(w, load_values(x1[b])), _mm256_set1_ps(dw * x1[b].scale), acc1);
-    if constexpr (Source::kHasMinimum) {
-      const float m = w_blocks.minimum(0, b);
-      minimum0 = std::fma(m, x0[b].scaled_sum, minimum0);
-      minimum1 = std::fma(m, x1[b].scaled_sum, minimum1);
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) {
+      acc[i] = _mm256_fmadd_ps(block_lane_sums(w, load_values(x[i][b])), _mm256_set1_ps(dw * x[i][b].scale), acc[i]);
+      if constexpr (Source::kHasMinimum) minimum[i] = std::fma(w_blocks.minimum(0, b), x[i][b].scaled_sum, minimum[i]);
     }
   }
-  float sum0 = horizontal_sum(acc0), sum1 = horizontal_sum(acc1);
-  if constexpr (Source::kHasMinimum) {
-    sum0 += minimum0;
-    sum1 += minimum1;
+  for (int i = 0; i < N; ++i) {
+    float sum = horizontal_sum(acc[i]);
+    if constexpr (Source::kHasMinimum) sum += minimum[i];
+    *y[i] += sum;
   }
-  *y0 += sum0;
-  *y1 += sum1;
+}
+
+// Tokens [t, t + N) of the row kernel's batch against one panel of its row.
+template <int N, class Source>
+KEEL_TARGET_AVX2 void row_panel_tokens(const Source& stored, const ActivationBlock* x, int64_t x_stride, int64_t first,
+                                       int64_t t, float* y, int64_t y_stride) {
+  const ActivationBlock* xs[N];
+  float* ys[N];
+  for (int i = 0; i < N; ++i) {
+    xs[i] = x + (t + i) * x_stride + first;
+    ys[i] = y + (t + i) * y_stride;
+  }
+  one_row_n_tokens<N>(stored, xs, ys);
 }
 
 template <class W>
@@ -414,10 +411,9 @@ KEEL_TARGET_AVX2 void row_avx2(const std::byte* row, int64_t blocks, int64_t pan
     panel.blocks = std::min(panel_blocks, blocks - first);
     const StoredBlocks<W> stored{panel};
     int64_t t = 0;
-    for (; t + 2 <= n_tokens; t += 2)
-      one_row_two_tokens(stored, x + t * x_stride + first, x + (t + 1) * x_stride + first, y + t * y_stride,
-                         y + (t + 1) * y_stride);
-    if (t < n_tokens) one_row_one_token(stored, x + t * x_stride + first, y + t * y_stride);
+    for (; t + 4 <= n_tokens; t += 4) row_panel_tokens<4>(stored, x, x_stride, first, t, y, y_stride);
+    for (; t + 2 <= n_tokens; t += 2) row_panel_tokens<2>(stored, x, x_stride, first, t, y, y_stride);
+    if (t < n_tokens) row_panel_tokens<1>(stored, x, x_stride, first, t, y, y_stride);
   }
 }
 
