@@ -56,6 +56,9 @@ class FaultInjectingBackend : public Backend {
   std::optional<DeviceMemory> device_memory() const override;
   DeviceMemoryUse device_memory_use() const override;
   Result<const std::byte*> make_resident(std::span<const std::byte> host) override { return real_->make_resident(host); }
+  Result<const std::byte*> make_matrix_resident(const TensorView& matrix) override {
+    return real_->make_matrix_resident(matrix);
+  }
   void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
   void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
   Status synchronize() override;
@@ -68,7 +71,11 @@ class FaultInjectingBackend : public Backend {
   void matmul_group(const float* x, int64_t n_tokens, std::span<const MatmulTarget> targets) override {
     real_->matmul_group(x, n_tokens, targets);
   }
-  bool can_capture_step(int64_t n_tokens) const override { return real_->can_capture_step(n_tokens); }
+  // A step with a poison armed runs op by op: the poison's copy and wait
+  // cannot be part of a recorded step (a CUDA graph capture refuses them).
+  bool can_capture_step(int64_t n_tokens) const override {
+    return poison_out_.load() == 0 && real_->can_capture_step(n_tokens);
+  }
   bool replay_step(const StepShape& shape) override { return real_->replay_step(shape); }
   void begin_capture(const StepShape& shape) override { real_->begin_capture(shape); }
   void end_capture() override { real_->end_capture(); }
