@@ -105,7 +105,8 @@ int kernels(bool exact_kernels, double ceiling_gbps) {
       w.rank = 2;
       w.shape = {kOut, kIn, 0, 0};
       w.nbytes = host.size();
-      w.data = backend.make_resident(host).value();
+      w.data = host.data();
+      w.data = backend.make_matrix_resident(w).value();
       weights.push_back(w);
     }
     DeviceBuffer x = backend.allocate(512 * kIn * sizeof(float)).value();

@@ -91,6 +91,14 @@ class Backend {
   // The device address of a weight's bytes, made resident for the
   // backend's lifetime. CPU backends return `host` itself (no copy).
   virtual Result<const std::byte*> make_resident(std::span<const std::byte> host) = 0;
+  // The device address of a weight matrix (`matrix` describes the host
+  // bytes at matrix.data), made resident like make_resident. A backend may
+  // store each row in a layout of its own, in the same row_bytes, that all
+  // of its ops read (the CUDA backend splits a Q8_0 row into its values
+  // and its scales); by default the bytes go as they are.
+  virtual Result<const std::byte*> make_matrix_resident(const TensorView& matrix) {
+    return make_resident({matrix.data, matrix.nbytes});
+  }
   // Copies between host memory and this device's memory (ordered after the
   // ops queued before them).
   virtual void copy_to_device(const void* host, void* device, size_t bytes) = 0;

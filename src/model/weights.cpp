@@ -175,6 +175,14 @@ Status Weights::make_resident(Backend& backend) {
     resident.emplace(host, device);
     return device;
   };
+  // A matrix goes as a matrix, so that the backend may lay its rows out
+  // for its kernels (a tied embedding is one host tensor of one shape).
+  auto place_matrix = [&](const TensorView& view) -> Result<const std::byte*> {
+    if (auto found = resident.find(view.data); found != resident.end()) return found->second;
+    KEEL_ASSIGN_OR_RETURN(const std::byte* device, backend.make_matrix_resident(view));
+    resident.emplace(view.data, device);
+    return device;
+  };
   // A pointer may point into a decoded vector (GLM's fused qkv bias is one
   // vector, its q/k/v parts pointers into it): the whole vector moves.
   std::map<const float*, size_t> vector_floats;  // start -> length
@@ -191,7 +199,7 @@ Status Weights::make_resident(Backend& backend) {
   };
   auto move_view = [&](TensorView& view) -> Status {
     if (view.data == nullptr) return ok_status();
-    KEEL_ASSIGN_OR_RETURN(view.data, place(view.data, view.nbytes));
+    KEEL_ASSIGN_OR_RETURN(view.data, place_matrix(view));
     return ok_status();
   };
   KEEL_TRY(move_view(token_embedding));

@@ -189,7 +189,8 @@ class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
     view.rank = 2;
     view.shape = {out, in, 0, 0};
     view.nbytes = bytes.size();
-    view.data = backend.make_resident(bytes).value();
+    view.data = bytes.data();
+    view.data = backend.make_matrix_resident(view).value();
     return view;
   }
   std::unique_ptr<Backend> backend_, reference_;

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/q8_0_row_layout.h"
 #include "core/check.h"
 
 namespace keel {
@@ -116,6 +117,15 @@ class CudaBackend final : public Backend {
     if (cudaError_t e = cudaMemcpy(data, host.data(), host.size(), cudaMemcpyHostToDevice); e != cudaSuccess)
       return Error{"cuda: uploading a weight failed: " + describe(e)};
     return static_cast<const std::byte*>(data);
+  }
+
+  // Q8_0 rows go split into values and scales (q8_0_row_layout.h), the
+  // layout every kernel of this backend reads; other dtypes as stored.
+  Result<const std::byte*> make_matrix_resident(const TensorView& matrix) override {
+    if (matrix.dtype != DType::Q8_0) return make_resident({matrix.data, matrix.nbytes});
+    std::vector<std::byte> split(matrix.nbytes);  // load time only: a host copy of one tensor
+    cuda::split_q8_0_rows(matrix.data, split.data(), matrix.rows(), matrix.cols());
+    return make_resident(split);
   }
 
   void copy_to_device(const void* host, void* device, size_t bytes) override {

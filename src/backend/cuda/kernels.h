@@ -59,6 +59,12 @@ bool has_integer_dot(DType type);
 void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
                 int64_t out, const float* bias, float* y, cudaStream_t stream);
 
+// The same product for Q8_0 weights, read straight into registers from
+// the split layout (q8_0_row_layout.h; matvec_q8_0.cu). matvec_int() hands
+// Q8_0 to it.
+void matvec_int_q8_0(const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                     int64_t out, const float* bias, float* y, cudaStream_t stream);
+
 // panel[r, :] = rows first_row .. first_row + n_rows - 1 of w as float32.
 // panel: [n_rows, in].
 void dequantize_rows(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row, int64_t n_rows,

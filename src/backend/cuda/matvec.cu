@@ -56,8 +56,11 @@ template <DType kType, int kTokens, int kVec>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
     matvec_kernel(const float* __restrict__ x, int n_tokens, int64_t in, const uint8_t* __restrict__ w,
                   int64_t row_bytes, int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
+  // A split Q8_0 row (q8_0_row_layout.h) is no run of whole blocks to
+  // stage: its chunks are decoded straight from device memory.
+  constexpr bool kStaged = kType != DType::Q8_0;
   constexpr int kSpanBytes = static_cast<int>(row_span_bytes(kType, kSpanElems));
-  __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kSpanBytes];
+  __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kStaged ? kSpanBytes : 16];
   __shared__ float warp_totals[kTokens][kWarpsPerBlock];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t row = blockIdx.x;
@@ -68,18 +71,21 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
     return static_cast<int>(row_span_bytes(kType, in - first < kSpanElems ? in - first : kSpanElems));
   };
   SpanLoader<kVec, kSpanBytes> loader;
-  if (warp * kSpanElems < in)
+  if (kStaged && warp * kSpanElems < in)
     loader.load(weights + row_span_bytes(kType, warp * kSpanElems), span_bytes(warp * kSpanElems), lane);
   float sum[kTokens] = {};
   for (int64_t first = warp * kSpanElems; first < in; first += kStride) {
     const int64_t elems = in - first < kSpanElems ? in - first : kSpanElems;
-    loader.store(stage[warp], lane);
-    __syncwarp();
-    if (first + kStride < in)  // the next span's loads fly while this one is decoded
-      loader.load(weights + row_span_bytes(kType, first + kStride), span_bytes(first + kStride), lane);
+    if constexpr (kStaged) {
+      loader.store(stage[warp], lane);
+      __syncwarp();
+      if (first + kStride < in)  // the next span's loads fly while this one is decoded
+        loader.load(weights + row_span_bytes(kType, first + kStride), span_bytes(first + kStride), lane);
+    }
     if (lane * kChunk < elems) {
       float v[kChunk];
-      const int n = decode_chunk<kType>(stage[warp], lane, elems, v);
+      const int n = kStaged ? decode_chunk<kType>(stage[warp], lane, elems, v)
+                            : decode_chunk<kType>(weights, first / kChunk + lane, in, v);
 #pragma unroll
       for (int t = 0; t < kTokens; ++t) {
         if (t >= n_tokens) break;

@@ -1,5 +1,6 @@
 // matvec_int: the fast path's weight-streaming matmul for block-quantized
-// weights (decode), with integer dot products.
+// weights (decode), with integer dot products. Q8_0, stored split into
+// values and scales on this backend, has its own kernel (matvec_q8_0.cu).
 //
 // The input rows come quantized to int16 in blocks of 32 columns
 // (quantize_activations.cu), and every weight type's 32-element chunk has
@@ -76,10 +77,7 @@ template <DType kType>
 __device__ inline ChunkIntegers unpack_chunk(const uint8_t* stage, int c) {
   ChunkIntegers out;
   out.c_min = 0.0f;
-  if constexpr (kType == DType::Q8_0) {
-    out.c_lo = out.c_hi = half_at(stage, 34 * c);
-    words_at<8>(stage, 34 * c + 2, out.w);
-  } else if constexpr (kType == DType::Q4_0 || kType == DType::Q4_1) {
+  if constexpr (kType == DType::Q4_0 || kType == DType::Q4_1) {
     constexpr bool kMin = kType == DType::Q4_1;
     const int base = c * (kMin ? 20 : 18);
     out.c_lo = out.c_hi = half_at(stage, base);
@@ -255,9 +253,13 @@ bool has_integer_dot(DType type) {
 
 void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
                 int64_t out, const float* bias, float* y, cudaStream_t stream) {
+  if (type == DType::Q8_0) {  // its rows are split into values and scales (q8_0_row_layout.h)
+    matvec_int_q8_0(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
+    return;
+  }
   dispatch_dtype(type, [&](auto tag) {
     constexpr DType kType = decltype(tag)::value;
-    if constexpr (kType != DType::F32 && kType != DType::F16 && kType != DType::BF16)
+    if constexpr (kType != DType::F32 && kType != DType::F16 && kType != DType::BF16 && kType != DType::Q8_0)
       launch_matvec_int<kType>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
   });
 }

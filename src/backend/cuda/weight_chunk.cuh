@@ -4,7 +4,10 @@
 // holds the two to each other.
 //
 // Where a chunk lies in a row of each type:
-//   q8_0 / q4_0 / q4_1 / q5_0   chunk c is block c (34 / 18 / 20 / 22 bytes)
+//   q8_0                        chunk c is block c, its values at 32c and its
+//                               scale at in + 2c (the split layout of
+//                               q8_0_row_layout.h, this backend's own)
+//   q4_0 / q4_1 / q5_0          chunk c is block c (18 / 20 / 22 bytes)
 //   q4_k / q5_k / q6_k          chunk c is sub-block c % 8 of block c / 8
 //   f32 / f16 / bf16            elements 32c .. 32c + 31 (the last chunk of
 //                               a row may be short: decode_chunk returns its length)
@@ -17,6 +20,7 @@
 #include <type_traits>
 
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/q8_0_row_layout.h"
 
 namespace keel::cuda {
 
@@ -75,10 +79,21 @@ __device__ inline void decode_q6_k(const uint8_t* block, int s, float v[kChunk])
 template <DType kType>
 __device__ inline int decode_chunk(const uint8_t* row, int64_t c, int64_t in, float v[kChunk]) {
   if constexpr (kType == DType::Q8_0) {
-    const uint8_t* b = row + c * 34;
-    const float d = load_f16(b);
+    const uint8_t* values = row + q8_0_values_offset(c);
+    const float d = load_f16(row + q8_0_scale_offset(in, c));
+    if (reinterpret_cast<uintptr_t>(values) % 16 == 0) {  // rows of a multiple of 256 elements: two 16-byte loads
+      const uint4 halves[2] = {reinterpret_cast<const uint4*>(values)[0], reinterpret_cast<const uint4*>(values)[1]};
 #pragma unroll
-    for (int k = 0; k < kChunk; ++k) v[k] = static_cast<float>(static_cast<int8_t>(b[2 + k])) * d;
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t words[4] = {halves[h].x, halves[h].y, halves[h].z, halves[h].w};
+#pragma unroll
+        for (int k = 0; k < 16; ++k)
+          v[16 * h + k] = static_cast<float>(static_cast<int8_t>(words[k / 4] >> (8 * (k % 4)))) * d;
+      }
+    } else {
+#pragma unroll
+      for (int k = 0; k < kChunk; ++k) v[k] = static_cast<float>(static_cast<int8_t>(values[k])) * d;
+    }
   } else if constexpr (kType == DType::Q4_0 || kType == DType::Q4_1) {
     constexpr bool kMin = kType == DType::Q4_1;
     const uint8_t* b = row + c * (kMin ? 20 : 18);
