@@ -43,6 +43,7 @@ FINAL_LR_FRACTION = 0.05
 WARMUP_STEPS = 200
 WEIGHT_DECAY = 0.1
 LOADER_WORKERS = 10
+BATCHES_PER_LENGTH_GROUP = 8  # batches drawn together and grouped by length
 HERE = Path(__file__).resolve().parent
 
 
@@ -63,7 +64,7 @@ def load_held_out() -> list[dict]:
 
 
 class ExampleBatches(torch.utils.data.IterableDataset):
-    """Endless padded batches of (input_ids, labels); each worker draws from its own seeded generator."""
+    """Endless padded batches of (input_ids, labels), grouped by length; each worker draws from its own seeded generator."""
 
     def __init__(self, tokenizer_json: str, excluded_keys: set, end_id: int):
         self.tokenizer_json = tokenizer_json
@@ -77,15 +78,24 @@ class ExampleBatches(torch.utils.data.IterableDataset):
         rng = random.Random(SEED * 1000 + (info.id if info else 0))
         while True:
             prompts, answers = [], []
-            while len(prompts) < BATCH_SIZE:
+            while len(prompts) < BATCH_SIZE * BATCHES_PER_LENGTH_GROUP:
                 example = tasks.draw(rng)
                 if example.key in self.excluded_keys:
                     continue
                 messages, tools = chat_format.training_conversation(rng, example)
                 prompts.append(chat_format.render(messages, add_generation_prompt=True, tools=tools))
                 answers.append(example.answer + chat_format.END_OF_ANSWER)
-            yield self._pad([p.ids for p in tokenizer.encode_batch(prompts)],
-                            [a.ids for a in tokenizer.encode_batch(answers)])
+            pairs = list(zip([p.ids for p in tokenizer.encode_batch(prompts)],
+                             [a.ids for a in tokenizer.encode_batch(answers)]))
+            # A batch is padded to its longest conversation, and the ones that
+            # list tools run to 3-4x the mean length: cut the group into
+            # batches of similar length (shortest first), then yield those
+            # batches in random order so the length does not follow the step.
+            pairs.sort(key=lambda pair: len(pair[0]) + len(pair[1]))
+            batches = [pairs[i:i + BATCH_SIZE] for i in range(0, len(pairs), BATCH_SIZE)]
+            rng.shuffle(batches)
+            for batch in batches:
+                yield self._pad([p for p, _ in batch], [a for _, a in batch])
 
     def _pad(self, prompts: list[list[int]], answers: list[list[int]]):
         length = max(len(p) + len(a) for p, a in zip(prompts, answers))
@@ -260,7 +270,8 @@ def main() -> None:
 
     export(model, tokenizer, vocab, args.out)
     reference_ids = write_reference_logits(model, tokenizer, held_out[0], args.out / "reference_logits.f32")
-    info = {"seed": SEED, "steps": step, "batch_size": BATCH_SIZE, "train_seconds": round(train_seconds, 1),
+    info = {"seed": SEED, "steps": step, "batch_size": BATCH_SIZE,
+            "batches_per_length_group": BATCHES_PER_LENGTH_GROUP, "train_seconds": round(train_seconds, 1),
             "parameters": parameters, "model_shape": MODEL_SHAPE, "vocab_size": vocab["vocab_size"],
             "peak_lr": PEAK_LR, "reference_ids": reference_ids, "held_out_accuracy_pytorch": accuracy,
             "torch": torch.__version__}
