@@ -7,12 +7,15 @@ are random (normal, std 0.02, or random quantized blocks of that scale);
 a pool of random bytes is reused across tensors so that writing an 8B
 model takes seconds. Norm weights are ones.
 
-usage: random_gguf.py --shape llama3-8b|llama3.2-1b --type f16|bf16|f32|q8_0|q4_0 OUT.gguf
+usage: random_gguf.py --shape llama3-8b|llama3.2-1b --type f16|bf16|f32|q8_0|q4_0|q4_k_m OUT.gguf
        [--vocab N] [--layers N] [--vocab-from VOCAB.gguf]
 --vocab-from copies a real tokenizer (every tokenizer.* key of a GGUF file,
 e.g. ../shared/testdata/vocab/ggml-vocab-qwen2.gguf) and takes its
 vocabulary size, so that tools which need a tokenizer (llama.cpp's
 llama-bench, keel serve) load the file.
+q4_k_m mixes the types as llama.cpp's Q4_K_M does: Q6_K for the output
+head and for attn_v and ffn_down in the first and last eighth of the
+layers and every third layer between, Q4_K for every other matrix.
 Needs numpy only.
 """
 import argparse
@@ -25,7 +28,9 @@ SHAPES = {
     "llama3-8b": (4096, 32, 32, 8, 14336, 128256, False),
     "llama3.2-1b": (2048, 16, 32, 8, 8192, 128256, True),
 }
-GGML = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "bf16": (30, 1, 2)}
+GGML = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "q4_k": (12, 256, 144),
+        "q6_k": (14, 256, 210), "bf16": (30, 1, 2)}
+MIXES = {"q4_k_m"}  # --type values that mix the types above
 ALIGNMENT = 32
 
 
@@ -66,6 +71,20 @@ class Pool:
         q4[:, 0:2] = np.frombuffer(np.float16(0.02 / 4).tobytes(), dtype=np.uint8)
         q4[:, 2:] = rng.integers(0, 256, size=(blocks, 16), dtype=np.uint8)
         self.data["q4_0"] = q4.tobytes()
+        # Q4_K: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes
+        # of nibbles; w = d·scale·q − dmin·min stays within about ±0.03.
+        blocks = n // 144
+        q4k = rng.integers(0, 256, size=(blocks, 144), dtype=np.uint8)
+        q4k[:, 0:2] = np.frombuffer(np.float16(0.02 / (15 * 32)).tobytes(), dtype=np.uint8)
+        q4k[:, 2:4] = np.frombuffer(np.float16(0.01 / 32).tobytes(), dtype=np.uint8)
+        self.data["q4_k"] = q4k.tobytes()
+        # Q6_K: 128 bytes of low nibbles, 64 of high bit pairs, 16 int8
+        # scales, d (f16) last.
+        blocks = n // 210
+        q6k = rng.integers(0, 256, size=(blocks, 210), dtype=np.uint8)
+        q6k[:, 192:208] = rng.integers(-32, 32, size=(blocks, 16), dtype=np.int8).view(np.uint8)
+        q6k[:, 208:210] = np.frombuffer(np.float16(0.02 / (32 * 32)).tobytes(), dtype=np.uint8)
+        self.data["q6_k"] = q6k.tobytes()
         self.offset = 0
 
     def take(self, kind, nbytes, unit):
@@ -130,7 +149,7 @@ def tokenizer_entries(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
-    ap.add_argument("--type", choices=sorted(GGML), required=True)
+    ap.add_argument("--type", choices=sorted(set(GGML) | MIXES), required=True)
     ap.add_argument("--vocab", type=int)
     ap.add_argument("--layers", type=int)
     ap.add_argument("--vocab-from")
@@ -141,23 +160,30 @@ def main():
     vocab = vocab_size or a.vocab or vocab
     layers = a.layers or layers
     head_dim = hidden // heads
-    tensors = [("token_embd.weight", (vocab, hidden), a.type)]
+    mixed = a.type == "q4_k_m"
+    base = "q4_k" if mixed else a.type
+
+    def more_bits(i):  # llama.cpp's rule for Q4_K_M's attn_v and ffn_down
+        return mixed and (i < layers // 8 or i >= 7 * layers // 8 or (i - layers // 8) % 3 == 2)
+
+    tensors = [("token_embd.weight", (vocab, hidden), base)]
     for i in range(layers):
         p = f"blk.{i}."
+        wide = "q6_k" if more_bits(i) else base
         tensors += [
             (p + "attn_norm.weight", (hidden,), "f32"),
-            (p + "attn_q.weight", (heads * head_dim, hidden), a.type),
-            (p + "attn_k.weight", (kv_heads * head_dim, hidden), a.type),
-            (p + "attn_v.weight", (kv_heads * head_dim, hidden), a.type),
-            (p + "attn_output.weight", (hidden, heads * head_dim), a.type),
+            (p + "attn_q.weight", (heads * head_dim, hidden), base),
+            (p + "attn_k.weight", (kv_heads * head_dim, hidden), base),
+            (p + "attn_v.weight", (kv_heads * head_dim, hidden), wide),
+            (p + "attn_output.weight", (hidden, heads * head_dim), base),
             (p + "ffn_norm.weight", (hidden,), "f32"),
-            (p + "ffn_gate.weight", (ffn, hidden), a.type),
-            (p + "ffn_up.weight", (ffn, hidden), a.type),
-            (p + "ffn_down.weight", (hidden, ffn), a.type),
+            (p + "ffn_gate.weight", (ffn, hidden), base),
+            (p + "ffn_up.weight", (ffn, hidden), base),
+            (p + "ffn_down.weight", (hidden, ffn), wide),
         ]
     tensors.append(("output_norm.weight", (hidden,), "f32"))
     if not tied:
-        tensors.append(("output.weight", (vocab, hidden), a.type))
+        tensors.append(("output.weight", (vocab, hidden), "q6_k" if mixed else base))
 
     meta = [
         kv("general.architecture", "str", "llama"),

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/q8_0_row_layout.h"
+#include "backend/cuda/split_row_layout.h"
 #include "core/check.h"
 
 namespace keel {
@@ -119,12 +119,17 @@ class CudaBackend final : public Backend {
     return static_cast<const std::byte*>(data);
   }
 
-  // Q8_0 rows go split into values and scales (q8_0_row_layout.h), the
-  // layout every kernel of this backend reads; other dtypes as stored.
+  // Q8_0 and Q6_K rows go split into block bodies and scales
+  // (split_row_layout.h), the layout every kernel of this backend reads;
+  // other dtypes as stored.
   Result<const std::byte*> make_matrix_resident(const TensorView& matrix) override {
-    if (matrix.dtype != DType::Q8_0) return make_resident({matrix.data, matrix.nbytes});
+    if (matrix.dtype != DType::Q8_0 && matrix.dtype != DType::Q6_K)
+      return make_resident({matrix.data, matrix.nbytes});
+    const bool q8_0 = matrix.dtype == DType::Q8_0;
+    const int64_t block_bytes = q8_0 ? cuda::kQ8_0BlockBytes : cuda::kQ6_KBlockBytes;
     std::vector<std::byte> split(matrix.nbytes);  // load time only: a host copy of one tensor
-    cuda::split_q8_0_rows(matrix.data, split.data(), matrix.rows(), matrix.cols());
+    cuda::split_block_rows(block_bytes, q8_0 ? cuda::kQ8_0ScaleAt : cuda::kQ6_KScaleAt, matrix.data, split.data(),
+                           matrix.rows(), static_cast<int64_t>(matrix.row_bytes()) / block_bytes);
     return make_resident(split);
   }
 

@@ -60,9 +60,15 @@ void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, c
                 int64_t out, const float* bias, float* y, cudaStream_t stream);
 
 // The same product for Q8_0 weights, read straight into registers from
-// the split layout (q8_0_row_layout.h; matvec_q8_0.cu). matvec_int() hands
+// the split layout (split_row_layout.h; matvec_q8_0.cu). matvec_int() hands
 // Q8_0 to it.
 void matvec_int_q8_0(const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
+                     int64_t out, const float* bias, float* y, cudaStream_t stream);
+
+// The same product for Q6_K weights, read straight into registers from
+// the split layout (split_row_layout.h; matvec_q6_k.cu). matvec_int()
+// hands Q6_K to it.
+void matvec_int_q6_k(const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
                      int64_t out, const float* bias, float* y, cudaStream_t stream);
 
 // panel[r, :] = rows first_row .. first_row + n_rows - 1 of w as float32.

@@ -56,9 +56,9 @@ template <DType kType, int kTokens, int kVec>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
     matvec_kernel(const float* __restrict__ x, int n_tokens, int64_t in, const uint8_t* __restrict__ w,
                   int64_t row_bytes, int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
-  // A split Q8_0 row (q8_0_row_layout.h) is no run of whole blocks to
-  // stage: its chunks are decoded straight from device memory.
-  constexpr bool kStaged = kType != DType::Q8_0;
+  // A split Q8_0 or Q6_K row (split_row_layout.h) is no run of whole
+  // blocks to stage: its chunks are decoded straight from device memory.
+  constexpr bool kStaged = kType != DType::Q8_0 && kType != DType::Q6_K;
   constexpr int kSpanBytes = static_cast<int>(row_span_bytes(kType, kSpanElems));
   __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kStaged ? kSpanBytes : 16];
   __shared__ float warp_totals[kTokens][kWarpsPerBlock];

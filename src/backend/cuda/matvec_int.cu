@@ -1,6 +1,8 @@
 // matvec_int: the fast path's weight-streaming matmul for block-quantized
 // weights (decode), with integer dot products. Q8_0, stored split into
-// values and scales on this backend, has its own kernel (matvec_q8_0.cu).
+// values and scales on this backend, has its own kernel (matvec_q8_0.cu),
+// and so has Q6_K (matvec_q6_k.cu); Q4_0, Q4_1, Q5_0, Q4_K and Q5_K come
+// here.
 //
 // The input rows come quantized to int16 in blocks of 32 columns
 // (quantize_activations.cu), and every weight type's 32-element chunk has
@@ -8,9 +10,9 @@
 // the formulas). So a chunk's contribution to y[t, o] is
 //   s_t · (c_lo · Σ_{k<16} w_k q_tk  +  c_hi · Σ_{k≥16} w_k q_tk  +  c_min · Σ_k q_tk)
 // where the two sums are exact int32 dot products (dp2a: two int16 × int8
-// products a lane a cycle), c_lo = c_hi = the block scale except for Q6_K's
-// two 16-element scales, and c_min carries the per-block minimum of Q4_1 /
-// Q4_K / Q5_K.
+// products a lane a cycle), c_lo = c_hi = the block scale (the two halves
+// are kept apart as Q6_K's two 16-element scales once needed them), and
+// c_min carries the per-block minimum of Q4_1 / Q4_K / Q5_K.
 //
 // The memory side is matvec.cu's: one block of kWarpsPerBlock warps per
 // output row, warps taking turns over spans of 32 chunks, each span copied
@@ -120,20 +122,6 @@ __device__ inline ChunkIntegers unpack_chunk(const uint8_t* stage, int c) {
 #pragma unroll
       for (int j = 0; j < 8; ++j) out.w[j] |= ((h[j] >> s) & 0x01010101u) << 4;
     }
-  } else if constexpr (kType == DType::Q6_K) {
-    const int base = (c / 8) * 210, s = c % 8, n = s / 4, k = s % 4;
-    const float d = half_at(stage, base + 208);
-    const auto* scales = reinterpret_cast<const int8_t*>(stage + base + 192 + 8 * n);
-    out.c_lo = d * static_cast<float>(scales[2 * k]);
-    out.c_hi = d * static_cast<float>(scales[2 * k + 1]);
-    uint32_t low[8], high[8];
-    words_at<8>(stage, base + 64 * n + (k & 1) * 32, low);
-    words_at<8>(stage, base + 128 + 32 * n, high);
-    const int low_shift = (k >> 1) * 4, high_shift = 2 * k;
-#pragma unroll
-    for (int j = 0; j < 8; ++j)
-      out.w[j] = __vsub4(((low[j] >> low_shift) & kLowNibbles) | (((high[j] >> high_shift) & 0x03030303u) << 4),
-                         0x20202020u);  // Q6_K stores q + 32
   }
   return out;
 }
@@ -253,13 +241,18 @@ bool has_integer_dot(DType type) {
 
 void matvec_int(DType type, const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
                 int64_t out, const float* bias, float* y, cudaStream_t stream) {
-  if (type == DType::Q8_0) {  // its rows are split into values and scales (q8_0_row_layout.h)
+  if (type == DType::Q8_0) {  // its rows are split into values and scales (split_row_layout.h)
     matvec_int_q8_0(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
+    return;
+  }
+  if (type == DType::Q6_K) {  // likewise split (split_row_layout.h)
+    matvec_int_q6_k(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
     return;
   }
   dispatch_dtype(type, [&](auto tag) {
     constexpr DType kType = decltype(tag)::value;
-    if constexpr (kType != DType::F32 && kType != DType::F16 && kType != DType::BF16 && kType != DType::Q8_0)
+    if constexpr (kType != DType::F32 && kType != DType::F16 && kType != DType::BF16 && kType != DType::Q8_0 &&
+                  kType != DType::Q6_K)
       launch_matvec_int<kType>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
   });
 }

@@ -3,7 +3,7 @@
 // from device memory into registers.
 //
 // The backend stores a Q8_0 row split into its int8 values and its f16
-// scales (q8_0_row_layout.h), so the values are a plain int8 array, and
+// scales (split_row_layout.h), so the values are a plain int8 array, and
 // this kernel reads them as matvec_16bit reads 16-bit rows:
 //  - one warp owns one output row; lane l takes 16 consecutive values (a
 //    half block, one 16-byte load) at a time, lanes side by side, so a
@@ -24,8 +24,9 @@
 
 #include <cstdint>
 
+#include "backend/cuda/aligned_load.cuh"
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/q8_0_row_layout.h"
+#include "backend/cuda/split_row_layout.h"
 #include "backend/cuda/warp_reduce.cuh"
 
 namespace keel::cuda {
@@ -35,27 +36,6 @@ constexpr int kRowsPerBlock = 4;   // one warp per row
 constexpr int kElemsPerLoad = 16;  // a half block: 16 int8 values
 constexpr int kLoadsInFlight = 4;  // per lane, before the first is used
 constexpr int64_t kWarpStride = 32 * kElemsPerLoad;
-
-// 16 bytes at p, which is kAlign-byte aligned (16, 8, 4 or 2).
-template <int kAlign>
-__device__ inline uint4 load_16_bytes(const uint8_t* p) {
-  if constexpr (kAlign == 16) {
-    return __ldg(reinterpret_cast<const uint4*>(p));
-  } else if constexpr (kAlign == 8) {
-    const uint2 a = __ldg(reinterpret_cast<const uint2*>(p)), b = __ldg(reinterpret_cast<const uint2*>(p) + 1);
-    return make_uint4(a.x, a.y, b.x, b.y);
-  } else if constexpr (kAlign == 4) {
-    const auto* words = reinterpret_cast<const uint32_t*>(p);
-    return make_uint4(__ldg(words), __ldg(words + 1), __ldg(words + 2), __ldg(words + 3));
-  } else {
-    const auto* halves = reinterpret_cast<const uint16_t*>(p);
-    uint32_t words[4];
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-      words[i] = static_cast<uint32_t>(__ldg(halves + 2 * i)) | (static_cast<uint32_t>(__ldg(halves + 2 * i + 1)) << 16);
-    return make_uint4(words[0], words[1], words[2], words[3]);
-  }
-}
 
 // Σ w·q over 16 elements: w as four words of four signed bytes, q the 16
 // int16 activations at x (32 bytes, 32-byte aligned).
@@ -82,8 +62,8 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= out) return;  // a whole warp leaves together
   const uint8_t* values = w + row * row_bytes;  // [in] int8, then [in / 32] f16 scales
-  const auto* scales = reinterpret_cast<const __half*>(values + q8_0_scale_offset(in, 0));
-  const int64_t blocks_per_row = in / kQ8_0BlockElems;
+  const int64_t blocks_per_row = in / kQuantBlock;
+  const auto* scales = reinterpret_cast<const __half*>(values + split_scale_offset(kQ8_0BlockBytes, blocks_per_row, 0));
   float sum[kTokens] = {};
   for (int64_t first = lane * kElemsPerLoad; first < in; first += kLoadsInFlight * kWarpStride) {
     uint4 words[kLoadsInFlight];
@@ -94,7 +74,7 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
     for (int u = 0; u < kLoadsInFlight; ++u) {
       const int64_t k = first + u * kWarpStride;
       if (k >= in) break;
-      const int64_t block = k / kQ8_0BlockElems;
+      const int64_t block = k / kQuantBlock;
       const float d = __half2float(scales[block]);
 #pragma unroll
       for (int t = 0; t < kTokens; ++t) {
@@ -131,19 +111,10 @@ void launch(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w,
 
 void matvec_int_q8_0(const QuantizedInput& x, int n_tokens, int64_t in, const void* w, int64_t row_bytes,
                      int64_t out, const float* bias, float* y, cudaStream_t stream) {
-  const auto* bytes = static_cast<const uint8_t*>(w);
   // Every half block starts at a multiple of 16 bytes from its row's start.
-  const auto base = reinterpret_cast<uintptr_t>(w);
-  auto aligned = [&](int64_t v) { return base % v == 0 && row_bytes % v == 0; };
-  if (aligned(16)) {
-    launch<16>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
-  } else if (aligned(8)) {
-    launch<8>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
-  } else if (aligned(4)) {
-    launch<4>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
-  } else {
-    launch<2>(x, n_tokens, in, bytes, row_bytes, out, bias, y, stream);
-  }
+  with_row_alignment(w, row_bytes, [&](auto align) {
+    launch<decltype(align)::value>(x, n_tokens, in, static_cast<const uint8_t*>(w), row_bytes, out, bias, y, stream);
+  });
 }
 
 }  // namespace keel::cuda

@@ -6,9 +6,12 @@
 // Where a chunk lies in a row of each type:
 //   q8_0                        chunk c is block c, its values at 32c and its
 //                               scale at in + 2c (the split layout of
-//                               q8_0_row_layout.h, this backend's own)
+//                               split_row_layout.h, this backend's own)
 //   q4_0 / q4_1 / q5_0          chunk c is block c (18 / 20 / 22 bytes)
-//   q4_k / q5_k / q6_k          chunk c is sub-block c % 8 of block c / 8
+//   q4_k / q5_k                 chunk c is sub-block c % 8 of block c / 8
+//   q6_k                        the same, in the split layout: block b's
+//                               208-byte body at 208b, its scale after
+//                               the bodies
 //   f32 / f16 / bf16            elements 32c .. 32c + 31 (the last chunk of
 //                               a row may be short: decode_chunk returns its length)
 #pragma once
@@ -20,7 +23,7 @@
 #include <type_traits>
 
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/q8_0_row_layout.h"
+#include "backend/cuda/split_row_layout.h"
 
 namespace keel::cuda {
 
@@ -59,9 +62,9 @@ __device__ inline void decode_k4_or_k5(const uint8_t* block, int s, float v[kChu
   }
 }
 
-// Q6_K sub-block s: half n = s / 4 of the block, quarter k = s % 4.
-__device__ inline void decode_q6_k(const uint8_t* block, int s, float v[kChunk]) {
-  const float d = load_f16(block + 208);
+// Q6_K sub-block s of a block body (ql, qh, scales; its scale d apart):
+// half n = s / 4 of the block, quarter k = s % 4.
+__device__ inline void decode_q6_k(const uint8_t* block, float d, int s, float v[kChunk]) {
   const int n = s / 4, k = s % 4;
   const uint8_t* ql = block + 64 * n + (k & 1) * 32;
   const uint8_t* qh = block + 128 + 32 * n;
@@ -79,8 +82,8 @@ __device__ inline void decode_q6_k(const uint8_t* block, int s, float v[kChunk])
 template <DType kType>
 __device__ inline int decode_chunk(const uint8_t* row, int64_t c, int64_t in, float v[kChunk]) {
   if constexpr (kType == DType::Q8_0) {
-    const uint8_t* values = row + q8_0_values_offset(c);
-    const float d = load_f16(row + q8_0_scale_offset(in, c));
+    const uint8_t* values = row + split_body_offset(kQ8_0BlockBytes, c);
+    const float d = load_f16(row + split_scale_offset(kQ8_0BlockBytes, in / kChunk, c));
     if (reinterpret_cast<uintptr_t>(values) % 16 == 0) {  // rows of a multiple of 256 elements: two 16-byte loads
       const uint4 halves[2] = {reinterpret_cast<const uint4*>(values)[0], reinterpret_cast<const uint4*>(values)[1]};
 #pragma unroll
@@ -122,7 +125,9 @@ __device__ inline int decode_chunk(const uint8_t* row, int64_t c, int64_t in, fl
     constexpr bool kFive = kType == DType::Q5_K;
     decode_k4_or_k5<kFive>(row + (c / 8) * (kFive ? 176 : 144), static_cast<int>(c % 8), v);
   } else if constexpr (kType == DType::Q6_K) {
-    decode_q6_k(row + (c / 8) * 210, static_cast<int>(c % 8), v);
+    const int64_t block = c / 8;
+    decode_q6_k(row + split_body_offset(kQ6_KBlockBytes, block),
+                load_f16(row + split_scale_offset(kQ6_KBlockBytes, in / 256, block)), static_cast<int>(c % 8), v);
   } else {  // float types: elements 32c .. min(32c + 32, in)
     const int64_t first = c * kChunk;
     const int n = static_cast<int>(in - first < kChunk ? in - first : kChunk);
