@@ -1,6 +1,6 @@
 // The CPU backend's integer-dot path: activation rows quantized to int16
-// blocks, and the integer panel kernels for Q8_0, Q4_0, Q4_1 and Q5_0
-// weights — the AVX2 kernel bit for bit against the portable one, both
+// blocks, and the integer panel kernels for Q8_0, Q4_0, Q4_1, Q5_0, Q4_K,
+// Q5_K and Q6_K weights — the AVX2 kernel bit for bit against the portable one, both
 // against float64 sums of the decoded operands, and a token's result the
 // same bits whatever else is in its batch.
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
@@ -23,7 +24,10 @@ namespace {
 using cpu::ActivationBlock;
 using testing::random_floats;
 
-constexpr DType kIntegerTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0};
+constexpr DType kIntegerTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                   DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+bool is_k_quant(DType type) { return dtype_info(type).block_elems == 256; }
 
 std::vector<ActivationBlock> quantized(const std::vector<float>& x) {
   std::vector<ActivationBlock> blocks(x.size() / ActivationBlock::kElems);
@@ -61,7 +65,33 @@ TEST(QuantizeRowInt16, ValuesWithinHalfAScale) {
 // Q8_0 rows also hold -128 (legal in a file, though keel's quantizer never
 // writes it), the value whose magnitude is 128: with activations of ±32767
 // it makes the largest lane sums (the header's 2^24 argument).
+// keel writes no K-quants, so their rows are random bytes with the
+// super-block's f16 scales (d, and Q4_K/Q5_K's dmin) set to moderate
+// values: every 6-bit scale and minimum, nibble, fifth bit and (for Q6_K)
+// int8 sub-block scale, the extremes included, occurs.
+std::vector<std::byte> k_quant_rows(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int64_t super_bytes = dtype_info(type).block_bytes;
+  std::vector<std::byte> bytes(static_cast<size_t>(rows) * dtype_row_bytes(type, cols));
+  for (auto& b : bytes) b = static_cast<std::byte>(rng() & 0xFF);
+  for (size_t super = 0; super < bytes.size() / super_bytes; ++super) {
+    std::byte* block = bytes.data() + super * super_bytes;
+    const auto set_f16 = [&](int64_t at) {
+      const uint16_t bits = static_cast<uint16_t>(0x1C00 + rng() % 0x0800);  // 2^-8 .. 2^-6
+      std::memcpy(block + at, &bits, 2);
+    };
+    if (type == DType::Q6_K) {
+      set_f16(208);
+    } else {
+      set_f16(0);
+      set_f16(2);
+    }
+  }
+  return bytes;
+}
+
 std::vector<std::byte> weight_rows(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  if (is_k_quant(type)) return k_quant_rows(type, rows, cols, seed);
   const std::vector<float> values = random_floats(static_cast<size_t>(rows * cols), seed, 0.5f);
   const size_t row_bytes = dtype_row_bytes(type, cols);
   std::vector<std::byte> bytes(static_cast<size_t>(rows) * row_bytes);
@@ -142,9 +172,10 @@ TEST(IntegerPanelKernel, Avx2MatchesPortableBitForBitAndBothMatchFloat64) {
 // few sequences decoded together and the same tokens in a larger batch
 // agree.
 TEST(IntegerRowKernel, GivesEachRowThePanelKernelsBits) {
-  const int64_t blocks = 19, panel_blocks = 8, cols = blocks * 32, x_stride = blocks + 2, y_stride = 5;
+  const int64_t panel_blocks = 8, x_stride = 26, y_stride = 5;
   for (const DType type : kIntegerTypes) {
     SCOPED_TRACE(dtype_info(type).name);
+    const int64_t blocks = is_k_quant(type) ? 24 : 19, cols = blocks * 32;  // K-quants: whole super-blocks
     const size_t row_bytes = dtype_row_bytes(type, cols);
     const std::vector<std::byte> w = weight_rows(type, 4, cols, 7);
     std::vector<float> x = random_floats(static_cast<size_t>(7 * x_stride * 32), 8);
@@ -165,7 +196,7 @@ TEST(IntegerRowKernel, GivesEachRowThePanelKernelsBits) {
           panel.n_rows = 4;
           panel.blocks = std::min(panel_blocks, blocks - first);
           for (int64_t r = 0; r < 4; ++r)
-            panel.rows[r] = w.data() + r * row_bytes + first * dtype_info(type).block_bytes;
+            panel.rows[r] = w.data() + r * row_bytes + dtype_row_bytes(type, first * 32);
           panel_kernel(panel, xq.data() + first, x_stride, tokens, by_panel.data(), y_stride);
         }
         for (int64_t r = 0; r < 4; ++r)
@@ -198,13 +229,14 @@ TensorView matrix_view(DType type, int64_t out, int64_t in, const std::vector<st
 // one (the flag does choose the kernel) by no more than the activations'
 // quantization allows.
 TEST(IntegerMatmul, BatchInvariantAndWithinQuantizationOfTheExactPath) {
-  const int64_t in = 800, out = 37, tokens = 19;  // past the AVX2 kernel's widened-panel threshold
+  const int64_t max_in = 1024, out = 37, tokens = 19;  // past the AVX2 kernel's widened-panel threshold
   CpuBackend fast, exact(CpuOptions{.exact_kernels = true});
-  ASSERT_TRUE(fast.reserve_matmul_input(tokens, in).ok());
-  const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), 4);
+  ASSERT_TRUE(fast.reserve_matmul_input(tokens, max_in).ok());
   const std::vector<float> bias = random_floats(static_cast<size_t>(out), 5);
   for (const DType type : kIntegerTypes) {
     SCOPED_TRACE(dtype_info(type).name);
+    const int64_t in = is_k_quant(type) ? 1024 : 800;  // a partial panel where the blocks allow one
+    const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), 4);
     const std::vector<std::byte> w = weight_rows(type, out, in, 6);
     const TensorView view = matrix_view(type, out, in, w);
     std::vector<float> batched(static_cast<size_t>(tokens * out)), exact_y(batched.size());
@@ -230,7 +262,7 @@ TEST(IntegerMatmul, BatchInvariantAndWithinQuantizationOfTheExactPath) {
   }
 }
 
-// The float path (every type on the exact kernels; K-quants and F16 on
+// The float path (every type on the exact kernels; F16 and BF16 on
 // either; one row decoder per type, so the encodable types stand for all):
 // a token alone, read row by row, gets the bits it gets in a batch
 // of 5, read four rows at a time — over a partial last panel and a partial

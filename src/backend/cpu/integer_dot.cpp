@@ -6,6 +6,7 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "core/half.h"
+#include "core/k_quant_scales.h"
 
 #if KEEL_X86_KERNELS
 #include <immintrin.h>
@@ -34,65 +35,146 @@ float pairwise_sum(const float lanes[kLanes]) {
 
 // ---- the weight block types --------------------------------------------
 //
-// Each says where its block keeps its scale (and minimum), and how to turn
-// the block into 32 int8 values qw - offset: -128..127, -8..7, -16..15 for
-// Q8_0, Q4_0, Q5_0; 0..15 for Q4_1, whose offset is the separate float
-// minimum mw (w = dw·qw + mw).
+// The kernels walk a row in blocks of 32 elements. Each type says where
+// block b of a row is (ref, and bytes_of for the byte offset of a run of
+// whole blocks), where it keeps its scale (and minimum), and how to turn
+// it into 32 int16 values qw - offset: -128..127, -8..7, -16..15 for Q8_0,
+// Q4_0, Q5_0; 0..15 for Q4_1, whose offset is the separate float minimum
+// mw (w = dw·qw + mw). The K-quants' blocks are the 32-element sub-blocks
+// of their 256-element super-blocks: Q4_K and Q5_K as Q4_1 (dw = d·scale,
+// mw = -dmin·min of the sub-block), Q6_K with its two 16-element scales
+// folded into the values (sc·(q - 32), within ±4096) and dw = d.
+
+// A type whose blocks are 32 elements, `Bytes` bytes each: a block is its address.
+template <int64_t Bytes>
+struct Blocks32 {
+  static constexpr int64_t kBlockBytes = Bytes;
+  using Ref = const std::byte*;
+  static Ref ref(const std::byte* row, int64_t b) { return row + b * Bytes; }
+  static int64_t bytes_of(int64_t blocks) { return blocks * Bytes; }
+};
 
 // Q8_0 (34 bytes): d:f16, qs:i8[32].
-struct Q8_0Weights {
-  static constexpr int64_t kBlockBytes = 34;
+struct Q8_0Weights : Blocks32<34> {
   static constexpr bool kHasMinimum = false;
   static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
   static float minimum(const std::byte*) { return 0.0f; }
-  static void unpack(const std::byte* block, int8_t* q) { std::memcpy(q, block + 2, 32); }
+  static void unpack(const std::byte* block, int16_t* q) {
+    for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(block[2 + j]);
+  }
 };
 
 // Q4_0 (18 bytes): d:f16, qs:u8[16]; low nibbles are elements 0..15, high
 // nibbles 16..31; value = nibble - 8.
-struct Q4_0Weights {
-  static constexpr int64_t kBlockBytes = 18;
+struct Q4_0Weights : Blocks32<18> {
   static constexpr bool kHasMinimum = false;
   static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
   static float minimum(const std::byte*) { return 0.0f; }
-  static void unpack(const std::byte* block, int8_t* q) {
+  static void unpack(const std::byte* block, int16_t* q) {
     for (int j = 0; j < 16; ++j) {
       const auto byte = static_cast<uint8_t>(block[2 + j]);
-      q[j] = static_cast<int8_t>((byte & 0xF) - 8);
-      q[j + 16] = static_cast<int8_t>((byte >> 4) - 8);
+      q[j] = static_cast<int16_t>((byte & 0xF) - 8);
+      q[j + 16] = static_cast<int16_t>((byte >> 4) - 8);
     }
   }
 };
 
 // Q4_1 (20 bytes): d:f16, m:f16, qs:u8[16] as Q4_0; value = d·nibble + m.
-struct Q4_1Weights {
-  static constexpr int64_t kBlockBytes = 20;
+struct Q4_1Weights : Blocks32<20> {
   static constexpr bool kHasMinimum = true;
   static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
   static float minimum(const std::byte* block) { return f16_to_f32(load_u16(block + 2)); }
-  static void unpack(const std::byte* block, int8_t* q) {
+  static void unpack(const std::byte* block, int16_t* q) {
     for (int j = 0; j < 16; ++j) {
       const auto byte = static_cast<uint8_t>(block[4 + j]);
-      q[j] = static_cast<int8_t>(byte & 0xF);
-      q[j + 16] = static_cast<int8_t>(byte >> 4);
+      q[j] = static_cast<int16_t>(byte & 0xF);
+      q[j + 16] = static_cast<int16_t>(byte >> 4);
     }
   }
 };
 
 // Q5_0 (22 bytes): d:f16, qh:u8[4] (bit k = fifth bit of element k),
 // qs:u8[16] as Q4_0; value = 5-bit number - 16.
-struct Q5_0Weights {
-  static constexpr int64_t kBlockBytes = 22;
+struct Q5_0Weights : Blocks32<22> {
   static constexpr bool kHasMinimum = false;
   static float scale(const std::byte* block) { return f16_to_f32(load_u16(block)); }
   static float minimum(const std::byte*) { return 0.0f; }
-  static void unpack(const std::byte* block, int8_t* q) {
+  static void unpack(const std::byte* block, int16_t* q) {
     uint32_t qh;
     std::memcpy(&qh, block + 2, sizeof qh);
     for (int j = 0; j < 16; ++j) {
       const auto byte = static_cast<uint8_t>(block[6 + j]);
-      q[j] = static_cast<int8_t>(((byte & 0xF) | (((qh >> j) & 1u) << 4)) - 16);
-      q[j + 16] = static_cast<int8_t>(((byte >> 4) | (((qh >> (j + 16)) & 1u) << 4)) - 16);
+      q[j] = static_cast<int16_t>(((byte & 0xF) | (((qh >> j) & 1u) << 4)) - 16);
+      q[j + 16] = static_cast<int16_t>(((byte >> 4) | (((qh >> (j + 16)) & 1u) << 4)) - 16);
+    }
+  }
+};
+
+// Sub-block `sub` (0..7) of a K-quant super-block.
+struct SubBlock {
+  const std::byte* super;
+  int sub;
+};
+
+// A K-quant type: super-blocks of 256 elements, `SuperBytes` bytes each.
+template <int64_t SuperBytes>
+struct SubBlocks256 {
+  using Ref = SubBlock;
+  static Ref ref(const std::byte* row, int64_t b) { return {row + b / 8 * SuperBytes, static_cast<int>(b % 8)}; }
+  static int64_t bytes_of(int64_t blocks) { return blocks / 8 * SuperBytes; }  // blocks: whole super-blocks
+};
+
+// Q4_K (144 bytes): d:f16, dmin:f16, scales:u8[12] (6-bit scale and min
+// per sub-block), qs:u8[128]; sub-block s is the low (even s) or high (odd
+// s) nibbles of qs[32·(s/2) ..]; w = d·scale·q - dmin·min. Q5_K (176
+// bytes): the same header, qh:u8[32] (bit s of byte l: the fifth bit of
+// element l of sub-block s), then qs.
+template <bool kFiveBit>
+struct QK45Weights : SubBlocks256<kFiveBit ? 176 : 144> {
+  static constexpr bool kHasMinimum = true;
+  static constexpr int64_t kQsAt = kFiveBit ? 48 : 16;
+  static void scale_and_min(SubBlock r, int* scale, int* min) {
+    unpack_scale_min(reinterpret_cast<const uint8_t*>(r.super + 4), r.sub, scale, min);
+  }
+  static float scale(SubBlock r) {
+    int scale, min;
+    scale_and_min(r, &scale, &min);
+    return f16_to_f32(load_u16(r.super)) * static_cast<float>(scale);
+  }
+  static float minimum(SubBlock r) {
+    int scale, min;
+    scale_and_min(r, &scale, &min);
+    return -f16_to_f32(load_u16(r.super + 2)) * static_cast<float>(min);
+  }
+  static void unpack(SubBlock r, int16_t* q) {
+    const auto* qs = reinterpret_cast<const uint8_t*>(r.super + kQsAt + 32 * (r.sub / 2));
+    const auto* qh = reinterpret_cast<const uint8_t*>(r.super + 16);
+    const int shift = (r.sub & 1) * 4;
+    for (int l = 0; l < 32; ++l) {
+      int v = (qs[l] >> shift) & 0xF;
+      if constexpr (kFiveBit) v |= ((qh[l] >> r.sub) & 1) << 4;
+      q[l] = static_cast<int16_t>(v);
+    }
+  }
+};
+using Q4_KWeights = QK45Weights<false>;
+using Q5_KWeights = QK45Weights<true>;
+
+// Q6_K (210 bytes): ql:u8[128], qh:u8[64], scales:i8[16], d:f16. Sub-block
+// s, n = s/4, k = s%4: q = (ql[64n + 32(k&1) + l] >> 4(k>>1)) & 15 |
+// ((qh[32n + l] >> 2k) & 3) << 4, w = d · scales[8n + 2k + l/16] · (q - 32).
+struct Q6_KWeights : SubBlocks256<210> {
+  static constexpr bool kHasMinimum = false;
+  static float scale(SubBlock r) { return f16_to_f32(load_u16(r.super + 208)); }
+  static float minimum(SubBlock) { return 0.0f; }
+  static void unpack(SubBlock r, int16_t* q) {
+    const int n = r.sub / 4, k = r.sub % 4;
+    const auto* ql = reinterpret_cast<const uint8_t*>(r.super + 64 * n + 32 * (k & 1));
+    const auto* qh = reinterpret_cast<const uint8_t*>(r.super + 128 + 32 * n);
+    const auto* scales = reinterpret_cast<const int8_t*>(r.super + 192 + 8 * n + 2 * k);
+    for (int l = 0; l < 32; ++l) {
+      const int v = (((ql[l] >> (4 * (k >> 1))) & 0xF) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+      q[l] = static_cast<int16_t>(scales[l / 16] * v);
     }
   }
 };
@@ -105,8 +187,8 @@ float row_dot_portable(const std::byte* row, const ActivationBlock* x, int64_t b
   float lanes[kLanes] = {};
   float minimum_sum = 0.0f;
   for (int64_t b = 0; b < blocks; ++b) {
-    const std::byte* block = row + b * W::kBlockBytes;
-    int8_t q[ActivationBlock::kElems];
+    const typename W::Ref block = W::ref(row, b);
+    int16_t q[ActivationBlock::kElems];
     W::unpack(block, q);
     const float d = W::scale(block) * x[b].scale;
     const int16_t* v = x[b].values;
@@ -137,7 +219,7 @@ void row_portable(const std::byte* row, int64_t blocks, int64_t panel_blocks, co
   for (int64_t first = 0; first < blocks; first += panel_blocks)
     for (int64_t t = 0; t < n_tokens; ++t)
       y[t * y_stride] +=
-          row_dot_portable<W>(row + first * W::kBlockBytes, x + t * x_stride + first, std::min(panel_blocks, blocks - first));
+          row_dot_portable<W>(row + W::bytes_of(first), x + t * x_stride + first, std::min(panel_blocks, blocks - first));
 }
 
 // ---- AVX2 --------------------------------------------------------------
@@ -231,6 +313,57 @@ struct Avx2<Q5_0Weights> {
   static float minimum(const std::byte*) { return 0.0f; }
 };
 
+// The K-quants' sub-blocks: 32 bytes of their nibbles (and fifth bits, or
+// Q6_K's high bit pairs) picked by a byte-wise shift and mask, widened.
+template <bool kFiveBit>
+struct Avx2<QK45Weights<kFiveBit>> {
+  using W = QK45Weights<kFiveBit>;
+  KEEL_TARGET_AVX2 static WideBlock wide(SubBlock r) {
+    const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.super + W::kQsAt + 32 * (r.sub / 2)));
+    // A 16-bit shift moves the next byte's bits into the top of this one; the byte mask drops them.
+    __m256i v = _mm256_and_si256(_mm256_srl_epi16(qs, _mm_cvtsi32_si128((r.sub & 1) * 4)), _mm256_set1_epi8(0x0F));
+    if constexpr (kFiveBit) {
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.super + 16));
+      const __m256i fifth = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(r.sub)), _mm256_set1_epi8(0x01));
+      v = _mm256_or_si256(v, _mm256_slli_epi16(fifth, 4));
+    }
+    return {_mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1))};
+  }
+  // The portable functions' formulas with the f16 conversion in hardware
+  // (exact either way, so the same floats).
+  KEEL_TARGET_AVX2 static float scale(SubBlock r) {
+    int scale, min;
+    W::scale_and_min(r, &scale, &min);
+    return f16_scale(r.super) * static_cast<float>(scale);
+  }
+  KEEL_TARGET_AVX2 static float minimum(SubBlock r) {
+    int scale, min;
+    W::scale_and_min(r, &scale, &min);
+    return -f16_scale(r.super + 2) * static_cast<float>(min);
+  }
+};
+
+template <>
+struct Avx2<Q6_KWeights> {
+  KEEL_TARGET_AVX2 static WideBlock wide(SubBlock r) {
+    const int n = r.sub / 4, k = r.sub % 4;
+    const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.super + 64 * n + 32 * (k & 1)));
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.super + 128 + 32 * n));
+    const __m256i low = _mm256_and_si256(_mm256_srl_epi16(ql, _mm_cvtsi32_si128(4 * (k >> 1))), _mm256_set1_epi8(0x0F));
+    const __m256i high = _mm256_slli_epi16(
+        _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k)), _mm256_set1_epi8(0x03)), 4);
+    const __m256i q = _mm256_or_si256(low, high);  // 0..63 in each byte
+    const auto* scales = reinterpret_cast<const int8_t*>(r.super + 192 + 8 * n + 2 * k);
+    const __m256i offset = _mm256_set1_epi16(32);
+    const __m256i first = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(q)), offset);
+    const __m256i second = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1)), offset);
+    return {_mm256_mullo_epi16(first, _mm256_set1_epi16(scales[0])),
+            _mm256_mullo_epi16(second, _mm256_set1_epi16(scales[1]))};
+  }
+  KEEL_TARGET_AVX2 static float scale(SubBlock r) { return f16_scale(r.super + 208); }
+  static float minimum(SubBlock) { return 0.0f; }
+};
+
 // A token's block of activations, in the same two halves.
 KEEL_TARGET_AVX2 inline WideBlock load_values(const ActivationBlock& block) {
   return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.values)),
@@ -257,7 +390,7 @@ struct StoredBlocks {
   static constexpr bool kHasMinimum = W::kHasMinimum;
   const IntegerPanel& panel;
   int64_t blocks() const { return panel.blocks; }
-  const std::byte* block(int r, int64_t b) const { return panel.rows[r] + b * W::kBlockBytes; }
+  typename W::Ref block(int r, int64_t b) const { return W::ref(panel.rows[r], b); }
   KEEL_TARGET_AVX2 WideBlock wide(int r, int64_t b) const { return Avx2<W>::wide(block(r, b)); }
   KEEL_TARGET_AVX2 float scale(int r, int64_t b) const { return Avx2<W>::scale(block(r, b)); }
   KEEL_TARGET_AVX2 float minimum(int r, int64_t b) const { return Avx2<W>::minimum(block(r, b)); }
@@ -272,7 +405,7 @@ struct WidenedPanel {
   // forwarding (measured 7× slower); explicit vector loads and stores do not.
   alignas(32) int16_t widened[IntegerPanel::kMaxRows][kMaxBlocks][ActivationBlock::kElems];
   float scales[IntegerPanel::kMaxRows][kMaxBlocks];
-  float minimums[IntegerPanel::kMaxRows][kMaxBlocks];
+  alignas(16) float minimums[kMaxBlocks][IntegerPanel::kMaxRows];  // block-major: the four rows' minimums in one load
   int64_t n_blocks = 0;
 
   template <class Source>
@@ -283,7 +416,7 @@ struct WidenedPanel {
         _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b]), w.low);
         _mm256_store_si256(reinterpret_cast<__m256i*>(widened[r][b] + kHalf), w.high);
         scales[r][b] = source.scale(r, b);
-        minimums[r][b] = source.minimum(r, b);
+        minimums[b][r] = source.minimum(r, b);
       }
   }
   int64_t blocks() const { return n_blocks; }
@@ -292,7 +425,8 @@ struct WidenedPanel {
             _mm256_load_si256(reinterpret_cast<const __m256i*>(widened[r][b] + kHalf))};
   }
   float scale(int r, int64_t b) const { return scales[r][b]; }
-  float minimum(int r, int64_t b) const { return minimums[r][b]; }
+  float minimum(int r, int64_t b) const { return minimums[b][r]; }
+  KEEL_TARGET_AVX2 __m128 four_minimums(int64_t b) const { return _mm_load_ps(minimums[b]); }
 };
 
 // Four rows against two token rows, from the stored blocks: 4 × 2
@@ -340,6 +474,10 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows
                                           float* y0) {
   __m256 acc0[4];
   float minimum0[4] = {};
+  // Over a WidenedPanel the four rows' minimum sums are one vector: the
+  // same fma per row in the same order, one instruction for the four.
+  constexpr bool kFourMinimums = Source::kHasMinimum && requires(const Source& s) { s.four_minimums(0); };
+  __m128 minimums = _mm_setzero_ps();
   for (int r = 0; r < 4; ++r) acc0[r] = _mm256_setzero_ps();
   for (int64_t b = 0; b < w_blocks.blocks(); ++b) {
     const WideBlock v0 = load_values(x0[b]);
@@ -349,9 +487,13 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Source& w_blocks, int64_t n_rows
       const WideBlock w = w_blocks.wide(r, b);
       const float dw = w_blocks.scale(r, b);
       acc0[r] = _mm256_fmadd_ps(block_lane_sums(w, v0), _mm256_set1_ps(dw * dx0), acc0[r]);
-      if constexpr (Source::kHasMinimum) minimum0[r] = std::fma(w_blocks.minimum(r, b), x0[b].scaled_sum, minimum0[r]);
+      if constexpr (Source::kHasMinimum && !kFourMinimums)
+        minimum0[r] = std::fma(w_blocks.minimum(r, b), x0[b].scaled_sum, minimum0[r]);
     }
+    if constexpr (kFourMinimums)
+      minimums = _mm_fmadd_ps(w_blocks.four_minimums(b), _mm_set1_ps(x0[b].scaled_sum), minimums);
   }
+  if constexpr (kFourMinimums) _mm_storeu_ps(minimum0, minimums);
   for (int64_t r = 0; r < n_rows; ++r) {
     float s0 = horizontal_sum(acc0[r]);
     if constexpr (Source::kHasMinimum) s0 += minimum0[r];
@@ -407,7 +549,7 @@ KEEL_TARGET_AVX2 void row_avx2(const std::byte* row, int64_t blocks, int64_t pan
   IntegerPanel panel;
   panel.n_rows = 1;
   for (int64_t first = 0; first < blocks; first += panel_blocks) {
-    panel.rows[0] = row + first * W::kBlockBytes;
+    panel.rows[0] = row + W::bytes_of(first);
     panel.blocks = std::min(panel_blocks, blocks - first);
     const StoredBlocks<W> stored{panel};
     int64_t t = 0;
@@ -443,7 +585,7 @@ KEEL_TARGET_AVX2 void accumulate_avx2(const IntegerPanel& panel, const Activatio
 #endif  // KEEL_X86_KERNELS
 
 // `pick.template operator()<W>()` for the block type W of `type`: one
-// table of the four types for every kernel family; null for other types.
+// table of the block types for every kernel family; null for other types.
 template <class Kernel, class Pick>
 Kernel for_block_type(DType type, Pick pick) {
   switch (type) {
@@ -451,6 +593,9 @@ Kernel for_block_type(DType type, Pick pick) {
     case DType::Q4_0: return pick.template operator()<Q4_0Weights>();
     case DType::Q4_1: return pick.template operator()<Q4_1Weights>();
     case DType::Q5_0: return pick.template operator()<Q5_0Weights>();
+    case DType::Q4_K: return pick.template operator()<Q4_KWeights>();
+    case DType::Q5_K: return pick.template operator()<Q5_KWeights>();
+    case DType::Q6_K: return pick.template operator()<Q6_KWeights>();
     default: return nullptr;
   }
 }
@@ -458,7 +603,8 @@ Kernel for_block_type(DType type, Pick pick) {
 }  // namespace
 
 bool has_integer_kernel(DType type) {
-  return type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_1 || type == DType::Q5_0;
+  return type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_1 || type == DType::Q5_0 ||
+         type == DType::Q4_K || type == DType::Q5_K || type == DType::Q6_K;
 }
 
 IntegerPanelKernel integer_panel_kernel_portable(DType type) {

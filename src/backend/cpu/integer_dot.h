@@ -1,10 +1,13 @@
 // The integer-dot matmul kernel: a panel of up to four stored weight rows
-// of a 32-element block type (Q8_0, Q4_0, Q4_1, Q5_0), read as they are in
+// of a block-quantized type (Q8_0, Q4_0, Q4_1, Q5_0, and the K-quants
+// Q4_K, Q5_K, Q6_K in their 32-element sub-blocks), read as they are in
 // the file, dotted with every int16-quantized token row of the batch
 // (quantized_activations.h).
 //
-// Weight block b of row r is w = dw · (qw - offset) (+ mw for Q4_1), the
-// token's block is x ≈ dx · qx. Per block the 32 products qw·qx are summed
+// Weight block b of row r is w = dw · (qw - offset) (+ mw for Q4_1, Q4_K
+// and Q5_K, where dw and mw come from the super-block's 6-bit sub-block
+// scale and minimum; Q6_K's two 16-element scales are folded into qw),
+// the token's block is x ≈ dx · qx. Per block the 32 products qw·qx are summed
 // in integers, exactly; only then does the block's scale enter, in float:
 //
 //   y[t, r] += Σ_b  dw·dx · Σ_k (qw - offset)[k] · qx[k]   (+ Σ_b mw · dx·Σ_k qx[k])
@@ -22,7 +25,9 @@
 //
 // Exactness of the integer part: |qw| ≤ 128 and |qx| ≤ 32767, so a lane
 // sum of four products is at most 4·128·32767 = 16,776,704 < 2^24: it
-// fits int32 and converts to float without rounding.
+// fits int32 and converts to float without rounding. Q6_K's folded values
+// reach ±4096: its lane sums (≤ 5.4·10^8) fit int32 but may round once
+// when converted, the same way in every implementation.
 #pragma once
 
 #include <cstddef>

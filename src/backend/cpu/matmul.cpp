@@ -150,12 +150,14 @@ void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const 
                          const float* bias, int64_t row_begin, int64_t row_end, float* y) {
   constexpr int64_t kPanelRows = cpu::IntegerPanel::kMaxRows;
   constexpr int64_t kPanelCols = CpuBackend::kPanelCols;
-  const int64_t row_blocks = w.in / w.block_elems;
+  // The kernels count in the activations' 32-column blocks (a K-quant's
+  // sub-blocks); a panel's 256 columns are whole blocks of every type.
+  constexpr int64_t kBlock = cpu::ActivationBlock::kElems;
+  const int64_t row_blocks = w.in / kBlock;
   start_with_bias(y, n_tokens, w.out, bias, row_begin, row_end);
   if (n_tokens <= kMaxTokensByRow) {
     for (int64_t row = row_begin; row < row_end; ++row)
-      kernels.row(w.data + row * w.row_bytes, row_blocks, kPanelCols / w.block_elems, x, row_blocks, n_tokens, y + row,
-                  w.out);
+      kernels.row(w.data + row * w.row_bytes, row_blocks, kPanelCols / kBlock, x, row_blocks, n_tokens, y + row, w.out);
     return;
   }
 
@@ -165,12 +167,12 @@ void integer_matmul_rows(const cpu::ActivationBlock* x, int64_t n_tokens, const 
     const bool prefetch_next_group = first_row + kPanelRows < row_end;
     for (int64_t col = 0; col < w.in; col += kPanelCols) {
       const int64_t cols = std::min(kPanelCols, w.in - col);
-      panel.blocks = cols / w.block_elems;
+      panel.blocks = cols / kBlock;
       for (int64_t i = 0; i < panel.n_rows; ++i) {
         panel.rows[i] = w.data + (first_row + i) * w.row_bytes + w.column_offset(col);
         if (prefetch_next_group) prefetch(panel.rows[i] + kPanelRows * w.row_bytes, w.column_offset(cols));
       }
-      kernels.panel(panel, x + col / w.block_elems, row_blocks, n_tokens, y + first_row, w.out);
+      kernels.panel(panel, x + col / kBlock, row_blocks, n_tokens, y + first_row, w.out);
     }
   }
 }
@@ -213,8 +215,8 @@ void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const 
     KEEL_CHECK(w.cols() == targets[0].w->cols(), "matmul_group weights must share the input width: " + w.describe());
     const DTypeInfo& info = dtype_info(w.dtype);
     const bool integer = !options_.exact_kernels && cpu::has_integer_kernel(w.dtype);
-    KEEL_CHECK(!integer || info.block_elems == cpu::ActivationBlock::kElems,
-               "integer matmul needs 32-element blocks: " + w.describe());
+    KEEL_CHECK(!integer || info.block_elems % cpu::ActivationBlock::kElems == 0,
+               "integer matmul needs whole 32-element blocks: " + w.describe());
     const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
     const RowDecoder decode = integer || read_in_place ? nullptr : cpu::row_decoder(w.dtype);
     pieces[i] = {WeightLayout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()), info.block_elems,
