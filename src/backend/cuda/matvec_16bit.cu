@@ -21,12 +21,11 @@
 #include <cstdint>
 
 #include "backend/cuda/kernels.h"
-#include "backend/cuda/warp_reduce.cuh"
+#include "backend/cuda/warp_per_row.cuh"
 
 namespace keel::cuda {
 namespace {
 
-constexpr int kRowsPerBlock = 4;   // one warp per row
 constexpr int kElemsPerLoad = 8;   // 16 bytes of 16-bit elements
 constexpr int kLoadsInFlight = 4;  // per lane, before the first is used
 constexpr int64_t kWarpStride = 32 * kElemsPerLoad;
@@ -48,11 +47,11 @@ __device__ inline void widen(const uint4& word, float v[kElemsPerLoad]) {
 }
 
 template <bool kBf16, int kTokens>
-__global__ void __launch_bounds__(32 * kRowsPerBlock)
+__global__ void __launch_bounds__(32 * kWarpRowsPerBlock)
     matvec_16bit_kernel(const float* __restrict__ x, int n_tokens, int64_t in, const uint8_t* __restrict__ w,
                         int64_t row_bytes, int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
   const int lane = threadIdx.x % 32;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpRowsPerBlock + threadIdx.x / 32;
   if (row >= out) return;  // a whole warp leaves together
   const auto* weights = reinterpret_cast<const uint4*>(w + row * row_bytes);  // [in / 8] words of 8 elements
   float sum[kTokens] = {};
@@ -85,27 +84,16 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
       }
     }
   }
-#pragma unroll
-  for (int t = 0; t < kTokens; ++t) {
-    if (t >= n_tokens) break;
-    const float total = warp_sum(sum[t]);
-    if (lane == 0) y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
-  }
+  store_row_totals(sum, n_tokens, lane, row, out, bias, y);
 }
 
 template <bool kBf16>
 void launch(const float* x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes, int64_t out,
             const float* bias, float* y, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
-  const dim3 block(32 * kRowsPerBlock);
-  if (n_tokens == 1) {
-    matvec_16bit_kernel<kBf16, 1><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else if (n_tokens <= 4) {
-    matvec_16bit_kernel<kBf16, 4><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else {
-    matvec_16bit_kernel<kBf16, kMatvecMaxTokens><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out,
-                                                                             bias, y);
-  }
+  with_token_capacity(n_tokens, [&](auto tokens) {
+    matvec_16bit_kernel<kBf16, decltype(tokens)::value><<<warp_per_row_grid(out), warp_per_row_block(), 0, stream>>>(
+        x, n_tokens, in, w, row_bytes, out, bias, y);
+  });
 }
 
 }  // namespace

@@ -28,12 +28,11 @@
 #include "backend/cuda/aligned_load.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/split_row_layout.h"
-#include "backend/cuda/warp_reduce.cuh"
+#include "backend/cuda/warp_per_row.cuh"
 
 namespace keel::cuda {
 namespace {
 
-constexpr int kRowsPerBlock = 4;    // one warp per row
 constexpr int kBlockElems = 256;
 constexpr int kBlocksPerGroup = 4;  // a warp's 32 lanes: 4 blocks x 8 sub-blocks
 constexpr int kGroupsInFlight = 2;  // per lane, loaded before the first is used
@@ -81,11 +80,11 @@ __device__ inline int half_dot(const uint32_t w[4], const int16_t* x) {
 }
 
 template <int kTokens, int kAlign>
-__global__ void __launch_bounds__(32 * kRowsPerBlock)
+__global__ void __launch_bounds__(32 * kWarpRowsPerBlock)
     matvec_q6_k_kernel(QuantizedInput x, int n_tokens, int64_t in, const uint8_t* __restrict__ w, int64_t row_bytes,
                        int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
   const int lane = threadIdx.x % 32, s = lane % 8, k = s % 4;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpRowsPerBlock + threadIdx.x / 32;
   if (row >= out) return;  // a whole warp leaves together
   const uint8_t* weights = w + row * row_bytes;
   const int64_t blocks = in / kBlockElems;
@@ -126,27 +125,7 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
       }
     }
   }
-#pragma unroll
-  for (int t = 0; t < kTokens; ++t) {
-    if (t >= n_tokens) break;
-    const float total = warp_sum(sum[t]);
-    if (lane == 0) y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
-  }
-}
-
-template <int kAlign>
-void launch(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes, int64_t out,
-            const float* bias, float* y, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
-  const dim3 block(32 * kRowsPerBlock);
-  if (n_tokens == 1) {
-    matvec_q6_k_kernel<1, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else if (n_tokens <= 4) {
-    matvec_q6_k_kernel<4, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else {
-    matvec_q6_k_kernel<kMatvecMaxTokens, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out,
-                                                                             bias, y);
-  }
+  store_row_totals(sum, n_tokens, lane, row, out, bias, y);
 }
 
 }  // namespace
@@ -155,7 +134,11 @@ void matvec_int_q6_k(const QuantizedInput& x, int n_tokens, int64_t in, const vo
                      int64_t out, const float* bias, float* y, cudaStream_t stream) {
   // Every body starts at a multiple of 16 bytes (208) from its row's start.
   with_row_alignment(w, row_bytes, [&](auto align) {
-    launch<decltype(align)::value>(x, n_tokens, in, static_cast<const uint8_t*>(w), row_bytes, out, bias, y, stream);
+    with_token_capacity(n_tokens, [&](auto tokens) {
+      constexpr int kTokens = decltype(tokens)::value, kAlign = decltype(align)::value;
+      matvec_q6_k_kernel<kTokens, kAlign><<<warp_per_row_grid(out), warp_per_row_block(), 0, stream>>>(
+          x, n_tokens, in, static_cast<const uint8_t*>(w), row_bytes, out, bias, y);
+    });
   });
 }
 

@@ -27,12 +27,11 @@
 #include "backend/cuda/aligned_load.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/split_row_layout.h"
-#include "backend/cuda/warp_reduce.cuh"
+#include "backend/cuda/warp_per_row.cuh"
 
 namespace keel::cuda {
 namespace {
 
-constexpr int kRowsPerBlock = 4;   // one warp per row
 constexpr int kElemsPerLoad = 16;  // a half block: 16 int8 values
 constexpr int kLoadsInFlight = 4;  // per lane, before the first is used
 constexpr int64_t kWarpStride = 32 * kElemsPerLoad;
@@ -55,11 +54,11 @@ __device__ inline int half_block_dot(const uint4& w, const int16_t* x) {
 }
 
 template <int kTokens, int kAlign>
-__global__ void __launch_bounds__(32 * kRowsPerBlock)
+__global__ void __launch_bounds__(32 * kWarpRowsPerBlock)
     matvec_q8_0_kernel(QuantizedInput x, int n_tokens, int64_t in, const uint8_t* __restrict__ w, int64_t row_bytes,
                        int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
   const int lane = threadIdx.x % 32;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpRowsPerBlock + threadIdx.x / 32;
   if (row >= out) return;  // a whole warp leaves together
   const uint8_t* values = w + row * row_bytes;  // [in] int8, then [in / 32] f16 scales
   const int64_t blocks_per_row = in / kQuantBlock;
@@ -84,27 +83,7 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
       }
     }
   }
-#pragma unroll
-  for (int t = 0; t < kTokens; ++t) {
-    if (t >= n_tokens) break;
-    const float total = warp_sum(sum[t]);
-    if (lane == 0) y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
-  }
-}
-
-template <int kAlign>
-void launch(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes, int64_t out,
-            const float* bias, float* y, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
-  const dim3 block(32 * kRowsPerBlock);
-  if (n_tokens == 1) {
-    matvec_q8_0_kernel<1, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else if (n_tokens <= 4) {
-    matvec_q8_0_kernel<4, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-  } else {
-    matvec_q8_0_kernel<kMatvecMaxTokens, kAlign><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out,
-                                                                             bias, y);
-  }
+  store_row_totals(sum, n_tokens, lane, row, out, bias, y);
 }
 
 }  // namespace
@@ -113,7 +92,11 @@ void matvec_int_q8_0(const QuantizedInput& x, int n_tokens, int64_t in, const vo
                      int64_t out, const float* bias, float* y, cudaStream_t stream) {
   // Every half block starts at a multiple of 16 bytes from its row's start.
   with_row_alignment(w, row_bytes, [&](auto align) {
-    launch<decltype(align)::value>(x, n_tokens, in, static_cast<const uint8_t*>(w), row_bytes, out, bias, y, stream);
+    with_token_capacity(n_tokens, [&](auto tokens) {
+      constexpr int kTokens = decltype(tokens)::value, kAlign = decltype(align)::value;
+      matvec_q8_0_kernel<kTokens, kAlign><<<warp_per_row_grid(out), warp_per_row_block(), 0, stream>>>(
+          x, n_tokens, in, static_cast<const uint8_t*>(w), row_bytes, out, bias, y);
+    });
   });
 }
 
