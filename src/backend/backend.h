@@ -94,8 +94,8 @@ class Backend {
   // The device address of a weight matrix (`matrix` describes the host
   // bytes at matrix.data), made resident like make_resident. A backend may
   // store each row in a layout of its own, in the same row_bytes, that all
-  // of its ops read (the CUDA backend splits a Q8_0 row into its values
-  // and its scales); by default the bytes go as they are.
+  // of its ops read (the CUDA backend splits Q8_0 and Q6_K rows into their
+  // block bodies and their scales); by default the bytes go as they are.
   virtual Result<const std::byte*> make_matrix_resident(const TensorView& matrix) {
     return make_resident({matrix.data, matrix.nbytes});
   }

@@ -168,19 +168,11 @@ Status Weights::make_resident(Backend& backend) {
   // Host address -> device address of every block made resident, so that a
   // tensor seen twice (tied embeddings) is uploaded once.
   std::map<const void*, const std::byte*> resident;
-  auto place = [&](const void* host, size_t bytes) -> Result<const std::byte*> {
+  // `upload()` makes the block at `host` resident, the first time it is seen.
+  auto place = [&](const void* host, auto upload) -> Result<const std::byte*> {
     if (auto found = resident.find(host); found != resident.end()) return found->second;
-    KEEL_ASSIGN_OR_RETURN(const std::byte* device,
-                          backend.make_resident({static_cast<const std::byte*>(host), bytes}));
+    KEEL_ASSIGN_OR_RETURN(const std::byte* device, upload());
     resident.emplace(host, device);
-    return device;
-  };
-  // A matrix goes as a matrix, so that the backend may lay its rows out
-  // for its kernels (a tied embedding is one host tensor of one shape).
-  auto place_matrix = [&](const TensorView& view) -> Result<const std::byte*> {
-    if (auto found = resident.find(view.data); found != resident.end()) return found->second;
-    KEEL_ASSIGN_OR_RETURN(const std::byte* device, backend.make_matrix_resident(view));
-    resident.emplace(view.data, device);
     return device;
   };
   // A pointer may point into a decoded vector (GLM's fused qkv bias is one
@@ -193,13 +185,17 @@ Status Weights::make_resident(Backend& backend) {
     KEEL_CHECK(owner != vector_floats.begin(), "a weight vector the loader did not decode");
     --owner;
     KEEL_CHECK(pointer < owner->first + owner->second, "a weight vector the loader did not decode");
-    KEEL_ASSIGN_OR_RETURN(const std::byte* device, place(owner->first, owner->second * sizeof(float)));
+    const std::span<const std::byte> bytes = std::as_bytes(std::span(owner->first, owner->second));
+    KEEL_ASSIGN_OR_RETURN(const std::byte* device,
+                          place(owner->first, [&] { return backend.make_resident(bytes); }));
     pointer = reinterpret_cast<const float*>(device) + (pointer - owner->first);
     return ok_status();
   };
   auto move_view = [&](TensorView& view) -> Status {
     if (view.data == nullptr) return ok_status();
-    KEEL_ASSIGN_OR_RETURN(view.data, place_matrix(view));
+    // A matrix goes as a matrix, so that the backend may lay its rows out
+    // for its kernels (a tied embedding is one host tensor of one shape).
+    KEEL_ASSIGN_OR_RETURN(view.data, place(view.data, [&] { return backend.make_matrix_resident(view); }));
     return ok_status();
   };
   KEEL_TRY(move_view(token_embedding));
