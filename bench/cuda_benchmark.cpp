@@ -1,13 +1,18 @@
 // The CUDA backend measured against the GPU's own ceiling.
 //
-//   keel_cuda_bench                      matmul of an FFN-sized weight in every
-//                                        dtype, fast kernels then exact ones: 1
-//                                        and 8 tokens (bound by reading the
+//   keel_cuda_bench [--exact-kernels 0|1] matmul of an FFN-sized weight in every
+//                                        dtype, fast kernels then exact ones (or
+//                                        the one mode named): 1,
+//                                        8 and 64 tokens (bound by reading the
 //                                        weight: GB/s) and 512 tokens (GFLOP/s)
-//   keel_cuda_bench --model M [-n 128] [--exact-kernels 1]
+//   keel_cuda_bench --model M [-n 128] [--exact-kernels 1] [--batch 1,8,64]
 //                                        pp512 and decode of one sequence through
 //                                        ModelRunner: tokens/s, weight bytes per
-//                                        token and the implied read bandwidth
+//                                        token and the implied read bandwidth;
+//                                        --batch: the aggregate decode rate of
+//                                        that many sequences stepping together
+//                                        (a server's continuous batch once every
+//                                        prompt is in), one figure per count
 //
 // The kernel figures rotate over copies of the weight that add up to more
 // than the GPU's L2 cache, so that each call reads device memory.
@@ -17,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <random>
@@ -92,8 +98,8 @@ int kernels(bool exact_kernels, double ceiling_gbps) {
   constexpr int64_t kIn = 4096, kOut = 14336;  // the gate projection of an 8B model
   constexpr double kRotatedBytes = 512.0 * (1 << 20);
   if (!backend.reserve_matmul_input(512, kIn).ok()) return 1;
-  std::printf("%s kernels\n%-6s %10s %10s %8s %14s\n", exact_kernels ? "exact" : "fast", "dtype", "1 tok GB/s",
-              "8 tok GB/s", "of ceil", "512 tok GFLOP/s");
+  std::printf("%s kernels\n%-6s %10s %10s %11s %8s %14s\n", exact_kernels ? "exact" : "fast", "dtype", "1 tok GB/s",
+              "8 tok GB/s", "64 tok GB/s", "of ceil", "512 tok GFLOP/s");
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
                      DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const std::vector<std::byte> host = random_weight(type, kOut, kIn);
@@ -123,14 +129,80 @@ int kernels(bool exact_kernels, double ceiling_gbps) {
     const double bytes = static_cast<double>(host.size());
     const double one = bytes / time_calls(backend, 50, 9, run(1)) / 1e9;
     const double eight = bytes / time_calls(backend, 50, 9, run(8)) / 1e9;
+    const double sixty_four = bytes / time_calls(backend, 20, 9, run(64)) / 1e9;
     const double flops = 2.0 * 512 * kIn * kOut / time_calls(backend, 5, 5, run(512)) / 1e9;
-    std::printf("%-6s %10.0f %10.0f %7.0f%% %14.0f\n", std::string(dtype_info(type).name).c_str(), one, eight,
-                100.0 * one / ceiling_gbps, flops);
+    std::printf("%-6s %10.0f %10.0f %11.0f %7.0f%% %14.0f\n", std::string(dtype_info(type).name).c_str(), one, eight,
+                sixty_four, 100.0 * one / ceiling_gbps, flops);
   }
   return 0;
 }
 
-int decode(const std::string& path, int steps, bool exact_kernels, double ceiling_gbps) {
+// Aggregate decode of `n_seqs` sequences stepping together: each has a
+// 16-token prompt (prefilled together), then `steps` steps of one new token
+// per sequence, every row wanting logits, as a server's continuous batch
+// does once every prompt is in. Prints tokens/s over all sequences and the
+// step time, median of 3. The logits land in the backend's allocate_host
+// memory (page-locked), as the engine's do, or with `pageable` in a plain
+// vector (what the engine used before).
+int batched_decode(Model& m, int n_seqs, int steps, bool pageable) {
+  const ModelConfig& config = m.config();
+  constexpr int32_t kBlock = 16, kPrompt = 16;
+  RunnerLimits limits;
+  limits.max_seqs = n_seqs;
+  limits.max_batch_tokens = std::max(512, n_seqs * kPrompt);
+  limits.max_logit_rows = n_seqs;
+  limits.max_blocks_per_seq = (kPrompt + steps + 1 + kBlock - 1) / kBlock;
+  limits.kv_blocks = n_seqs * limits.max_blocks_per_seq;
+  limits.kv_block_size = kBlock;
+  limits.kv_dtype = DType::F16;
+  auto made = ModelRunner::create(m, limits);
+  if (!made.ok()) {
+    std::fprintf(stderr, "batch %d: %s\n", n_seqs, made.error().message.c_str());
+    return 1;
+  }
+  ModelRunner& runner = **made;
+  // Sequence s owns blocks [s * width, (s + 1) * width).
+  const int32_t width = limits.max_blocks_per_seq;
+  std::vector<int32_t> tables(static_cast<size_t>(n_seqs) * width);
+  std::iota(tables.begin(), tables.end(), 0);
+  auto table = [&](int s) { return std::span<const int32_t>(tables).subspan(static_cast<size_t>(s) * width, width); };
+  ForwardBatchBuilder builder({limits.max_batch_tokens, n_seqs, width, kBlock});
+  const size_t logit_floats = static_cast<size_t>(n_seqs) * static_cast<size_t>(config.vocab);
+  std::vector<float> pageable_logits(pageable ? logit_floats : 0);
+  DeviceBuffer pinned_logits;
+  if (!pageable) pinned_logits = m.backend().allocate_host(logit_floats * sizeof(float)).value();
+  const std::span<float> logits =
+      pageable ? std::span<float>(pageable_logits) : std::span<float>(pinned_logits.as<float>(), logit_floats);
+  std::vector<int32_t> prompts(static_cast<size_t>(n_seqs) * kPrompt), next(static_cast<size_t>(n_seqs));
+  for (size_t i = 0; i < prompts.size(); ++i) prompts[i] = static_cast<int32_t>((i * 31) % config.vocab);
+  std::vector<double> rates, step_ms;
+  for (int r = 0; r < 3; ++r) {
+    builder.clear();
+    for (int s = 0; s < n_seqs; ++s)
+      builder.add_sequence(std::span(prompts).subspan(static_cast<size_t>(s) * kPrompt, kPrompt), 0, table(s),
+                           LogitRows::kLast);
+    if (!runner.forward(builder.finish(), logits).ok()) return 1;
+    const auto start = Clock::now();
+    for (int i = 0; i < steps; ++i) {
+      builder.clear();
+      for (int s = 0; s < n_seqs; ++s) {
+        next[s] = static_cast<int32_t>((i * 7919 + s * 104729) % config.vocab);
+        builder.add_sequence(std::span(&next[s], 1), kPrompt + i, table(s), LogitRows::kLast);
+      }
+      if (!runner.forward(builder.finish(), logits).ok()) return 1;
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    rates.push_back(double{1.0} * n_seqs * steps / seconds);
+    step_ms.push_back(1e3 * seconds / steps);
+  }
+  std::printf("batch %d%s: %.0f t/s aggregate (min %.0f max %.0f), step %.2f ms, logits copied %.1f MB a step\n",
+              n_seqs, pageable ? " (logits to pageable memory)" : "",
+              median(rates), *std::min_element(rates.begin(), rates.end()), *std::max_element(rates.begin(), rates.end()),
+              median(step_ms), 4e-6 * static_cast<double>(logits.size()));
+  return 0;
+}
+
+int decode(const std::string& path, int steps, bool exact_kernels, const std::vector<int>& batches, double ceiling_gbps) {
   LoadOptions options;
   options.device = "cuda";
   options.exact_kernels = exact_kernels;
@@ -188,6 +260,10 @@ int decode(const std::string& path, int steps, bool exact_kernels, double ceilin
               tg_median, *std::min_element(tg.begin(), tg.end()), *std::max_element(tg.begin(), tg.end()));
   std::printf("weight bytes per token %.3f GB, implied %.0f GB/s = %.0f%% of the %.0f GB/s copy ceiling\n",
               bytes / 1e9, bytes * tg_median / 1e9, 100.0 * bytes * tg_median / 1e9 / ceiling_gbps, ceiling_gbps);
+  runner.reset();  // its KV pool goes before the batched runners reserve theirs
+  for (int n_seqs : batches)
+    if (const int failed = batched_decode(m, n_seqs, steps, false); failed != 0) return failed;
+  if (!batches.empty()) return batched_decode(m, batches.back(), steps, true);
   return 0;
 }
 
@@ -205,13 +281,29 @@ int main(int argc, char** argv) {
               ceilings.copy_gbps);
   std::string model;
   int steps = 128;
-  bool exact_kernels = false;
+  bool exact_kernels = false, mode_given = false;
+  std::vector<int> batches;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--model") == 0) model = argv[i + 1];
     if (std::strcmp(argv[i], "-n") == 0) steps = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--exact-kernels") == 0) exact_kernels = std::atoi(argv[i + 1]) != 0;
+    if (std::strcmp(argv[i], "--exact-kernels") == 0) {
+      exact_kernels = std::atoi(argv[i + 1]) != 0;
+      mode_given = true;
+    }
+    if (std::strcmp(argv[i], "--batch") == 0)
+      for (const char* p = argv[i + 1]; *p != '\0';) {
+        char* end = nullptr;
+        const long n = std::strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 1024) {
+          std::fprintf(stderr, "--batch takes sequence counts 1..1024 separated by commas, e.g. 1,8,64\n");
+          return 2;
+        }
+        batches.push_back(static_cast<int>(n));
+        p = *end == ',' ? end + 1 : end;
+      }
   }
-  if (!model.empty()) return bench::decode(model, steps, exact_kernels, ceilings.copy_gbps);
+  if (!model.empty()) return bench::decode(model, steps, exact_kernels, batches, ceilings.copy_gbps);
+  if (mode_given) return bench::kernels(exact_kernels, ceilings.copy_gbps);
   const int fast = bench::kernels(false, ceilings.copy_gbps);
   return fast != 0 ? fast : bench::kernels(true, ceilings.copy_gbps);
 }

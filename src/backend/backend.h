@@ -15,7 +15,9 @@
 // waits for them and reports any failure.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <optional>
 #include <memory>
@@ -98,6 +100,16 @@ class Backend {
   // block bodies and their scales); by default the bytes go as they are.
   virtual Result<const std::byte*> make_matrix_resident(const TensorView& matrix) {
     return make_resident({matrix.data, matrix.nbytes});
+  }
+  // `bytes` of host memory (host_visible) for data that this backend's
+  // copies move every step, such as the logits: page-locked where that makes
+  // the copies faster (CUDA: a copy from pageable memory goes through a
+  // bounce buffer at a fraction of the bus's speed), ordinary memory
+  // otherwise. Errors: out of memory.
+  virtual Result<DeviceBuffer> allocate_host(size_t bytes) {
+    void* data = std::malloc(std::max<size_t>(bytes, 1));
+    if (data == nullptr) return Error{"out of host memory allocating " + std::to_string(bytes) + " bytes"};
+    return DeviceBuffer(data, bytes, /*host_visible=*/true, [](void*, void* p) { std::free(p); }, nullptr);
   }
   // Copies between host memory and this device's memory (ordered after the
   // ops queued before them).

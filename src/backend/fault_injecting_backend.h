@@ -60,6 +60,7 @@ class FaultInjectingBackend : public Backend {
     return real_->make_matrix_resident(matrix);
   }
   void copy_to_device(const void* host, void* device, size_t bytes) override { real_->copy_to_device(host, device, bytes); }
+  Result<DeviceBuffer> allocate_host(size_t bytes) override { return real_->allocate_host(bytes); }
   void copy_to_host(const void* device, void* host, size_t bytes) override { real_->copy_to_host(device, host, bytes); }
   Status synchronize() override;
   int64_t device_allocations() const override { return real_->device_allocations(); }

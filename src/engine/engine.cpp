@@ -98,7 +98,9 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->batch_builder_ = std::make_unique<BatchBuilder>(ForwardBatchLimits{
       o.max_batch_tokens, max_seqs_per_step, static_cast<int32_t>(blocks_per_sequence), o.kv_block_size});
   engine->plan_.reserve(static_cast<size_t>(o.max_seqs));
-  engine->logits_.resize(static_cast<size_t>(limits.max_logit_rows) * engine->vocab_);
+  const size_t logit_floats = static_cast<size_t>(limits.max_logit_rows) * static_cast<size_t>(engine->vocab_);
+  KEEL_ASSIGN_OR_RETURN(engine->logits_buffer_, model.backend().allocate_host(logit_floats * sizeof(float)));
+  engine->logits_ = std::span(engine->logits_buffer_.as<float>(), logit_floats);
   engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
   for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
     if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);

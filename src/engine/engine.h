@@ -55,9 +55,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
+#include "backend/device_buffer.h"
 #include "core/result.h"
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
@@ -173,7 +175,8 @@ class Engine {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<BatchBuilder> batch_builder_;
   std::vector<ScheduledChunk> plan_;  // reserved max_seqs
-  std::vector<float> logits_;         // [max logit rows × vocab]
+  DeviceBuffer logits_buffer_;        // host memory from the backend's allocate_host (page-locked on a GPU)
+  std::span<float> logits_;           // [max logit rows × vocab] in logits_buffer_
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
   // Every request's Sampler works in this one scratch: sampling happens on
   // the engine thread, one request at a time.

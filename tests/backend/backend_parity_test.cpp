@@ -181,7 +181,7 @@ class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
     ASSERT_TRUE(backend_->reserve_matmul_input(kMaxTokens, kMaxIn).ok());
     reference_ = create_backend("reference").value();
   }
-  static constexpr int64_t kMaxTokens = 33, kMaxIn = 768;  // the largest matmul input below
+  static constexpr int64_t kMaxTokens = 160, kMaxIn = 768;  // the largest matmul input below
   // A weight view resident on `backend`.
   static TensorView resident(Backend& backend, DType type, int64_t out, int64_t in, const std::vector<std::byte>& bytes) {
     TensorView view;
@@ -202,8 +202,9 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
                      DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const bool k_quant = dtype_info(type).block_elems == 256;
     for (int64_t in : k_quant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 544}) {
-      // 1-8 tokens: decode shapes; 33: a prefill batch (a GPU's GEMM path).
-      for (int64_t tokens : {1, 3, 8, 33}) {
+      // 1-8 tokens: decode shapes; 33: a batched decode (a GPU's stacked
+      // GEMM, both input halves in one); 160: a prefill (its GEMMs apart).
+      for (int64_t tokens : {1, 3, 8, 33, 160}) {
         const int64_t out = 67;
         const std::vector<std::byte> weight = random_weight(type, out, in, rng_);
         const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
@@ -226,6 +227,26 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
         }
       }
     }
+  }
+}
+
+// A batched decode against an output matrix (a vocabulary) taller than the
+// GPU's stacked-GEMM scratch holds for 128 tokens (16,384 rows): the
+// product goes in chunks of rows, each landing at its own columns of y.
+TEST_P(BackendParity, MatmulOfManyRowsInChunks) {
+  const int64_t tokens = 128, in = 64, out = 16384 + 77;
+  const std::vector<std::byte> weight = random_weight(DType::BF16, out, in, rng_);
+  const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
+  std::vector<float> expected(static_cast<size_t>(tokens * out));
+  reference_->matmul(x.data(), tokens, resident(*reference_, DType::BF16, out, in, weight), nullptr, expected.data());
+  DeviceBuffer dx = on_device(*backend_, x);
+  DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
+  backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
+  const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+  if (splits_gemm_operands_into_bf16(GetParam(), tokens)) {
+    expect_within_split_bf16(actual, expected, x, weight, DType::BF16, out, in, "bf16 [16461, 64], 128 tokens");
+  } else {
+    expect_near(actual, expected, 1e-4, "bf16 [16461, 64], 128 tokens");
   }
 }
 

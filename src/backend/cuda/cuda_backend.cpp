@@ -17,7 +17,9 @@
 //    both operands split into bf16 hi + lo and multiplied in three bf16
 //    GEMMs on the tensor cores with float32 sums (bf16 weights: two, in
 //    place) — close to float32, where a single bf16 GEMM missed the fast
-//    path's quality bar.
+//    path's quality bar. Up to kStackedMaxTokens rows (batched decode), the
+//    two products with W_hi are one GEMM on [x_hi; x_lo]: the weight read
+//    once.
 #include "backend/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -51,12 +53,18 @@ class CudaBackend final : public Backend {
   // The dequantization panel for the cuBLAS path: 64 MiB.
   static constexpr int64_t kPanelBytes = int64_t{64} << 20;
   static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
+  // The stacked GEMM's [rows, 2 * n_tokens] float32 result: 16 MiB.
+  static constexpr int64_t kStackedBytes = int64_t{16} << 20;
 
   static Result<std::unique_ptr<Backend>> create(bool exact_kernels) {
     std::unique_ptr<CudaBackend> backend(new CudaBackend());
     backend->exact_ = exact_kernels;
     const char* graphs = std::getenv("KEEL_CUDA_GRAPHS");
     backend->graphs_enabled_ = graphs == nullptr || std::string_view(graphs) != "0";
+    const char* stacked_gemm = std::getenv("KEEL_CUDA_STACKED_GEMM");
+    backend->stacked_gemm_ = stacked_gemm == nullptr || std::string_view(stacked_gemm) != "0";
+    if (const char* rows = std::getenv("KEEL_CUDA_GRAPH_MAX_TOKENS"); rows != nullptr)
+      backend->graph_max_tokens_ = std::clamp(std::atoi(rows), 1, 4096);
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
     cudaDeviceProp properties{};
     if (cudaGetDeviceProperties(&properties, 0) == cudaSuccess) backend->device_name_ = properties.name;
@@ -75,6 +83,10 @@ class CudaBackend final : public Backend {
     if (cudaError_t e = device_malloc(&panel, kPanelBytes, &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve the dequantization panel: " + describe(e)};
     backend->panel_ = panel;
+    void* stacked = nullptr;
+    if (cudaError_t e = device_malloc(&stacked, kStackedBytes, &backend->allocations_); e != cudaSuccess)
+      return Error{"cuda: cannot reserve the stacked GEMM's scratch: " + describe(e)};
+    backend->stacked_ = static_cast<float*>(stacked);
     return std::unique_ptr<Backend>(std::move(backend));
   }
 
@@ -84,6 +96,7 @@ class CudaBackend final : public Backend {
     for (void* p : resident_) cudaFree(p);
     free_input_scratch();
     cudaFree(panel_);
+    cudaFree(stacked_);
     cudaFree(cublas_workspace_);
     if (cublas_ != nullptr) cublasDestroy(cublas_);
     if (stream_ != nullptr) cudaStreamDestroy(stream_);
@@ -103,6 +116,19 @@ class CudaBackend final : public Backend {
     live_buffers_.emplace(data, bytes);
     buffer_bytes_ += static_cast<int64_t>(bytes);
     return DeviceBuffer(data, bytes, /*host_visible=*/false, release, this);
+  }
+
+  // Page-locked: the logits come back over the bus at its speed, where a
+  // copy into pageable memory is staged through the driver's bounce buffer.
+  // Not a device allocation (the step-loop counter counts cudaMalloc).
+  Result<DeviceBuffer> allocate_host(size_t bytes) override {
+    void* data = nullptr;
+    if (cudaError_t e = cudaMallocHost(&data, std::max<size_t>(bytes, 1)); e != cudaSuccess) {
+      cudaGetLastError();
+      return Error{"out of page-locked host memory allocating " + std::to_string(bytes) + " bytes (" + describe(e) +
+                   ")"};
+    }
+    return DeviceBuffer(data, bytes, /*host_visible=*/true, [](void*, void* p) { cudaFreeHost(p); }, nullptr);
   }
 
   Result<const std::byte*> make_resident(std::span<const std::byte> host) override {
@@ -151,10 +177,10 @@ class CudaBackend final : public Backend {
     return DeviceMemory{device_name_, static_cast<int64_t>(total), static_cast<int64_t>(free)};
   }
   // The backend's own scratch (cuBLAS workspace, dequantization panel,
-  // input split) counts with the buffers.
+  // stacked GEMM result, input split) counts with the buffers.
   DeviceMemoryUse device_memory_use() const override {
     return {weight_bytes_, buffer_bytes_ + static_cast<int64_t>(kCublasWorkspaceBytes) + kPanelBytes +
-                               input_scratch_bytes_};
+                               kStackedBytes + input_scratch_bytes_};
   }
 
   // The fast path's input scratch: the bf16 hi/lo split of a GEMM input
@@ -204,9 +230,10 @@ class CudaBackend final : public Backend {
   // replayed: one launch instead of a dozen per layer, with no gaps between
   // the kernels. The graphs live in a fixed table (kMaxGraphs, the least
   // recently used one replaced), so the step loop allocates nothing on the
-  // host either. KEEL_CUDA_GRAPHS=0 turns them off (to measure them).
+  // host either. KEEL_CUDA_GRAPHS=0 turns them off (to measure them);
+  // KEEL_CUDA_GRAPH_MAX_TOKENS sets the largest step recorded.
   bool can_capture_step(int64_t n_tokens) const override {
-    return graphs_enabled_ && n_tokens > 0 && n_tokens <= cuda::kMatvecMaxTokens;
+    return graphs_enabled_ && n_tokens > 0 && n_tokens <= graph_max_tokens_;
   }
 
   bool replay_step(const StepShape& shape) override {
@@ -424,34 +451,52 @@ class CudaBackend final : public Backend {
   // hi + lo (kernels.h), y = W_hi·x_hi + W_hi·x_lo + W_lo·x_hi in three
   // bf16 GEMMs with float32 sums — about float32's precision at tensor-core
   // speed. bf16 weights are their own hi, with no lo: two GEMMs, in place.
+  // A batch of up to kStackedMaxTokens rows (batched decode) is bound by
+  // reading the weight, not by its FLOPs: there the first two GEMMs are one,
+  // W_hi·[x_hi; x_lo] into the stacked scratch, whose halves are then summed.
   void gemm_split(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
                   float* y) {
-    cuda::split_bf16(x, n_tokens * in, input_split_, stream_);
+    // x_lo right after x_hi, so that [x_hi; x_lo] is one [2 * n_tokens, in] matrix.
+    const cuda::SplitBf16 input{input_split_.hi, input_split_.hi + n_tokens * in};
+    cuda::split_bf16(x, n_tokens * in, input, stream_);
     check_launch("split_bf16");
     const bool in_place = w.dtype == DType::BF16;
+    const bool stacked = stacked_gemm_ && n_tokens <= cuda::kStackedMaxTokens;
     const int64_t panel_rows =
         in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{2 * sizeof(uint16_t)} / in);
     auto* panel_hi = static_cast<uint16_t*>(panel_);
     const cuda::SplitBf16 panel{panel_hi, panel_hi + panel_rows * in};
+    // c[rows, columns] (column-major, ld) = a[rows, in]ᵀ-as-stored · b[columns, in] (+ beta · c).
+    auto gemm = [&](const void* a, int64_t rows, const uint16_t* b, int64_t columns, float beta, float* c, int64_t ld) {
+      const float one = 1.0f;
+      check_cublas("cublasGemmEx",
+                   cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(columns),
+                                static_cast<int>(in), &one, a, CUDA_R_16BF, static_cast<int>(in), b, CUDA_R_16BF,
+                                static_cast<int>(in), &beta, c, CUDA_R_32F, static_cast<int>(ld), CUBLAS_COMPUTE_32F,
+                                CUBLAS_GEMM_DEFAULT));
+    };
+    // The stacked scratch holds [chunk_rows, 2 * n_tokens] floats.
+    const int64_t chunk_rows = std::max<int64_t>(1, kStackedBytes / int64_t{2 * sizeof(float)} / n_tokens);
     for (int64_t first = 0; first < out; first += panel_rows) {
       const int64_t rows = std::min(panel_rows, out - first);
-      const void* w_hi = w.data + first * row_bytes;
+      const auto* w_hi = reinterpret_cast<const uint16_t*>(w.data + first * row_bytes);
       if (!in_place) {
         cuda::dequantize_rows_split(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
         check_launch("dequantize_rows_split");
         w_hi = panel.hi;
       }
-      auto gemm = [&](const void* a, const uint16_t* b, float beta) {
-        const float one = 1.0f;
-        check_cublas("cublasGemmEx",
-                     cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
-                                  static_cast<int>(in), &one, a, CUDA_R_16BF, static_cast<int>(in), b, CUDA_R_16BF,
-                                  static_cast<int>(in), &beta, y + first, CUDA_R_32F, static_cast<int>(out),
-                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-      };
-      gemm(w_hi, input_split_.hi, 0.0f);
-      gemm(w_hi, input_split_.lo, 1.0f);
-      if (!in_place) gemm(panel.lo, input_split_.hi, 1.0f);
+      if (stacked) {
+        for (int64_t done = 0; done < rows; done += chunk_rows) {
+          const int64_t chunk = std::min(chunk_rows, rows - done);
+          gemm(w_hi + done * in, chunk, input.hi, 2 * n_tokens, 0.0f, stacked_, chunk);
+          cuda::sum_stacked_halves(stacked_, n_tokens, chunk, y + first + done, out, stream_);
+          check_launch("sum_stacked_halves");
+        }
+      } else {
+        gemm(w_hi, rows, input.hi, n_tokens, 0.0f, y + first, out);
+        gemm(w_hi, rows, input.lo, n_tokens, 1.0f, y + first, out);
+      }
+      if (!in_place) gemm(panel.lo, rows, input.hi, n_tokens, 1.0f, y + first, out);
     }
   }
 
@@ -494,6 +539,8 @@ class CudaBackend final : public Backend {
   void* cublas_workspace_ = nullptr;
   bool exact_ = false;                // --exact-kernels: float32 products throughout
   void* panel_ = nullptr;             // [kPanelBytes]: float32 or bf16 weight rows
+  float* stacked_ = nullptr;          // [kStackedBytes]: the stacked GEMM's result
+  bool stacked_gemm_ = true;          // KEEL_CUDA_STACKED_GEMM=0 turns it off (to measure it)
   cuda::SplitBf16 input_split_{};     // the fast GEMM's input, hi then lo in one allocation: 2 x [rows, cols] bf16
   cuda::QuantizedInput quantized_{};  // the fast matvec's input, up to kMatvecMaxTokens rows
   int64_t reserved_rows_ = 0, reserved_cols_ = 0;
@@ -507,6 +554,7 @@ class CudaBackend final : public Backend {
   uint64_t graph_clock_ = 0;
   StepShape capturing_;
   bool graphs_enabled_ = true;
+  int graph_max_tokens_ = cuda::kMatvecMaxTokens;  // the largest step recorded as a graph
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   int64_t weight_bytes_ = 0;          // their bytes
   std::string device_name_ = "GPU 0";

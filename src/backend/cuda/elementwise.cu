@@ -1,5 +1,5 @@
-// The element-wise ops: embedding lookup, bias, SwiGLU, residual add and
-// the gather of logit rows. One thread per element (per chunk for the
+// The element-wise ops: embedding lookup, bias, SwiGLU, residual add, the
+// gather of logit rows and the sum of a stacked GEMM's two halves. One thread per element (per chunk for the
 // embedding, which decodes the table's stored dtype in registers).
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/weight_chunk.cuh"
@@ -48,7 +48,23 @@ __global__ void gather_rows_kernel(const float* __restrict__ src, int64_t width,
   dst[i] = src[static_cast<int64_t>(rows[r]) * width + j];
 }
 
+// y[t, j] = stacked[t, j] + stacked[n_tokens + t, j], stacked being the
+// column-major [rows, 2 * n_tokens] product of a weight panel with
+// [x_hi; x_lo]; y: row-major with ld_y floats a row.
+__global__ void sum_stacked_halves_kernel(const float* __restrict__ stacked, int64_t n_tokens, int64_t rows,
+                                          float* __restrict__ y, int64_t ld_y) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_tokens * rows) return;
+  const int64_t t = i / rows, j = i % rows;
+  y[t * ld_y + j] = stacked[i] + stacked[n_tokens * rows + i];
+}
+
 }  // namespace
+
+void sum_stacked_halves(const float* stacked, int64_t n_tokens, int64_t rows, float* y, int64_t ld_y,
+                        cudaStream_t stream) {
+  sum_stacked_halves_kernel<<<blocks_for(n_tokens * rows), kBlock, 0, stream>>>(stacked, n_tokens, rows, y, ld_y);
+}
 
 void embed(DType type, const void* table, int64_t row_bytes, int64_t dim, const int32_t* tokens, int64_t n_tokens,
            float* out, cudaStream_t stream) {

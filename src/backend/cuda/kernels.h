@@ -92,6 +92,17 @@ void dequantize_rows_split(DType type, const void* w, int64_t row_bytes, int64_t
 // x[0, n) split into out.hi and out.lo.
 void split_bf16(const float* x, int64_t n, SplitBf16 out, cudaStream_t stream);
 
+// Batches of up to this many token rows multiply both halves of their
+// split input in one GEMM ([x_hi; x_lo], 2 * n_tokens columns), so that the
+// weight, which bounds a GEMM this narrow, is read once instead of twice.
+constexpr int kStackedMaxTokens = 128;
+
+// y[t, j] = stacked[j + t * rows] + stacked[j + (n_tokens + t) * rows]:
+// the two halves of a stacked GEMM's column-major [rows, 2 * n_tokens]
+// result summed into y (row-major, ld_y floats a row).
+void sum_stacked_halves(const float* stacked, int64_t n_tokens, int64_t rows, float* y, int64_t ld_y,
+                        cudaStream_t stream);
+
 // y[t, o] += bias[o]; y: [n_tokens, out].
 void add_bias(float* y, const float* bias, int64_t n_tokens, int64_t out, cudaStream_t stream);
 
