@@ -141,10 +141,16 @@ int kernels(bool exact_kernels, double ceiling_gbps) {
 // 16-token prompt (prefilled together), then `steps` steps of one new token
 // per sequence, every row wanting logits, as a server's continuous batch
 // does once every prompt is in. Prints tokens/s over all sequences and the
-// step time, median of 3. The logits land in the backend's allocate_host
-// memory (page-locked), as the engine's do, or with `pageable` in a plain
-// vector (what the engine used before).
-int batched_decode(Model& m, int n_seqs, int steps, bool pageable) {
+// step time, median of 3. What comes back each step, as the engine has it:
+// each row's argmax alone (a step of greedy rows), or the rows of logits
+// into the backend's allocate_host memory (page-locked), or into a plain
+// vector (what the engine used before either).
+enum class LogitsBack { kArgmax, kPinnedRows, kPageableRows };
+constexpr const char* kLogitsBackNames[] = {"argmax", "logits rows to page-locked memory",
+                                            "logits rows to pageable memory"};
+
+int batched_decode(Model& m, int n_seqs, int steps, LogitsBack back) {
+  const bool pageable = back == LogitsBack::kPageableRows;
   const ModelConfig& config = m.config();
   constexpr int32_t kBlock = 16, kPrompt = 16;
   RunnerLimits limits;
@@ -173,6 +179,7 @@ int batched_decode(Model& m, int n_seqs, int steps, bool pageable) {
   if (!pageable) pinned_logits = m.backend().allocate_host(logit_floats * sizeof(float)).value();
   const std::span<float> logits =
       pageable ? std::span<float>(pageable_logits) : std::span<float>(pinned_logits.as<float>(), logit_floats);
+  std::vector<RowArgmax> argmax(back == LogitsBack::kArgmax ? static_cast<size_t>(n_seqs) : 0);
   std::vector<int32_t> prompts(static_cast<size_t>(n_seqs) * kPrompt), next(static_cast<size_t>(n_seqs));
   for (size_t i = 0; i < prompts.size(); ++i) prompts[i] = static_cast<int32_t>((i * 31) % config.vocab);
   std::vector<double> rates, step_ms;
@@ -189,16 +196,16 @@ int batched_decode(Model& m, int n_seqs, int steps, bool pageable) {
         next[s] = static_cast<int32_t>((i * 7919 + s * 104729) % config.vocab);
         builder.add_sequence(std::span(&next[s], 1), kPrompt + i, table(s), LogitRows::kLast);
       }
-      if (!runner.forward(builder.finish(), logits).ok()) return 1;
+      if (!runner.forward(builder.finish(), logits, argmax).ok()) return 1;
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     rates.push_back(double{1.0} * n_seqs * steps / seconds);
     step_ms.push_back(1e3 * seconds / steps);
   }
-  std::printf("batch %d%s: %.0f t/s aggregate (min %.0f max %.0f), step %.2f ms, logits copied %.1f MB a step\n",
-              n_seqs, pageable ? " (logits to pageable memory)" : "",
+  std::printf("batch %d, %s back: %.0f t/s aggregate (min %.0f max %.0f), step %.2f ms\n", n_seqs,
+              kLogitsBackNames[static_cast<int>(back)],
               median(rates), *std::min_element(rates.begin(), rates.end()), *std::max_element(rates.begin(), rates.end()),
-              median(step_ms), 4e-6 * static_cast<double>(logits.size()));
+              median(step_ms));
   return 0;
 }
 
@@ -262,8 +269,10 @@ int decode(const std::string& path, int steps, bool exact_kernels, const std::ve
               bytes / 1e9, bytes * tg_median / 1e9, 100.0 * bytes * tg_median / 1e9 / ceiling_gbps, ceiling_gbps);
   runner.reset();  // its KV pool goes before the batched runners reserve theirs
   for (int n_seqs : batches)
-    if (const int failed = batched_decode(m, n_seqs, steps, false); failed != 0) return failed;
-  if (!batches.empty()) return batched_decode(m, batches.back(), steps, true);
+    if (const int failed = batched_decode(m, n_seqs, steps, LogitsBack::kArgmax); failed != 0) return failed;
+  if (batches.empty()) return 0;
+  if (const int failed = batched_decode(m, batches.back(), steps, LogitsBack::kPinnedRows); failed != 0) return failed;
+  return batched_decode(m, batches.back(), steps, LogitsBack::kPageableRows);
   return 0;
 }
 

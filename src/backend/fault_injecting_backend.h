@@ -101,6 +101,12 @@ class FaultInjectingBackend : public Backend {
   }
   void swiglu(float* gate, const float* up, int64_t n) override { real_->swiglu(gate, up, n); }
   void add(float* dst, const float* src, int64_t n) override { real_->add(dst, src, n); }
+  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out) override {
+    ++argmax_calls_;
+    real_->argmax_rows(logits, rows, vocab, out);
+  }
+  // How many argmax_rows calls went through (the engine's by-argmax steps).
+  int64_t argmax_calls() const { return argmax_calls_.load(); }
   void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst) override {
     real_->gather_rows(src, width, rows, n_rows, dst);
   }
@@ -116,6 +122,7 @@ class FaultInjectingBackend : public Backend {
   std::map<void*, DeviceBuffer> simulated_buffers_;  // guarded by buffers_mutex_
   int64_t simulated_in_use_ = 0;                      // guarded by buffers_mutex_
   static void release_simulated(void* context, void* data);
+  std::atomic<int64_t> argmax_calls_{0};
   std::atomic<int64_t> poison_out_{0}, poison_row_{0};  // poison_out_ 0: nothing to poison
   std::mutex failure_mutex_;
   std::string cause_;               // guarded by failure_mutex_

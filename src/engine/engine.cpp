@@ -102,6 +102,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   KEEL_ASSIGN_OR_RETURN(engine->logits_buffer_, model.backend().allocate_host(logit_floats * sizeof(float)));
   engine->logits_ = std::span(engine->logits_buffer_.as<float>(), logit_floats);
   engine->raw_logits_.resize(static_cast<size_t>(engine->vocab_));
+  engine->argmax_.resize(static_cast<size_t>(limits.max_logit_rows));
   for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
     if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);
   engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
@@ -423,13 +424,15 @@ bool Engine::step() {
     return scheduler_->sequence(slot);
   });
   const int32_t logit_rows = batch.n_logit_rows();
-  const Status forwarded =
-      runner_->forward(batch, std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_));
+  const bool by_argmax = logit_rows > 0 && plan_samples_by_argmax();
+  const std::span<float> logits = std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_);
+  const Status forwarded = by_argmax ? runner_->forward(batch, logits, std::span(argmax_).first(static_cast<size_t>(logit_rows)))
+                                     : runner_->forward(batch, logits);
   if (!forwarded.ok()) {
     fail_step("the model's forward step failed: " + forwarded.error().message);
     return true;
   }
-  if (Status sampled = forward_and_sample(logit_rows); !sampled.ok()) {
+  if (Status sampled = forward_and_sample(logit_rows, by_argmax); !sampled.ok()) {
     fail_step("an internal check of the step loop failed: " + sampled.error().message);
     return true;
   }
@@ -450,10 +453,22 @@ bool all_finite(std::span<const float> row) {
 }
 }  // namespace
 
+bool Engine::plan_samples_by_argmax() const {
+  for (const ScheduledChunk& chunk : plan_) {
+    const RequestState& request = *scheduler_->sequence(chunk.slot).request;
+    if (request.wants_prompt_logits()) return false;
+    if (chunk.samples && (request.request.logprobs || request.matcher || request.request.ignore_eos ||
+                          !request.sampler.picks_argmax()))
+      return false;
+  }
+  return true;
+}
+
 // After the forward: commit the filled blocks, and for every chunk that
-// reached its sequence's end, sample the next token from its logits row.
+// reached its sequence's end, sample the next token from its logits row
+// (or take the row's argmax, found on the device, when by_argmax).
 // Every token of the step is stamped with the same emission time.
-Status Engine::forward_and_sample(int32_t logit_rows) {
+Status Engine::forward_and_sample(int32_t logit_rows, bool by_argmax) {
   const Clock::time_point emitted = Clock::now();
   for (size_t i = 0; i < plan_.size(); ++i) {
     const ScheduledChunk& chunk = plan_[i];
@@ -462,8 +477,10 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     // A row that is not finite (the model overflowed for this sequence)
     // ends this request alone, before its blocks of this step are committed
     // to the prefix cache; the rest of the batch goes on.
+    const int32_t last_row = rows.first + rows.count - 1;
     if (chunk.samples && request.request.max_tokens > 0 && rows.count > 0 && rows.first + rows.count <= logit_rows &&
-        !all_finite(std::span(logits_).subspan(static_cast<size_t>(rows.first + rows.count - 1) * vocab_, vocab_))) {
+        !(by_argmax ? argmax_[static_cast<size_t>(last_row)].finite != 0
+                    : all_finite(std::span(logits_).subspan(static_cast<size_t>(last_row) * vocab_, vocab_)))) {
       ++non_finite_rows_;
       finish(request, FinishCause::kEngineError,
              "the model's next-token logits for this request are not finite (NaN or infinity); no token was sampled");
@@ -478,42 +495,16 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
       scheduler_->retire(chunk.slot);
       continue;
     }
-    const int32_t row = rows.first + rows.count - 1;  // the chunk's last logit row
+    const int32_t row = last_row;  // the chunk's last logit row
     if (rows.count == 0 || row >= logit_rows) return Error{"a sampling chunk without its logits row"};
-    const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row) * vocab_, vocab_);
+    int32_t token = 0;
     std::span<const TokenLogprob> logprobs;
-    if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());
-    // ignore_eos: the model's end-of-generation ids cannot be drawn at all
-    // (as llama.cpp does), so the text runs to max_tokens with no empty,
-    // textless tokens in it. logprobs still report the unmasked model.
-    if (request.request.ignore_eos)
-      for (const int32_t id : end_of_generation_ids_) logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
-    if (request.matcher) {
-      const bool may_stop = !request.request.ignore_eos && request.generated() >= request.request.min_tokens;
-      const GrammarStep allowed = mask_logits(*request.matcher, *grammar_scratch_, logits, end_of_generation_ids_, may_stop);
-      if (allowed != GrammarStep::kSample) {
-        if (allowed == GrammarStep::kComplete) finish(request, FinishCause::kGrammarComplete);
-        else finish(request, FinishCause::kEngineError, "the output's grammar allows no next token here: it nests deeper than "
-                                                        "the matcher follows (" + std::to_string(grammar::kMaxStackDepth) + " levels)");
-        scheduler_->retire(chunk.slot);  // may free the request: not touched after this
-        continue;
-      }
-    }
-    const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
-    if (request.matcher && !request.matcher->accept(token_texts_->bytes(token), *grammar_scratch_)) {
-      // The masks are precomputed as if stacks were unbounded; a grammar
-      // that nests past the matcher's depth ends here.
-      finish(request, FinishCause::kEngineError,
-             request.matcher->too_deep() ? "the output's grammar nests deeper than the matcher follows (" +
-                                               std::to_string(grammar::kMaxStackDepth) + " levels)"
-                                         : "an internal check failed: the sampled token leaves the request's grammar");
-      scheduler_->retire(chunk.slot);
-      continue;
-    }
-    if (request.request.logprobs) {
-      const std::span<TokenLogprob> top = std::span(request.logprobs).subspan(1);
-      request.logprobs[0] = TokenLogprob{token, request.sampler.logprobs(raw_logits_, token, top)};
-      logprobs = request.logprobs;
+    if (by_argmax) {
+      token = argmax_[static_cast<size_t>(row)].index;
+    } else if (const std::optional<int32_t> sampled = sample_row(request, chunk.slot, row, logprobs)) {
+      token = *sampled;
+    } else {
+      continue;  // the request ended there (its grammar): not touched after this
     }
     ++tokens_generated_;
     if (const auto cause = accept_token(request, token, logprobs, emitted, tokenizer_, *token_texts_, max_context_)) {
@@ -525,6 +516,49 @@ Status Engine::forward_and_sample(int32_t logit_rows) {
     request.stream.notify();
   }
   return ok_status();
+}
+
+// Samples the next token of `request` from logits row `row` with the full
+// row on the host: ignore_eos masking, the grammar's mask, the sampler, the
+// grammar's acceptance and logprobs (into `logprobs`). Nothing when the
+// request ended here instead (finished and retired).
+std::optional<int32_t> Engine::sample_row(RequestState& request, int32_t slot, int32_t row,
+                                          std::span<const TokenLogprob>& logprobs) {
+  const std::span<float> logits = std::span(logits_).subspan(static_cast<size_t>(row) * vocab_, vocab_);
+  if (request.request.logprobs) std::copy(logits.begin(), logits.end(), raw_logits_.begin());
+  // ignore_eos: the model's end-of-generation ids cannot be drawn at all
+  // (as llama.cpp does), so the text runs to max_tokens with no empty,
+  // textless tokens in it. logprobs still report the unmasked model.
+  if (request.request.ignore_eos)
+    for (const int32_t id : end_of_generation_ids_) logits[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+  if (request.matcher) {
+    const bool may_stop = !request.request.ignore_eos && request.generated() >= request.request.min_tokens;
+    const GrammarStep allowed = mask_logits(*request.matcher, *grammar_scratch_, logits, end_of_generation_ids_, may_stop);
+    if (allowed != GrammarStep::kSample) {
+      if (allowed == GrammarStep::kComplete) finish(request, FinishCause::kGrammarComplete);
+      else finish(request, FinishCause::kEngineError, "the output's grammar allows no next token here: it nests deeper than "
+                                                      "the matcher follows (" + std::to_string(grammar::kMaxStackDepth) + " levels)");
+      scheduler_->retire(slot);  // may free the request: not touched after this
+      return std::nullopt;
+    }
+  }
+  const int32_t token = request.sampler.sample(logits, request.prompt(), request.output());
+  if (request.matcher && !request.matcher->accept(token_texts_->bytes(token), *grammar_scratch_)) {
+    // The masks are precomputed as if stacks were unbounded; a grammar
+    // that nests past the matcher's depth ends here.
+    finish(request, FinishCause::kEngineError,
+           request.matcher->too_deep() ? "the output's grammar nests deeper than the matcher follows (" +
+                                             std::to_string(grammar::kMaxStackDepth) + " levels)"
+                                       : "an internal check failed: the sampled token leaves the request's grammar");
+    scheduler_->retire(slot);
+    return std::nullopt;
+  }
+  if (request.request.logprobs) {
+    const std::span<TokenLogprob> top = std::span(request.logprobs).subspan(1);
+    request.logprobs[0] = TokenLogprob{token, request.sampler.logprobs(raw_logits_, token, top)};
+    logprobs = request.logprobs;
+  }
+  return token;
 }
 
 void Engine::deliver_prompt_logits(RequestState& request, const ScheduledChunk& chunk, int32_t first_row) {

@@ -55,11 +55,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
 
 #include "backend/device_buffer.h"
+#include "backend/row_argmax.h"
 #include "core/result.h"
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
@@ -147,7 +149,13 @@ class Engine {
   bool step();  // one scheduler step; false if idle
   void ingest_submitted();
   void end_cancelled_and_expired(bool shutting_down);
-  Status forward_and_sample(int32_t logit_rows);
+  // Whether every logits row of plan_ is sampled by a plain argmax with the
+  // full row unused (no logprobs, grammar, ignore_eos or prompt logits):
+  // then the step brings back only each row's argmax (ModelRunner::forward).
+  bool plan_samples_by_argmax() const;
+  Status forward_and_sample(int32_t logit_rows, bool by_argmax);
+  std::optional<int32_t> sample_row(RequestState& request, int32_t slot, int32_t row,
+                                    std::span<const TokenLogprob>& logprobs);
   // Hands a prompt-logits request the rows of its chunk that are prompt positions.
   void deliver_prompt_logits(RequestState& request, const ScheduledChunk& chunk, int32_t first_row);
   void mark_first_scheduled(std::chrono::steady_clock::time_point when);
@@ -178,6 +186,7 @@ class Engine {
   DeviceBuffer logits_buffer_;        // host memory from the backend's allocate_host (page-locked on a GPU)
   std::span<float> logits_;           // [max logit rows × vocab] in logits_buffer_
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
+  std::vector<RowArgmax> argmax_;     // [max logit rows]: a by-argmax step's answers
   // Every request's Sampler works in this one scratch: sampling happens on
   // the engine thread, one request at a time.
   std::unique_ptr<SamplerScratch> sampler_scratch_;

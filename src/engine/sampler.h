@@ -93,6 +93,12 @@ class Sampler {
   std::span<const int32_t> keep(std::span<const float> logits);
 
   const SamplingParams& params() const { return params_; }
+  // True when sample() is the logits' argmax and nothing else (greedy, no
+  // penalty): a step may then find the token on the device.
+  bool picks_argmax() const {
+    return params_.greedy() && params_.repetition_penalty == 1.0f && params_.presence_penalty == 0.0f &&
+           params_.frequency_penalty == 0.0f;
+  }
 
  private:
   void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,

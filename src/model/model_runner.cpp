@@ -103,6 +103,7 @@ Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const Run
                           backend.allocate(static_cast<size_t>(limits.max_logit_rows) * config.vocab * sizeof(float)));
     KEEL_ASSIGN_OR_RETURN(runner->staging_,
                           backend.allocate(static_cast<size_t>(max_packed_ints(limits)) * sizeof(int32_t)));
+    KEEL_ASSIGN_OR_RETURN(runner->argmax_, backend.allocate(static_cast<size_t>(limits.max_logit_rows) * sizeof(RowArgmax)));
   }
 
   // The KV pool last, so that a pool sized from the device's free memory
@@ -123,7 +124,7 @@ Result<std::unique_ptr<ModelRunner>> ModelRunner::create(Model& model, const Run
 
 size_t ModelRunner::reserved_bytes() const {
   return 2 * static_cast<size_t>(kv_->shape().layers * kv_->shape().layer_bytes()) + workspace_.bytes() +
-         logits_.bytes() + staging_.bytes();
+         logits_.bytes() + staging_.bytes() + argmax_.bytes();
 }
 
 Status ModelRunner::check_batch(const ForwardBatch& b, std::span<float> logits) const {
@@ -185,8 +186,14 @@ ForwardBatch ModelRunner::stage(const ForwardBatch& batch) {
   return batch.rebased(staging_.as<int32_t>());
 }
 
-Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> logits) {
+Status ModelRunner::forward(const ForwardBatch& batch, std::span<float> logits) { return forward(batch, logits, {}); }
+
+Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> logits, std::span<RowArgmax> argmax) {
   KEEL_TRY(check_batch(host_batch, logits));
+  const bool argmax_only = !argmax.empty();
+  if (argmax_only && argmax.size() != static_cast<size_t>(host_batch.n_logit_rows()))
+    return Error{"argmax span holds " + str(static_cast<int64_t>(argmax.size())) + " rows; the batch has " +
+                 str(host_batch.n_logit_rows()) + " logit rows"};
   const int64_t n = host_batch.n_tokens;
   if (n == 0) return ok_status();
   const ModelConfig& config = model_.config();
@@ -220,7 +227,14 @@ Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> log
     }
     if (graph) b.end_capture();
   }
-  if (rows > 0 && logits_.bytes() != 0) b.copy_to_host(out, logits.data(), logits.size() * sizeof(float));
+  // Outside the recorded step: a step's shape replays with either ending.
+  if (rows > 0 && argmax_only) {
+    RowArgmax* found = argmax_.bytes() == 0 ? argmax.data() : argmax_.as<RowArgmax>();
+    b.argmax_rows(out, rows, config.vocab, found);
+    if (argmax_.bytes() != 0) b.copy_to_host(found, argmax.data(), argmax.size() * sizeof(RowArgmax));
+  } else if (rows > 0 && logits_.bytes() != 0) {
+    b.copy_to_host(out, logits.data(), logits.size() * sizeof(float));
+  }
   return b.synchronize();
 }
 

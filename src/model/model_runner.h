@@ -55,6 +55,14 @@ class ModelRunner {
   // ids, positions, slots, block ids), `logits` not exactly [n_logit_rows ×
   // vocab]; and whatever the device reports.
   Status forward(const ForwardBatch& batch, std::span<float> logits);
+  // The same step for a caller that samples every logits row greedily: for
+  // each row only its argmax and whether it is finite come back
+  // (row_argmax.h), 8 bytes where the row is 4 × vocab — on a GPU the copy
+  // and the host's scans of a large batch's logits cost as much as the step.
+  // `argmax` must hold n_logit_rows entries; `logits` is as above, its
+  // contents afterwards unspecified (a host-memory backend still writes the
+  // logits there, a device backend leaves them on the device).
+  Status forward(const ForwardBatch& batch, std::span<float> logits, std::span<RowArgmax> argmax);
 
   // Tells the backend to drop the steps it recorded for this runner: their
   // launches name this runner's buffers, which go with it.
@@ -82,6 +90,7 @@ class ModelRunner {
   DeviceBuffer workspace_;  // every activation buffer, carved up in act_
   DeviceBuffer logits_;     // [max_logit_rows, vocab]; unused when the host can write the output itself
   DeviceBuffer staging_;    // the ForwardBatch's arrays; empty on host-memory backends
+  DeviceBuffer argmax_;     // [max_logit_rows] RowArgmax; empty on host-memory backends
   Activations act_;
 };
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -227,6 +228,36 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
         }
       }
     }
+  }
+}
+
+// argmax_rows names each row's first largest value, and flags a row with a
+// NaN or an infinity, at widths below, at and past a GPU block's threads.
+TEST_P(BackendParity, ArgmaxRowsFindTheFirstLargestAndFlagNonFiniteRows) {
+  for (int64_t vocab : {7, 1024, 5003}) {
+    const int64_t rows = 6;
+    std::vector<float> logits = random_floats(static_cast<size_t>(rows * vocab), rng_);  // normal, |v| < 6
+    auto at = [&](int64_t row, int64_t i) -> float& { return logits[static_cast<size_t>(row * vocab + i)]; };
+    at(0, vocab - 2) = 20.0f;                               // a clear maximum near the end
+    for (int64_t i : {vocab / 3, vocab / 2, vocab - 1}) at(1, i) = 20.0f;  // three equal maxima: the first wins
+    at(2, 1) = 20.0f;
+    at(2, vocab - 1) = std::numeric_limits<float>::quiet_NaN();
+    at(3, vocab / 2) = std::numeric_limits<float>::infinity();
+    for (int64_t i = 0; i < vocab; ++i) at(4, i) = -1.5f;  // all equal: index 0
+    at(5, 0) = 20.0f;
+    DeviceBuffer dlogits = on_device(*backend_, logits);
+    DeviceBuffer dout = backend_->allocate(static_cast<size_t>(rows) * sizeof(RowArgmax)).value();
+    backend_->argmax_rows(dlogits.as<float>(), rows, vocab, dout.as<RowArgmax>());
+    const std::vector<RowArgmax> found = to_host<RowArgmax>(*backend_, dout, static_cast<size_t>(rows));
+    const std::string what = "vocab " + std::to_string(vocab);
+    EXPECT_EQ(found[0].index, vocab - 2) << what;
+    EXPECT_EQ(found[1].index, vocab / 3) << what;
+    EXPECT_EQ(found[4].index, 0) << what;
+    EXPECT_EQ(found[5].index, 0) << what;
+    for (int row : {0, 1, 4, 5}) EXPECT_EQ(found[row].finite, 1) << what << " row " << row;
+    EXPECT_EQ(found[2].finite, 0) << what << ": a NaN";
+    EXPECT_EQ(found[3].finite, 0) << what << ": an infinity";
+    EXPECT_EQ(found[3].index, vocab / 2) << what << ": +infinity is still the largest";
   }
 }
 

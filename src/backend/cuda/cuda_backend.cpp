@@ -392,6 +392,10 @@ class CudaBackend final : public Backend {
     cuda::gather_rows(src, width, rows, n_rows, dst, stream_);
     check_launch("gather_rows");
   }
+  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out) override {
+    cuda::argmax_rows(logits, rows, vocab, out, stream_);
+    check_launch("argmax_rows");
+  }
 
  private:
   CudaBackend() = default;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "backend/row_argmax.h"
 #include "core/dtype.h"
 #include "core/rope_style.h"
 
@@ -152,5 +153,9 @@ void add(float* dst, const float* src, int64_t n, cudaStream_t stream);
 // dst[i, :] = src[rows[i], :], rows of `width` floats.
 void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst,
                  cudaStream_t stream);
+
+// out[r] = the first index of the largest value of row r of logits
+// [rows, vocab], and whether the row is all finite.
+void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out, cudaStream_t stream);
 
 }  // namespace keel::cuda

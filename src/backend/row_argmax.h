@@ -1,0 +1,19 @@
+// RowArgmax: what a greedy sampler needs of one logits row. A step whose
+// rows all sample greedily copies these 8 bytes a row back from the device
+// instead of the whole vocabulary, and the host scans nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace keel {
+
+struct RowArgmax {
+  int32_t index = 0;   // the first index of the row's largest value
+  int32_t finite = 0;  // 1 when every value of the row is finite (no NaN, no infinity)
+};
+
+// out[r] for each row r of logits [rows, vocab] in host memory: the
+// Backend::argmax_rows of a backend whose memory the host reads.
+void argmax_rows_on_host(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out);
+
+}  // namespace keel
