@@ -213,10 +213,12 @@ class Backend {
   // dst[i, :] = src[rows[i], :] for i < n_rows; rows of `width` floats.
   virtual void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst) = 0;
   // out[r] = the first index of the largest value of row r of logits
-  // [rows, vocab], and whether the row is all finite (row_argmax.h). `out`
-  // is device memory. The default is for backends whose memory the host reads.
-  virtual void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out) {
-    argmax_rows_on_host(logits, rows, vocab, out);
+  // [rows, vocab], the same among the ids not `excluded`, and whether the
+  // row is all finite (row_argmax.h). `out` is device memory. The default
+  // is for backends whose memory the host reads.
+  virtual void argmax_rows(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
+                           RowArgmax* out) {
+    argmax_rows_on_host(logits, rows, vocab, excluded, out);
   }
 };
 

@@ -101,9 +101,10 @@ class FaultInjectingBackend : public Backend {
   }
   void swiglu(float* gate, const float* up, int64_t n) override { real_->swiglu(gate, up, n); }
   void add(float* dst, const float* src, int64_t n) override { real_->add(dst, src, n); }
-  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out) override {
+  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
+                   RowArgmax* out) override {
     ++argmax_calls_;
-    real_->argmax_rows(logits, rows, vocab, out);
+    real_->argmax_rows(logits, rows, vocab, excluded, out);
   }
   // How many argmax_rows calls went through (the engine's by-argmax steps).
   int64_t argmax_calls() const { return argmax_calls_.load(); }

@@ -9,11 +9,26 @@ namespace keel {
 
 struct RowArgmax {
   int32_t index = 0;   // the first index of the row's largest value
+  int32_t index_among_allowed = 0;  // the same among the ids not excluded (ignore_eos's answer)
   int32_t finite = 0;  // 1 when every value of the row is finite (no NaN, no infinity)
+};
+
+// Token ids a greedy pick may be told to pass over (a model's
+// end-of-generation ids, for ignore_eos): a few, passed by value.
+struct ExcludedIds {
+  static constexpr int kMax = 8;
+  int32_t ids[kMax] = {};
+  int32_t count = 0;
+  bool contains(int64_t id) const {
+    for (int i = 0; i < count; ++i)
+      if (ids[i] == id) return true;
+    return false;
+  }
 };
 
 // out[r] for each row r of logits [rows, vocab] in host memory: the
 // Backend::argmax_rows of a backend whose memory the host reads.
-void argmax_rows_on_host(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out);
+void argmax_rows_on_host(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
+                         RowArgmax* out);
 
 }  // namespace keel

@@ -105,6 +105,10 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->argmax_.resize(static_cast<size_t>(limits.max_logit_rows));
   for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
     if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);
+  engine->end_of_generation_fits_ = engine->end_of_generation_ids_.size() <= ExcludedIds::kMax;
+  for (const int32_t id : engine->end_of_generation_ids_)
+    if (engine->end_of_generation_.count < ExcludedIds::kMax)
+      engine->end_of_generation_.ids[engine->end_of_generation_.count++] = id;
   engine->sampler_scratch_ = std::make_unique<SamplerScratch>(engine->vocab_);
   engine->grammar_scratch_ = std::make_unique<grammar::MatcherScratch>(engine->vocab_, engine->token_texts_->longest());
   engine->inbox_.reserve(static_cast<size_t>(max_queued));
@@ -426,8 +430,9 @@ bool Engine::step() {
   const int32_t logit_rows = batch.n_logit_rows();
   const bool by_argmax = logit_rows > 0 && plan_samples_by_argmax();
   const std::span<float> logits = std::span(logits_).first(static_cast<size_t>(logit_rows) * vocab_);
-  const Status forwarded = by_argmax ? runner_->forward(batch, logits, std::span(argmax_).first(static_cast<size_t>(logit_rows)))
-                                     : runner_->forward(batch, logits);
+  const Status forwarded =
+      by_argmax ? runner_->forward(batch, logits, std::span(argmax_).first(static_cast<size_t>(logit_rows)), end_of_generation_)
+                : runner_->forward(batch, logits);
   if (!forwarded.ok()) {
     fail_step("the model's forward step failed: " + forwarded.error().message);
     return true;
@@ -457,8 +462,8 @@ bool Engine::plan_samples_by_argmax() const {
   for (const ScheduledChunk& chunk : plan_) {
     const RequestState& request = *scheduler_->sequence(chunk.slot).request;
     if (request.wants_prompt_logits()) return false;
-    if (chunk.samples && (request.request.logprobs || request.matcher || request.request.ignore_eos ||
-                          !request.sampler.picks_argmax()))
+    if (chunk.samples && (request.request.logprobs || request.matcher ||
+                          (request.request.ignore_eos && !end_of_generation_fits_) || !request.sampler.picks_argmax()))
       return false;
   }
   return true;
@@ -500,7 +505,8 @@ Status Engine::forward_and_sample(int32_t logit_rows, bool by_argmax) {
     int32_t token = 0;
     std::span<const TokenLogprob> logprobs;
     if (by_argmax) {
-      token = argmax_[static_cast<size_t>(row)].index;
+      const RowArgmax& found = argmax_[static_cast<size_t>(row)];
+      token = request.request.ignore_eos ? found.index_among_allowed : found.index;
     } else if (const std::optional<int32_t> sampled = sample_row(request, chunk.slot, row, logprobs)) {
       token = *sampled;
     } else {

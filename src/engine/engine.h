@@ -150,8 +150,9 @@ class Engine {
   void ingest_submitted();
   void end_cancelled_and_expired(bool shutting_down);
   // Whether every logits row of plan_ is sampled by a plain argmax with the
-  // full row unused (no logprobs, grammar, ignore_eos or prompt logits):
-  // then the step brings back only each row's argmax (ModelRunner::forward).
+  // full row unused (no logprobs, grammar or prompt logits; ignore_eos is
+  // an argmax among the allowed ids): then the step brings back only each
+  // row's argmax (ModelRunner::forward).
   bool plan_samples_by_argmax() const;
   Status forward_and_sample(int32_t logit_rows, bool by_argmax);
   std::optional<int32_t> sample_row(RequestState& request, int32_t slot, int32_t row,
@@ -187,6 +188,8 @@ class Engine {
   std::span<float> logits_;           // [max logit rows × vocab] in logits_buffer_
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
   std::vector<RowArgmax> argmax_;     // [max logit rows]: a by-argmax step's answers
+  ExcludedIds end_of_generation_;     // what ignore_eos passes over, for argmax_rows
+  bool end_of_generation_fits_ = true;  // false: more ids than ExcludedIds holds (ignore_eos samples on the host)
   // Every request's Sampler works in this one scratch: sampling happens on
   // the engine thread, one request at a time.
   std::unique_ptr<SamplerScratch> sampler_scratch_;

@@ -186,9 +186,10 @@ ForwardBatch ModelRunner::stage(const ForwardBatch& batch) {
   return batch.rebased(staging_.as<int32_t>());
 }
 
-Status ModelRunner::forward(const ForwardBatch& batch, std::span<float> logits) { return forward(batch, logits, {}); }
+Status ModelRunner::forward(const ForwardBatch& batch, std::span<float> logits) { return forward(batch, logits, {}, {}); }
 
-Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> logits, std::span<RowArgmax> argmax) {
+Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> logits, std::span<RowArgmax> argmax,
+                            const ExcludedIds& excluded) {
   KEEL_TRY(check_batch(host_batch, logits));
   const bool argmax_only = !argmax.empty();
   if (argmax_only && argmax.size() != static_cast<size_t>(host_batch.n_logit_rows()))
@@ -230,7 +231,7 @@ Status ModelRunner::forward(const ForwardBatch& host_batch, std::span<float> log
   // Outside the recorded step: a step's shape replays with either ending.
   if (rows > 0 && argmax_only) {
     RowArgmax* found = argmax_.bytes() == 0 ? argmax.data() : argmax_.as<RowArgmax>();
-    b.argmax_rows(out, rows, config.vocab, found);
+    b.argmax_rows(out, rows, config.vocab, excluded, found);
     if (argmax_.bytes() != 0) b.copy_to_host(found, argmax.data(), argmax.size() * sizeof(RowArgmax));
   } else if (rows > 0 && logits_.bytes() != 0) {
     b.copy_to_host(out, logits.data(), logits.size() * sizeof(float));

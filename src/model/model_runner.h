@@ -61,8 +61,10 @@ class ModelRunner {
   // and the host's scans of a large batch's logits cost as much as the step.
   // `argmax` must hold n_logit_rows entries; `logits` is as above, its
   // contents afterwards unspecified (a host-memory backend still writes the
-  // logits there, a device backend leaves them on the device).
-  Status forward(const ForwardBatch& batch, std::span<float> logits, std::span<RowArgmax> argmax);
+  // logits there, a device backend leaves them on the device). `excluded`:
+  // the ids RowArgmax::index_among_allowed passes over.
+  Status forward(const ForwardBatch& batch, std::span<float> logits, std::span<RowArgmax> argmax,
+                 const ExcludedIds& excluded = {});
 
   // Tells the backend to drop the steps it recorded for this runner: their
   // launches name this runner's buffers, which go with it.

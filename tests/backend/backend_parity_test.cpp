@@ -231,8 +231,9 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
   }
 }
 
-// argmax_rows names each row's first largest value, and flags a row with a
-// NaN or an infinity, at widths below, at and past a GPU block's threads.
+// argmax_rows names each row's first largest value, and the first largest
+// among the ids not excluded, and flags a row with a NaN or an infinity, at
+// widths below, at and past a GPU block's threads.
 TEST_P(BackendParity, ArgmaxRowsFindTheFirstLargestAndFlagNonFiniteRows) {
   for (int64_t vocab : {7, 1024, 5003}) {
     const int64_t rows = 6;
@@ -247,7 +248,9 @@ TEST_P(BackendParity, ArgmaxRowsFindTheFirstLargestAndFlagNonFiniteRows) {
     at(5, 0) = 20.0f;
     DeviceBuffer dlogits = on_device(*backend_, logits);
     DeviceBuffer dout = backend_->allocate(static_cast<size_t>(rows) * sizeof(RowArgmax)).value();
-    backend_->argmax_rows(dlogits.as<float>(), rows, vocab, dout.as<RowArgmax>());
+    ExcludedIds excluded;
+    for (int64_t id : {int64_t{0}, vocab / 3, vocab - 2}) excluded.ids[excluded.count++] = static_cast<int32_t>(id);
+    backend_->argmax_rows(dlogits.as<float>(), rows, vocab, excluded, dout.as<RowArgmax>());
     const std::vector<RowArgmax> found = to_host<RowArgmax>(*backend_, dout, static_cast<size_t>(rows));
     const std::string what = "vocab " + std::to_string(vocab);
     EXPECT_EQ(found[0].index, vocab - 2) << what;
@@ -258,6 +261,16 @@ TEST_P(BackendParity, ArgmaxRowsFindTheFirstLargestAndFlagNonFiniteRows) {
     EXPECT_EQ(found[2].finite, 0) << what << ": a NaN";
     EXPECT_EQ(found[3].finite, 0) << what << ": an infinity";
     EXPECT_EQ(found[3].index, vocab / 2) << what << ": +infinity is still the largest";
+    // Among the allowed ids (0, vocab / 3 and vocab - 2 excluded), by a
+    // plain scan here.
+    for (int row : {0, 1, 4, 5}) {
+      int64_t expected = -1;
+      for (int64_t i = 0; i < vocab; ++i)
+        if (i != 0 && i != vocab / 3 && i != vocab - 2 && (expected < 0 || at(row, i) > at(row, expected))) expected = i;
+      EXPECT_EQ(found[row].index_among_allowed, expected) << what << " row " << row;
+    }
+    EXPECT_EQ(found[1].index_among_allowed, vocab / 2) << what << ": the next of the equal maxima";
+    EXPECT_EQ(found[4].index_among_allowed, 1) << what << ": the first allowed of equal values";
   }
 }
 

@@ -157,10 +157,11 @@ TEST(EngineIgnoreEos, EndOfGenerationIdsAreNeverDrawn) {
   }
 }
 
-// A step whose rows all sample greedily (no logprobs, no ignore_eos, no
-// grammar) brings back only each row's argmax from the backend; a step with
-// a row that needs its whole vocabulary (logprobs here) brings back the
-// logits. Either way every request gets what it gets alone.
+// A step whose rows all sample greedily (no logprobs, no grammar; under
+// ignore_eos, the argmax among the ids that are not end-of-generation)
+// brings back only each row's argmax from the backend; a step with a row
+// that needs its whole vocabulary (logprobs here) brings back the logits.
+// Either way every request gets what it gets alone.
 TEST(EngineArgmaxSteps, GreedyRowsComeBackAsTheirArgmaxAndMatchTheFullRows) {
   EngineOptions options;
   options.max_seqs = 4;
@@ -168,27 +169,30 @@ TEST(EngineArgmaxSteps, GreedyRowsComeBackAsTheirArgmaxAndMatchTheFullRows) {
   std::mt19937 rng(33);
   std::vector<std::vector<int32_t>> prompts;
   for (int i = 0; i < 3; ++i) prompts.push_back(random_prompt(rng, 5 + 3 * i));
-  auto run = [&](bool logprobs) {
+  auto run = [&](bool logprobs, bool ignore_eos) {
     auto engine = make_faulty_engine(options);
     std::vector<RequestHandle> handles;
     for (const auto& prompt : prompts) {
-      Request request = greedy_request(prompt, 16, /*ignore_eos=*/false);
+      Request request = greedy_request(prompt, 16, ignore_eos);
       request.logprobs = logprobs;
       handles.push_back(engine->submit(std::move(request)).value());
     }
     return run_to_completion(*engine, handles);
   };
-  const int64_t before = faults.argmax_calls();
-  const std::vector<Outcome> by_argmax = run(false);
-  const int64_t argmax_steps = faults.argmax_calls() - before;
-  EXPECT_GT(argmax_steps, 10) << "greedy steps should have taken each row's argmax";
-  const std::vector<Outcome> full_rows = run(true);
-  EXPECT_EQ(faults.argmax_calls() - before, argmax_steps) << "a logprobs step needs the whole rows";
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    ASSERT_TRUE(by_argmax[i].finish.has_value());
-    EXPECT_FALSE(by_argmax[i].ids.empty());
-    EXPECT_EQ(by_argmax[i].ids, full_rows[i].ids) << "request " << i;
-    EXPECT_EQ(by_argmax[i].ids, generate_alone(greedy_request(prompts[i], 16, false))) << "request " << i;
+  for (const bool ignore_eos : {false, true}) {
+    const int64_t before = faults.argmax_calls();
+    const std::vector<Outcome> by_argmax = run(false, ignore_eos);
+    const int64_t argmax_steps = faults.argmax_calls() - before;
+    EXPECT_GT(argmax_steps, 10) << "greedy steps should have taken each row's argmax; ignore_eos " << ignore_eos;
+    const std::vector<Outcome> full_rows = run(true, ignore_eos);
+    EXPECT_EQ(faults.argmax_calls() - before, argmax_steps) << "a logprobs step needs the whole rows";
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      const std::string what = "request " + std::to_string(i) + (ignore_eos ? ", ignore_eos" : "");
+      ASSERT_TRUE(by_argmax[i].finish.has_value()) << what;
+      EXPECT_FALSE(by_argmax[i].ids.empty()) << what;
+      EXPECT_EQ(by_argmax[i].ids, full_rows[i].ids) << what;
+      EXPECT_EQ(by_argmax[i].ids, generate_alone(greedy_request(prompts[i], 16, ignore_eos))) << what;
+    }
   }
 }
 

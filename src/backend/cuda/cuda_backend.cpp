@@ -63,6 +63,8 @@ class CudaBackend final : public Backend {
     backend->graphs_enabled_ = graphs == nullptr || std::string_view(graphs) != "0";
     const char* stacked_gemm = std::getenv("KEEL_CUDA_STACKED_GEMM");
     backend->stacked_gemm_ = stacked_gemm == nullptr || std::string_view(stacked_gemm) != "0";
+    if (const char* rows = std::getenv("KEEL_CUDA_16BIT_MATVEC_MAX_TOKENS"); rows != nullptr)
+      backend->sixteen_bit_matvec_max_tokens_ = std::clamp(std::atoi(rows), 1, cuda::kMatvecMaxTokens);
     if (const char* rows = std::getenv("KEEL_CUDA_GRAPH_MAX_TOKENS"); rows != nullptr)
       backend->graph_max_tokens_ = std::clamp(std::atoi(rows), 1, 4096);
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
@@ -296,7 +298,7 @@ class CudaBackend final : public Backend {
       integer_matvec(w, n_tokens, bias, y);
       return;
     }
-    if (n_tokens <= cuda::kMatvecMaxTokens) {
+    if (n_tokens <= cuda::kMatvecMaxTokens && !sixteen_bit_takes_gemm(w.dtype, n_tokens, in)) {
       cuda::matvec(w.dtype, x, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y, stream_);
       check_launch("matvec");
       return;
@@ -392,8 +394,9 @@ class CudaBackend final : public Backend {
     cuda::gather_rows(src, width, rows, n_rows, dst, stream_);
     check_launch("gather_rows");
   }
-  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out) override {
-    cuda::argmax_rows(logits, rows, vocab, out, stream_);
+  void argmax_rows(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
+                   RowArgmax* out) override {
+    cuda::argmax_rows(logits, rows, vocab, excluded, out, stream_);
     check_launch("argmax_rows");
   }
 
@@ -405,6 +408,14 @@ class CudaBackend final : public Backend {
   // rather than overrunning it.
   bool fast_input_fits(int64_t n_tokens, int64_t in) const {
     return !exact_ && n_tokens <= reserved_rows_ && in <= reserved_cols_;
+  }
+
+  // Whether a few token rows on f16/bf16 weights go to the stacked GEMM
+  // rather than the matvec (KEEL_CUDA_16BIT_MATVEC_MAX_TOKENS: the most rows
+  // the matvec takes, 8 by default).
+  bool sixteen_bit_takes_gemm(DType type, int64_t n_tokens, int64_t in) const {
+    return (type == DType::F16 || type == DType::BF16) && n_tokens > sixteen_bit_matvec_max_tokens_ &&
+           fast_input_fits(n_tokens, in);
   }
 
   // Whether a product of this shape runs as the integer-dot matvec on the
@@ -545,6 +556,7 @@ class CudaBackend final : public Backend {
   void* panel_ = nullptr;             // [kPanelBytes]: float32 or bf16 weight rows
   float* stacked_ = nullptr;          // [kStackedBytes]: the stacked GEMM's result
   bool stacked_gemm_ = true;          // KEEL_CUDA_STACKED_GEMM=0 turns it off (to measure it)
+  int sixteen_bit_matvec_max_tokens_ = cuda::kMatvecMaxTokens;  // more rows on f16/bf16 weights: the GEMM
   cuda::SplitBf16 input_split_{};     // the fast GEMM's input, hi then lo in one allocation: 2 x [rows, cols] bf16
   cuda::QuantizedInput quantized_{};  // the fast matvec's input, up to kMatvecMaxTokens rows
   int64_t reserved_rows_ = 0, reserved_cols_ = 0;

@@ -155,7 +155,9 @@ void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n
                  cudaStream_t stream);
 
 // out[r] = the first index of the largest value of row r of logits
-// [rows, vocab], and whether the row is all finite.
-void argmax_rows(const float* logits, int64_t rows, int64_t vocab, RowArgmax* out, cudaStream_t stream);
+// [rows, vocab], the same among the ids not `excluded`, and whether the row
+// is all finite.
+void argmax_rows(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded, RowArgmax* out,
+                 cudaStream_t stream);
 
 }  // namespace keel::cuda
