@@ -41,21 +41,6 @@ float largest(const float* row, int64_t n) {
   return best;
 }
 
-// A float is not finite when its exponent bits are all ones (infinity, NaN).
-bool all_finite(const float* row, int64_t n) {
-  constexpr int32_t kExponent = 0x7f800000;
-  Ints not_finite{};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    Ints bits;
-    std::memcpy(&bits, row + i, sizeof bits);
-    not_finite |= (bits & kExponent) == kExponent;
-  }
-  bool finite = !any(not_finite);
-  for (; i < n; ++i) finite &= std::isfinite(row[i]);
-  return finite;
-}
-
 // The first index of row[0, n) holding `value`; 0 if none does (a NaN maximum).
 int64_t first_index_of(const float* row, int64_t n, float value) {
   int64_t i = 0;
@@ -81,11 +66,28 @@ int64_t first_largest_allowed(const float* row, int64_t n, const ExcludedIds& ex
 
 }  // namespace
 
+// A float is not finite when its exponent bits are all ones (infinity, NaN).
+bool all_finite(const float* row, int64_t n) {
+  constexpr int32_t kExponent = 0x7f800000;
+  Ints not_finite{};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    Ints bits;
+    std::memcpy(&bits, row + i, sizeof bits);
+    not_finite |= (bits & kExponent) == kExponent;
+  }
+  bool finite = !any(not_finite);
+  for (; i < n; ++i) finite &= std::isfinite(row[i]);
+  return finite;
+}
+
+int64_t first_largest_index(const float* row, int64_t n) { return first_index_of(row, n, largest(row, n)); }
+
 void argmax_rows_on_host(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
                          RowArgmax* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = logits + r * vocab;
-    const int64_t best = first_index_of(row, vocab, largest(row, vocab));
+    const int64_t best = first_largest_index(row, vocab);
     const int64_t allowed = excluded.contains(best) ? first_largest_allowed(row, vocab, excluded) : best;
     out[r] = RowArgmax{static_cast<int32_t>(best), static_cast<int32_t>(allowed), all_finite(row, vocab) ? 1 : 0};
   }

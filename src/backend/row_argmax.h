@@ -26,6 +26,14 @@ struct ExcludedIds {
   }
 };
 
+// The scans of one row in host memory, in vector code; the engine's
+// sampler takes its argmax from here too.
+// The first index of the largest value of row[0, n) (n > 0): NaN never
+// wins over a number, and a NaN row[0] gives 0.
+int64_t first_largest_index(const float* row, int64_t n);
+// Whether every value of row[0, n) is finite.
+bool all_finite(const float* row, int64_t n);
+
 // out[r] for each row r of logits [rows, vocab] in host memory: the
 // Backend::argmax_rows of a backend whose memory the host reads.
 void argmax_rows_on_host(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,

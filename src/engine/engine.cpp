@@ -102,7 +102,6 @@ Result<std::unique_ptr<Engine>> Engine::create(Model& model, const Tokenizer& to
   engine->argmax_.resize(static_cast<size_t>(limits.max_logit_rows));
   for (const int32_t id : engine->tokenizer_.end_of_generation_ids())
     if (id >= 0 && id < engine->vocab_) engine->end_of_generation_ids_.push_back(id);
-  engine->end_of_generation_fits_ = engine->end_of_generation_ids_.size() <= ExcludedIds::kMax;
   for (const int32_t id : engine->end_of_generation_ids_)
     if (engine->end_of_generation_.count < ExcludedIds::kMax)
       engine->end_of_generation_.ids[engine->end_of_generation_.count++] = id;

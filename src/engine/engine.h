@@ -188,8 +188,11 @@ class Engine {
   std::span<float> logits_;           // [max logit rows × vocab] in logits_buffer_
   std::vector<float> raw_logits_;     // [vocab] copy for logprobs (sampling edits logits in place)
   std::vector<RowArgmax> argmax_;     // [max logit rows]: a by-argmax step's answers
-  ExcludedIds end_of_generation_;     // what ignore_eos passes over, for argmax_rows
-  bool end_of_generation_fits_ = true;  // false: more ids than ExcludedIds holds (ignore_eos samples on the host)
+  ExcludedIds end_of_generation_;     // what ignore_eos passes over, for argmax_rows (the first kMax ids)
+  // False with more ids than ExcludedIds holds: ignore_eos then samples on the host.
+  bool end_of_generation_fits() const {
+    return static_cast<size_t>(end_of_generation_.count) == end_of_generation_ids_.size();
+  }
   // Every request's Sampler works in this one scratch: sampling happens on
   // the engine thread, one request at a time.
   std::unique_ptr<SamplerScratch> sampler_scratch_;

@@ -4,7 +4,6 @@
 // prompt logits). The loop around it is engine.cpp.
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <limits>
 #include <string>
 
@@ -21,12 +20,6 @@ namespace keel {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool all_finite(std::span<const float> row) {
-  bool finite = true;
-  for (const float v : row) finite &= std::isfinite(v);  // no early exit: the loop vectorizes
-  return finite;
-}
 }  // namespace
 
 bool Engine::plan_samples_by_argmax() const {
@@ -34,7 +27,7 @@ bool Engine::plan_samples_by_argmax() const {
     const RequestState& request = *scheduler_->sequence(chunk.slot).request;
     if (request.wants_prompt_logits()) return false;
     if (chunk.samples && (request.request.logprobs || request.matcher ||
-                          (request.request.ignore_eos && !end_of_generation_fits_) || !request.sampler.picks_argmax()))
+                          (request.request.ignore_eos && !end_of_generation_fits()) || !request.sampler.picks_argmax()))
       return false;
   }
   return true;
@@ -56,7 +49,7 @@ Status Engine::forward_and_sample(int32_t logit_rows, bool by_argmax) {
     const int32_t last_row = rows.first + rows.count - 1;
     if (chunk.samples && request.request.max_tokens > 0 && rows.count > 0 && rows.first + rows.count <= logit_rows &&
         !(by_argmax ? argmax_[static_cast<size_t>(last_row)].finite != 0
-                    : all_finite(std::span(logits_).subspan(static_cast<size_t>(last_row) * vocab_, vocab_)))) {
+                    : all_finite(logits_.data() + static_cast<size_t>(last_row) * vocab_, vocab_))) {
       ++non_finite_rows_;
       finish(request, FinishCause::kEngineError,
              "the model's next-token logits for this request are not finite (NaN or infinity); no token was sampled");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/row_argmax.h"
 #include "core/check.h"
 
 namespace keel {
@@ -66,28 +67,7 @@ double weigh_block(const float* logits, size_t n, float max, float* weights) {
 
 int32_t argmax(std::span<const float> values) {
   KEEL_CHECK(!values.empty(), "argmax of nothing");
-  // First the largest value, sixteen running maxima at a time, then the
-  // first index that holds it. (The one-pass loop that compares with
-  // values[best] reloads it after every change: a chain through memory, ~10
-  // cycles per element.) Lanes start at values[0] and `v > lane` is false
-  // for NaN, so a NaN never wins, and a NaN first value wins everywhere.
-  const size_t size = values.size();
-  const float* const v = values.data();
-  Floats lane[4];
-  std::fill(lane, lane + 4, Floats{} + v[0]);
-  size_t i = 0;
-  for (; i + 4 * kLanes <= size; i += 4 * kLanes)
-    for (size_t j = 0; j < 4; ++j) {
-      const Floats x = load(v + i + j * kLanes);
-      lane[j] = x > lane[j] ? x : lane[j];
-    }
-  float max = v[0];
-  for (const Floats& l : lane)
-    for (size_t j = 0; j < kLanes; ++j) max = l[j] > max ? l[j] : max;
-  for (; i < size; ++i) max = v[i] > max ? v[i] : max;
-  for (i = 0; i < size; ++i)
-    if (v[i] == max) return static_cast<int32_t>(i);
-  return 0;
+  return static_cast<int32_t>(first_largest_index(values.data(), static_cast<int64_t>(values.size())));
 }
 
 double softmax_weights(std::span<const float> logits, float max, std::span<float> weights,
