@@ -6,9 +6,12 @@
 //                                        8 and 64 tokens (bound by reading the
 //                                        weight: GB/s) and 512 tokens (GFLOP/s)
 //   keel_cuda_bench --model M [-n 128] [--exact-kernels 1] [--batch 1,8,64]
-//                                        pp512 and decode of one sequence through
-//                                        ModelRunner: tokens/s, weight bytes per
-//                                        token and the implied read bandwidth;
+//                   [--prompt 512,2048]  prefill (pp512 unless --prompt names
+//                                        lengths; tokens/s and TFLOP/s next to
+//                                        the bf16 GEMM ceiling) and decode of one
+//                                        sequence through ModelRunner: tokens/s,
+//                                        weight bytes per token and the implied
+//                                        read bandwidth;
 //                                        --batch: the aggregate decode rate of
 //                                        that many sequences stepping together
 //                                        (a server's continuous batch once every
@@ -209,7 +212,22 @@ int batched_decode(Model& m, int n_seqs, int steps, LogitsBack back) {
   return 0;
 }
 
-int decode(const std::string& path, int steps, bool exact_kernels, const std::vector<int>& batches, double ceiling_gbps) {
+// The flops of one forward over a fresh prompt of n tokens that keeps the
+// last row's logits: every layer's projections for each token, the causal
+// attention's two products (n(n+1)/2 query-key pairs a head, head_dim
+// multiply-adds each), and one row of the output matrix.
+double prompt_flops(const ModelConfig& c, int64_t n) {
+  const double q = static_cast<double>(c.heads * c.head_dim), kv = static_cast<double>(c.kv_heads * c.head_dim);
+  const double h = static_cast<double>(c.hidden), f = static_cast<double>(c.ffn);
+  const double layer_params = h * q + 2 * h * kv + q * h + 3 * h * f;
+  const double attention = 2.0 * static_cast<double>(c.heads * c.head_dim) * static_cast<double>(n) * (n + 1);
+  return static_cast<double>(c.layers) * (2.0 * static_cast<double>(n) * layer_params + attention) +
+         2.0 * h * static_cast<double>(c.vocab);
+}
+
+int decode(const std::string& path, int steps, bool exact_kernels, const std::vector<int>& batches,
+           const std::vector<int>& prompts, const CudaDeviceCeilings& ceilings) {
+  const double ceiling_gbps = ceilings.copy_gbps;
   LoadOptions options;
   options.device = "cuda";
   options.exact_kernels = exact_kernels;
@@ -222,11 +240,12 @@ int decode(const std::string& path, int steps, bool exact_kernels, const std::ve
   const ModelConfig& config = m.config();
   constexpr int32_t kBlock = 16;
   const int32_t prompt = 16, context = prompt + steps + 1;
+  const int longest_prompt = *std::max_element(prompts.begin(), prompts.end());
   RunnerLimits limits;
-  limits.max_batch_tokens = 512;
+  limits.max_batch_tokens = longest_prompt;
   limits.max_seqs = 1;
   limits.max_logit_rows = 1;
-  limits.max_blocks_per_seq = (std::max(context, 512) + kBlock - 1) / kBlock;
+  limits.max_blocks_per_seq = (std::max(context, longest_prompt) + kBlock - 1) / kBlock;
   limits.kv_blocks = limits.max_blocks_per_seq;
   limits.kv_block_size = kBlock;
   limits.kv_dtype = DType::F16;
@@ -240,14 +259,21 @@ int decode(const std::string& path, int steps, bool exact_kernels, const std::ve
     builder.add_sequence(tokens, first, table, LogitRows::kLast);
     return runner->forward(builder.finish(), logits);
   };
-  // pp512: one prompt of 512 tokens in one forward.
-  std::vector<int32_t> prompt_tokens(512);
+  std::printf("model %s (%s kernels)\n", path.c_str(), exact_kernels ? "exact" : "fast");
+  // ppN: one prompt of N tokens in one forward.
+  std::vector<int32_t> prompt_tokens(static_cast<size_t>(longest_prompt));
   for (size_t i = 0; i < prompt_tokens.size(); ++i) prompt_tokens[i] = static_cast<int32_t>(i % config.vocab);
-  std::vector<double> pp;
-  for (int r = 0; r < 5; ++r) {
-    const auto start = Clock::now();
-    if (!step(prompt_tokens, 0).ok()) return 1;
-    pp.push_back(512.0 / std::chrono::duration<double>(Clock::now() - start).count());
+  for (int n : prompts) {
+    std::vector<double> pp;
+    for (int r = 0; r < 5; ++r) {
+      const auto start = Clock::now();
+      if (!step(std::span(prompt_tokens).first(static_cast<size_t>(n)), 0).ok()) return 1;
+      pp.push_back(n / std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    const double rate = median(pp), tflops = prompt_flops(config, n) * rate / n / 1e12;
+    std::printf("pp%d %.0f t/s (min %.0f max %.0f) = %.0f TFLOP/s, %.0f%% of the %.0f bf16 TFLOP/s GEMM ceiling\n", n,
+                rate, *std::min_element(pp.begin(), pp.end()), *std::max_element(pp.begin(), pp.end()), tflops,
+                100.0 * tflops / ceilings.bf16_tflops, ceilings.bf16_tflops);
   }
   // tg: `steps` one-token forwards after a 16-token prompt.
   std::vector<double> tg;
@@ -262,9 +288,8 @@ int decode(const std::string& path, int steps, bool exact_kernels, const std::ve
   }
   const auto bytes = static_cast<double>(weight_bytes_per_token(m.weights()));
   const double tg_median = median(tg);
-  std::printf("model %s (%s kernels)\npp512 %.0f t/s (min %.0f max %.0f)\ntg%d %.1f t/s (min %.1f max %.1f)\n", path.c_str(),
-              exact_kernels ? "exact" : "fast", median(pp), *std::min_element(pp.begin(), pp.end()), *std::max_element(pp.begin(), pp.end()), steps,
-              tg_median, *std::min_element(tg.begin(), tg.end()), *std::max_element(tg.begin(), tg.end()));
+  std::printf("tg%d %.1f t/s (min %.1f max %.1f)\n", steps, tg_median, *std::min_element(tg.begin(), tg.end()),
+              *std::max_element(tg.begin(), tg.end()));
   std::printf("weight bytes per token %.3f GB, implied %.0f GB/s = %.0f%% of the %.0f GB/s copy ceiling\n",
               bytes / 1e9, bytes * tg_median / 1e9, 100.0 * bytes * tg_median / 1e9 / ceiling_gbps, ceiling_gbps);
   runner.reset();  // its KV pool goes before the batched runners reserve theirs
@@ -286,12 +311,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no GPU present\n");
     return 1;
   }
-  std::printf("%s, %.0f GiB; device copy %.0f GB/s (read + write)\n", ceilings.name.c_str(), ceilings.memory_gib,
-              ceilings.copy_gbps);
+  std::printf("%s, %.0f GiB; device copy %.0f GB/s (read + write); bf16 GEMM %.0f TFLOP/s\n", ceilings.name.c_str(),
+              ceilings.memory_gib, ceilings.copy_gbps, ceilings.bf16_tflops);
   std::string model;
   int steps = 128;
   bool exact_kernels = false, mode_given = false;
-  std::vector<int> batches;
+  std::vector<int> batches, prompts;
+  // "1,8,64" -> {1, 8, 64}, each within [1, most]; false on anything else.
+  const auto parse_counts = [](const char* text, int most, std::vector<int>& out) {
+    for (const char* p = text; *p != '\0';) {
+      char* end = nullptr;
+      const long n = std::strtol(p, &end, 10);
+      if (end == p || n < 1 || n > most || (*end != ',' && *end != '\0')) return false;
+      out.push_back(static_cast<int>(n));
+      p = *end == ',' ? end + 1 : end;
+    }
+    return !out.empty();
+  };
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--model") == 0) model = argv[i + 1];
     if (std::strcmp(argv[i], "-n") == 0) steps = std::atoi(argv[i + 1]);
@@ -299,19 +335,17 @@ int main(int argc, char** argv) {
       exact_kernels = std::atoi(argv[i + 1]) != 0;
       mode_given = true;
     }
-    if (std::strcmp(argv[i], "--batch") == 0)
-      for (const char* p = argv[i + 1]; *p != '\0';) {
-        char* end = nullptr;
-        const long n = std::strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 1024) {
-          std::fprintf(stderr, "--batch takes sequence counts 1..1024 separated by commas, e.g. 1,8,64\n");
-          return 2;
-        }
-        batches.push_back(static_cast<int>(n));
-        p = *end == ',' ? end + 1 : end;
-      }
+    if (std::strcmp(argv[i], "--batch") == 0 && !parse_counts(argv[i + 1], 1024, batches)) {
+      std::fprintf(stderr, "--batch takes sequence counts 1..1024 separated by commas, e.g. 1,8,64\n");
+      return 2;
+    }
+    if (std::strcmp(argv[i], "--prompt") == 0 && !parse_counts(argv[i + 1], 16384, prompts)) {
+      std::fprintf(stderr, "--prompt takes prompt lengths 1..16384 separated by commas, e.g. 512,2048\n");
+      return 2;
+    }
   }
-  if (!model.empty()) return bench::decode(model, steps, exact_kernels, batches, ceilings.copy_gbps);
+  if (prompts.empty()) prompts.push_back(512);
+  if (!model.empty()) return bench::decode(model, steps, exact_kernels, batches, prompts, ceilings);
   if (mode_given) return bench::kernels(exact_kernels, ceilings.copy_gbps);
   const int fast = bench::kernels(false, ceilings.copy_gbps);
   return fast != 0 ? fast : bench::kernels(true, ceilings.copy_gbps);

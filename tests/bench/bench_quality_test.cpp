@@ -42,7 +42,10 @@ TEST(BenchQuality, SmallerQuantizationLosesMore) {
 // model and on every golden fixture whose weights take a fast path (the
 // CPU's integer dots; on a GPU also the K-quants' integer dots and the bf16
 // tensor-core prefill). On $KEEL_TEST_DEVICE where it is set (cuda on a GPU
-// machine), else on the CPU.
+// machine), else on the CPU. On a device both runs also store K and V in
+// f16 (the server's default), where the GPU's fast attention rounds Q and
+// the softmax weights to f16 on the tensor cores (head_dim 64: the demo
+// model and one golden family).
 TEST(BenchQuality, FastKernelsKeepTheExactKernelsAnswers) {
   const std::vector<std::string> models = {
       "models/keel-demo-glm4-q8_0.gguf",   "tests/golden/llama/model-Q8_0.gguf", "tests/golden/llama/model-Q4_0.gguf",
@@ -51,18 +54,24 @@ TEST(BenchQuality, FastKernelsKeepTheExactKernelsAnswers) {
       "tests/golden/glm4/model-q8_0.gguf",  "tests/golden/qwen2/model-q8_0.gguf", "tests/golden/qwen3/model-q8_0.gguf",
       "tests/golden/glm/model-q8_0.gguf"};
   const char* device = std::getenv("KEEL_TEST_DEVICE");
-  for (const std::string& model : models) {
-    const std::string path = source_path(model);
-    std::vector<std::string> args = {"bench", "quality", "--model", path, "--model", path, "--kernels", "exact",
-                                     "--kernels", "fast", "--ctx", "128"};
-    if (device != nullptr && *device != '\0') args.insert(args.end(), {"--device", device});
-    const Outcome run = run_keel(args);
-    ASSERT_EQ(run.exit_code, 0) << model << ": " << run.err;
-    EXPECT_NE(run.out.find("exact kernels"), std::string::npos) << run.out;
-    EXPECT_GT(field(run.out, "positions"), 50) << model;
-    EXPECT_GE(field(run.out, "top-1 agreement"), 0.99) << model << "\n" << run.out;
-    EXPECT_LE(field(run.out, "KL\\(A\\|\\|B\\) mean"), 1e-3) << model << "\n" << run.out;
-  }
+  const bool on_device = device != nullptr && *device != '\0';
+  const std::vector<std::string> kv_dtypes = on_device ? std::vector<std::string>{"f32", "f16"}
+                                                       : std::vector<std::string>{"f32"};
+  for (const std::string& kv : kv_dtypes)
+    for (const std::string& model : models) {
+      const std::string path = source_path(model);
+      std::vector<std::string> args = {"bench",     "quality", "--model", path,  "--model",          path,
+                                       "--kernels", "exact",   "--kernels", "fast", "--kv-cache-dtype", kv,
+                                       "--ctx",     "128"};
+      if (on_device) args.insert(args.end(), {"--device", device});
+      const Outcome run = run_keel(args);
+      const std::string what = model + " (kv " + kv + ")";
+      ASSERT_EQ(run.exit_code, 0) << what << ": " << run.err;
+      EXPECT_NE(run.out.find("exact kernels"), std::string::npos) << run.out;
+      EXPECT_GT(field(run.out, "positions"), 50) << what;
+      EXPECT_GE(field(run.out, "top-1 agreement"), 0.99) << what << "\n" << run.out;
+      EXPECT_LE(field(run.out, "KL\\(A\\|\\|B\\) mean"), 1e-3) << what << "\n" << run.out;
+    }
 }
 
 // Models of two tokenizers (the llama golden model's and the shipped demo

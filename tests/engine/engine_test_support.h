@@ -12,6 +12,7 @@
 
 #include "../model/forward_helpers.h"
 #include "backend/fault_injecting_backend.h"
+#include "backend/kv_storage.h"
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "engine/sampler.h"
@@ -60,13 +61,22 @@ inline FaultyTinyModel& faulty_tiny_model() {
   return *fixture;
 }
 
+// The options a test gave, with the KV dtype of $KEEL_TEST_KV_DTYPE where
+// it is set (f16 or bf16 on a GPU machine: the guarantees then hold on the
+// fast 16-bit attention too); the library default (f32) otherwise.
+inline EngineOptions with_test_kv_dtype(EngineOptions options) {
+  if (const char* kv = std::getenv("KEEL_TEST_KV_DTYPE"); kv != nullptr && *kv != '\0')
+    options.kv_cache_dtype = parse_kv_dtype(kv).value();
+  return options;
+}
+
 inline std::unique_ptr<Engine> make_faulty_engine(const EngineOptions& options) {
-  return Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, options).value();
+  return Engine::create(*faulty_tiny_model().model, tiny_model().files.tokenizer, with_test_kv_dtype(options)).value();
 }
 
 inline std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   TinyModel& tiny = tiny_model();
-  return Engine::create(*tiny.model, tiny.files.tokenizer, options).value();
+  return Engine::create(*tiny.model, tiny.files.tokenizer, with_test_kv_dtype(options)).value();
 }
 
 inline std::vector<int32_t> random_prompt(std::mt19937& rng, int32_t length) {

@@ -67,6 +67,8 @@ class CudaBackend final : public Backend {
       backend->sixteen_bit_matvec_max_tokens_ = std::clamp(std::atoi(rows), 1, cuda::kMatvecMaxTokens);
     if (const char* rows = std::getenv("KEEL_CUDA_GRAPH_MAX_TOKENS"); rows != nullptr)
       backend->graph_max_tokens_ = std::clamp(std::atoi(rows), 1, 4096);
+    const char* flash = std::getenv("KEEL_CUDA_FLASH_ATTENTION");
+    backend->flash_attention_ = flash == nullptr || std::string_view(flash) != "0";
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
     cudaDeviceProp properties{};
     if (cudaGetDeviceProperties(&properties, 0) == cudaSuccess) backend->device_name_ = properties.name;
@@ -378,6 +380,13 @@ class CudaBackend final : public Backend {
                                        kv.shape().dtype,
                                        kv.keys(layer),
                                        kv.values(layer)};
+    // Fast kernels: the tensor-core kernel for every step it applies to, so
+    // that a row gets the same arithmetic in a prompt step, a decode step or
+    // a mixed one (batching and prefix reuse change nothing).
+    if (!exact_ && flash_attention_ && cuda::flash_attention(launch, stream_)) {
+      check_launch("flash_attention");
+      return;
+    }
     cuda::attention(launch, stream_);
     check_launch("attention");
   }
@@ -571,6 +580,7 @@ class CudaBackend final : public Backend {
   StepShape capturing_;
   bool graphs_enabled_ = true;
   int graph_max_tokens_ = cuda::kMatvecMaxTokens;  // the largest step recorded as a graph
+  bool flash_attention_ = true;       // KEEL_CUDA_FLASH_ATTENTION=0 keeps the float32 attention (to measure it)
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   int64_t weight_bytes_ = 0;          // their bytes
   std::string device_name_ = "GPU 0";

@@ -146,6 +146,14 @@ constexpr int kMaxHeadDim = 256;
 // Causal attention of each row over its sequence's positions 0..positions[row].
 void attention(const AttentionLaunch& launch, cudaStream_t stream);
 
+// The same attention on the tensor cores (flash_attention.cu): Q and the
+// softmax weights rounded to the KV cache's 16-bit type, float32 sums; the
+// query heads that share a KV head read each K/V tile once. Returns false,
+// launching nothing, where it does not apply: KV not f16/bf16, head_dim
+// not 16, 32, 64 or 128, more than 64 query heads to a KV head, a GPU older than
+// sm_80, or pointers not 16-byte aligned.
+bool flash_attention(const AttentionLaunch& launch, cudaStream_t stream);
+
 // gate[i] = silu(gate[i]) * up[i].
 void swiglu(float* gate, const float* up, int64_t n, cudaStream_t stream);
 // dst[i] += src[i].
