@@ -142,11 +142,13 @@ void expect_within_activation_quantization(const std::vector<float>& actual, con
   EXPECT_LE(squared_error, 2.0 * predicted_variance) << what << ": mean squared error beyond what quantized activations explain";
 }
 
-// The CUDA fast path multiplies batches of more than 8 token rows (prefill)
-// on the tensor cores: each operand v split into bf16 hi + lo (v = hi + lo +
-// r, |r| <= 2^-16·|v|), three bf16 products summed in float32.
-bool splits_gemm_operands_into_bf16(const DeviceUnderTest& device, int64_t tokens) {
-  return device.device == "cuda" && !device.exact_kernels && tokens > 8;
+// The CUDA fast path multiplies batches of more than 8 token rows (prefill),
+// and of more than one on f16/bf16 weights, on the tensor cores: each
+// operand v split into bf16 hi + lo (v = hi + lo + r, |r| <= 2^-16·|v|),
+// three bf16 products summed in float32.
+bool splits_gemm_operands_into_bf16(const DeviceUnderTest& device, DType type, int64_t tokens) {
+  const bool sixteen_bit = type == DType::F16 || type == DType::BF16;
+  return device.device == "cuda" && !device.exact_kernels && (tokens > 8 || (sixteen_bit && tokens > 1));
 }
 
 // What the split drops from w·x: lo_w·lo_x and the two remainders, each at
@@ -219,7 +221,7 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
         const std::string what =
             std::string(dtype_info(type).name) + " in " + std::to_string(in) + " tokens " + std::to_string(tokens);
         const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
-        if (splits_gemm_operands_into_bf16(GetParam(), tokens)) {
+        if (splits_gemm_operands_into_bf16(GetParam(), type, tokens)) {
           expect_within_split_bf16(actual, expected, x, weight, type, out, in, what);
         } else if (GetParam().exact_kernels || !quantizes_activations(type)) {
           expect_near(actual, expected, 1e-4, what);
@@ -287,7 +289,7 @@ TEST_P(BackendParity, MatmulOfManyRowsInChunks) {
   DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
   backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
   const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
-  if (splits_gemm_operands_into_bf16(GetParam(), tokens)) {
+  if (splits_gemm_operands_into_bf16(GetParam(), DType::BF16, tokens)) {
     expect_within_split_bf16(actual, expected, x, weight, DType::BF16, out, in, "bf16 [16461, 64], 128 tokens");
   } else {
     expect_near(actual, expected, 1e-4, "bf16 [16461, 64], 128 tokens");

@@ -61,12 +61,23 @@ inline FaultyTinyModel& faulty_tiny_model() {
   return *fixture;
 }
 
-// The options a test gave, with the KV dtype of $KEEL_TEST_KV_DTYPE where
-// it is set (f16 or bf16 on a GPU machine: the guarantees then hold on the
-// fast 16-bit attention too); the library default (f32) otherwise.
+// The KV dtype the engine tests run on: $KEEL_TEST_KV_DTYPE where it is set
+// (f16 or bf16 on a GPU machine: the guarantees then hold on the fast
+// 16-bit attention too), else the library default, f32.
+inline DType test_kv_dtype() {
+  const char* kv = std::getenv("KEEL_TEST_KV_DTYPE");
+  return kv != nullptr && *kv != '\0' ? parse_kv_dtype(kv).value() : DType::F32;
+}
+
+// The options a test gave, on the test KV dtype. A pool the test sized in
+// bytes keeps its block count: the bytes scale with the element size, so
+// tests of capacity see the pool they asked for.
 inline EngineOptions with_test_kv_dtype(EngineOptions options) {
-  if (const char* kv = std::getenv("KEEL_TEST_KV_DTYPE"); kv != nullptr && *kv != '\0')
-    options.kv_cache_dtype = parse_kv_dtype(kv).value();
+  if (std::getenv("KEEL_TEST_KV_DTYPE") == nullptr) return options;  // as the test gave them
+  const DType dtype = test_kv_dtype();
+  options.kv_cache_memory = options.kv_cache_memory * static_cast<int64_t>(dtype_info(dtype).block_bytes) /
+                            static_cast<int64_t>(dtype_info(options.kv_cache_dtype).block_bytes);
+  options.kv_cache_dtype = dtype;
   return options;
 }
 
@@ -139,7 +150,7 @@ inline std::vector<int32_t> generate_alone(const Request& request) {
   Model& model = *tiny.model;
   const int64_t vocab = model.config().vocab;
   const auto capacity = static_cast<int32_t>(request.prompt.size()) + request.max_tokens;
-  TestRunner runner(model, 1, capacity);
+  TestRunner runner(model, 1, capacity, test_kv_dtype());
   Sampler sampler(static_cast<int32_t>(vocab), request.sampling);
   std::vector<int32_t> output;
   std::vector<float> logits = prefill_all_logits(model, runner, request.prompt);
