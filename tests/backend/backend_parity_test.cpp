@@ -142,21 +142,30 @@ void expect_within_activation_quantization(const std::vector<float>& actual, con
   EXPECT_LE(squared_error, 2.0 * predicted_variance) << what << ": mean squared error beyond what quantized activations explain";
 }
 
-// The CUDA fast path multiplies batches of more than 8 token rows (prefill),
-// and of more than one on f16/bf16 weights, on the tensor cores: each
-// operand v split into bf16 hi + lo (v = hi + lo + r, |r| <= 2^-16·|v|),
-// three bf16 products summed in float32.
-bool splits_gemm_operands_into_bf16(const DeviceUnderTest& device, DType type, int64_t tokens) {
+// How the CUDA fast path multiplies batches of more than 8 token rows
+// (prefill), and of more than one on f16/bf16 weights, on the tensor cores:
+//  - bf16 weights: the input split into bf16 hi + lo (v = hi + lo + r,
+//    |r| <= 2^-16·|v|), two bf16 products summed in float32;
+//  - block-quantized and f16 weights: both operands rounded to f16 (the
+//    input under a power-of-two scale), one product with float32 sums.
+enum class FastGemm { kNone, kSplitBf16, kHalf };
+FastGemm fast_gemm(const DeviceUnderTest& device, DType type, int64_t tokens) {
   const bool sixteen_bit = type == DType::F16 || type == DType::BF16;
-  return device.device == "cuda" && !device.exact_kernels && (tokens > 8 || (sixteen_bit && tokens > 1));
+  if (device.device != "cuda" || device.exact_kernels || type == DType::F32) return FastGemm::kNone;
+  if (tokens <= 1 || (tokens <= 8 && !sixteen_bit)) return FastGemm::kNone;
+  return type == DType::BF16 ? FastGemm::kSplitBf16 : FastGemm::kHalf;
 }
 
-// What the split drops from w·x: lo_w·lo_x and the two remainders, each at
-// most 2^-16·|w·x| (to first order): within 2^-14·Σ|w_k·x_k| in all, plus
-// the float tolerance. A missing cross term (2^-8 per product) fails it.
-void expect_within_split_bf16(const std::vector<float>& actual, const std::vector<float>& expected,
-                              const std::vector<float>& x, const std::vector<std::byte>& weight, DType type,
-                              int64_t out, int64_t in, const std::string& what) {
+// |actual - expected| <= 2^-exponent · Σ_k |w_k·x_k| plus the float
+// tolerance, element by element: the bound of a product whose operands are
+// rounded to a coarser type. The split drops lo_w·lo_x and two remainders,
+// each at most 2^-16·|w·x|: 2^-14 in all, which a missing cross term (2^-8
+// per product) fails. Rounding both operands to f16 moves each product by
+// at most (2^-11 + 2^-11)·|w·x|: 2^-10, which a wrong scale or an operand
+// rounded to bf16 (2^-8) fails.
+void expect_within_rounding(const std::vector<float>& actual, const std::vector<float>& expected,
+                            const std::vector<float>& x, const std::vector<std::byte>& weight, DType type,
+                            int64_t out, int64_t in, int exponent, const std::string& what) {
   ASSERT_EQ(actual.size(), expected.size()) << what;
   const int64_t tokens = static_cast<int64_t>(expected.size()) / out;
   std::vector<float> w(static_cast<size_t>(in));
@@ -167,12 +176,28 @@ void expect_within_split_bf16(const std::vector<float>& actual, const std::vecto
       double magnitude = 0;
       for (int64_t k = 0; k < in; ++k) magnitude += std::abs(static_cast<double>(w[k]) * x[t * in + k]);
       const size_t i = static_cast<size_t>(t * out + r);
-      const double bound = std::ldexp(magnitude, -14) + 1e-4 * (1.0 + std::abs(expected[i]));
+      const double bound = std::ldexp(magnitude, -exponent) + 1e-4 * (1.0 + std::abs(expected[i]));
       if (!(std::abs(static_cast<double>(actual[i]) - expected[i]) <= bound) && bad++ < 5)
         ADD_FAILURE() << what << ": element " << i << " is " << actual[i] << ", the reference says " << expected[i]
-                      << ", beyond the split-bf16 bound " << bound;
+                      << ", beyond the rounding bound " << bound;
     }
   }
+}
+
+// The bar of a matmul on `device`: exact, the fast GEMMs' rounding, or the
+// fast matvec's quantized activations.
+void expect_matmul_within_its_bar(const DeviceUnderTest& device, const std::vector<float>& actual,
+                                  const std::vector<float>& expected, const std::vector<float>& x,
+                                  const std::vector<std::byte>& weight, DType type, int64_t out, int64_t in,
+                                  const std::string& what) {
+  const int64_t tokens = static_cast<int64_t>(expected.size()) / out;
+  switch (fast_gemm(device, type, tokens)) {
+    case FastGemm::kSplitBf16: return expect_within_rounding(actual, expected, x, weight, type, out, in, 14, what);
+    case FastGemm::kHalf: return expect_within_rounding(actual, expected, x, weight, type, out, in, 10, what);
+    case FastGemm::kNone: break;
+  }
+  if (device.exact_kernels || !quantizes_activations(type)) return expect_near(actual, expected, 1e-4, what);
+  expect_within_activation_quantization(actual, expected, x, weight, type, out, in, what);
 }
 
 class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
@@ -221,13 +246,7 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
         const std::string what =
             std::string(dtype_info(type).name) + " in " + std::to_string(in) + " tokens " + std::to_string(tokens);
         const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
-        if (splits_gemm_operands_into_bf16(GetParam(), type, tokens)) {
-          expect_within_split_bf16(actual, expected, x, weight, type, out, in, what);
-        } else if (GetParam().exact_kernels || !quantizes_activations(type)) {
-          expect_near(actual, expected, 1e-4, what);
-        } else {
-          expect_within_activation_quantization(actual, expected, x, weight, type, out, in, what);
-        }
+        expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, type, out, in, what);
       }
     }
   }
@@ -289,10 +308,29 @@ TEST_P(BackendParity, MatmulOfManyRowsInChunks) {
   DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
   backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
   const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
-  if (splits_gemm_operands_into_bf16(GetParam(), DType::BF16, tokens)) {
-    expect_within_split_bf16(actual, expected, x, weight, DType::BF16, out, in, "bf16 [16461, 64], 128 tokens");
-  } else {
-    expect_near(actual, expected, 1e-4, "bf16 [16461, 64], 128 tokens");
+  expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, DType::BF16, out, in,
+                               "bf16 [16461, 64], 128 tokens");
+}
+
+// Activations far past f16's range (65,504), as a down projection's input
+// can be: a GPU's f16 GEMM scales its input by a power of two first, so the
+// products stay finite and within its rounding bar (2^-10 of Σ|w·x|, which
+// every other path meets too: an element-wise bar relative to |y| would
+// fail float32 itself where the sum cancels).
+TEST_P(BackendParity, MatmulOfActivationsPastHalfRangeStaysWithinItsBar) {
+  for (DType type : {DType::Q8_0, DType::Q4_K, DType::F16}) {
+    const int64_t tokens = 160, in = 256, out = 37;
+    const std::vector<std::byte> weight = random_weight(type, out, in, rng_);
+    const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_, 2e5f);
+    std::vector<float> expected(static_cast<size_t>(tokens * out));
+    reference_->matmul(x.data(), tokens, resident(*reference_, type, out, in, weight), nullptr, expected.data());
+    DeviceBuffer dx = on_device(*backend_, x);
+    DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
+    backend_->matmul(dx.as<float>(), tokens, resident(*backend_, type, out, in, weight), nullptr, dy.as<float>());
+    const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+    for (float v : actual) ASSERT_TRUE(std::isfinite(v)) << dtype_info(type).name << ": a product overflowed";
+    expect_within_rounding(actual, expected, x, weight, type, out, in, 10,
+                           std::string(dtype_info(type).name) + " x ~ 2e5, 160 tokens");
   }
 }
 

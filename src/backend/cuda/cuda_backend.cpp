@@ -13,13 +13,17 @@
 //    the CPU's fast path does;
 //  - more (prefill): panels of weight rows decoded in a fixed scratch buffer
 //    (kPanelBytes) and multiplied with cuBLAS. Exact: float32 panels and
-//    SGEMM (no TF32: the exactness tests hold it to the reference). Fast:
-//    both operands split into bf16 hi + lo and multiplied in three bf16
-//    GEMMs on the tensor cores with float32 sums (bf16 weights: two, in
-//    place) — close to float32, where a single bf16 GEMM missed the fast
+//    SGEMM (no TF32: the exactness tests hold it to the reference). Fast,
+//    on block-quantized and f16 weights: f16 panels (f16 weights in place)
+//    and the input in f16 under a power-of-two scale, one GEMM on the
+//    tensor cores with float32 sums (11 significant bits an operand). Fast,
+//    on bf16 weights (which f16 cannot always hold): the input split into
+//    bf16 hi + lo and two bf16 GEMMs on the weight in place — close to
+//    float32, where a single bf16 GEMM (8 bits an operand) missed the fast
 //    path's quality bar. Up to kStackedMaxTokens rows (batched decode), the
-//    two products with W_hi are one GEMM on [x_hi; x_lo]: the weight read
-//    once.
+//    two are one GEMM on [x_hi; x_lo]: the weight read once.
+//    KEEL_CUDA_HALF_GEMM=0 sends every weight type to the split (three
+//    GEMMs on a split panel for those that are not bf16), to measure it.
 #include "backend/cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -34,6 +38,7 @@
 #include <vector>
 
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/op_timer.h"
 #include "backend/cuda/split_row_layout.h"
 #include "core/check.h"
 
@@ -67,6 +72,12 @@ class CudaBackend final : public Backend {
       backend->sixteen_bit_matvec_max_tokens_ = std::clamp(std::atoi(rows), 1, cuda::kMatvecMaxTokens);
     if (const char* rows = std::getenv("KEEL_CUDA_GRAPH_MAX_TOKENS"); rows != nullptr)
       backend->graph_max_tokens_ = std::clamp(std::atoi(rows), 1, 4096);
+    if (const char* profile = std::getenv("KEEL_CUDA_PROFILE"); profile != nullptr && std::string_view(profile) == "1") {
+      backend->op_timer_.enable();
+      backend->graphs_enabled_ = false;  // events inside a recorded graph are not timed
+    }
+    const char* half_gemm = std::getenv("KEEL_CUDA_HALF_GEMM");
+    backend->half_gemm_ = half_gemm == nullptr || std::string_view(half_gemm) != "0";
     const char* flash = std::getenv("KEEL_CUDA_FLASH_ATTENTION");
     backend->flash_attention_ = flash == nullptr || std::string_view(flash) != "0";
     if (cudaError_t e = cudaSetDevice(0); e != cudaSuccess) return Error{"cuda: cannot use GPU 0: " + describe(e)};
@@ -91,6 +102,11 @@ class CudaBackend final : public Backend {
     if (cudaError_t e = device_malloc(&stacked, kStackedBytes, &backend->allocations_); e != cudaSuccess)
       return Error{"cuda: cannot reserve the stacked GEMM's scratch: " + describe(e)};
     backend->stacked_ = static_cast<float*>(stacked);
+    void* half_scale = nullptr;
+    if (cudaError_t e = device_malloc(&half_scale, sizeof(cuda::HalfInputScale), &backend->allocations_); e != cudaSuccess)
+      return Error{"cuda: cannot reserve the f16 GEMM's scale: " + describe(e)};
+    cudaMemset(half_scale, 0, sizeof(cuda::HalfInputScale));  // zero: beta
+    backend->half_scale_ = static_cast<cuda::HalfInputScale*>(half_scale);
     return std::unique_ptr<Backend>(std::move(backend));
   }
 
@@ -101,6 +117,7 @@ class CudaBackend final : public Backend {
     free_input_scratch();
     cudaFree(panel_);
     cudaFree(stacked_);
+    cudaFree(half_scale_);
     cudaFree(cublas_workspace_);
     if (cublas_ != nullptr) cublasDestroy(cublas_);
     if (stream_ != nullptr) cudaStreamDestroy(stream_);
@@ -164,9 +181,11 @@ class CudaBackend final : public Backend {
   }
 
   void copy_to_device(const void* host, void* device, size_t bytes) override {
+    const auto timed = op_timer_.scope("copy to device", stream_);
     record(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream_));
   }
   void copy_to_host(const void* device, void* host, size_t bytes) override {
+    const auto timed = op_timer_.scope("copy to host", stream_);
     record(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, stream_));
   }
 
@@ -184,7 +203,7 @@ class CudaBackend final : public Backend {
   // stacked GEMM result, input split) counts with the buffers.
   DeviceMemoryUse device_memory_use() const override {
     return {weight_bytes_, buffer_bytes_ + static_cast<int64_t>(kCublasWorkspaceBytes) + kPanelBytes +
-                               kStackedBytes + input_scratch_bytes_};
+                               kStackedBytes + static_cast<int64_t>(sizeof(cuda::HalfInputScale)) + input_scratch_bytes_};
   }
 
   // The fast path's input scratch: the bf16 hi/lo split of a GEMM input
@@ -222,6 +241,7 @@ class CudaBackend final : public Backend {
 
   Status synchronize() override {
     record(cudaStreamSynchronize(stream_));
+    if (op_timer_.enabled()) op_timer_.collect();
     if (failure_.empty()) return ok_status();
     Error error{"cuda: " + failure_};
     failure_.clear();
@@ -296,18 +316,26 @@ class CudaBackend final : public Backend {
     const auto row_bytes = static_cast<int64_t>(w.row_bytes());
     if (n_tokens == 0) return;
     if (takes_integer_matvec(w.dtype, n_tokens, in)) {
+      const auto timed = op_timer_.scope("matmul: int-dot matvec", stream_);
       quantize_input(x, n_tokens, in);
       integer_matvec(w, n_tokens, bias, y);
       return;
     }
     if (n_tokens <= cuda::kMatvecMaxTokens && !sixteen_bit_takes_gemm(w.dtype, n_tokens, in)) {
+      const auto timed = op_timer_.scope("matmul: matvec", stream_);
       cuda::matvec(w.dtype, x, static_cast<int>(n_tokens), in, w.data, row_bytes, out, bias, y, stream_);
       check_launch("matvec");
       return;
     }
-    if (fast_input_fits(n_tokens, in) && w.dtype != DType::F32) {
+    if (fast_input_fits(n_tokens, in) && takes_half_gemm(w.dtype)) {
+      const auto timed = op_timer_.scope("matmul: f16 GEMM", stream_);
+      gemm_half(x, n_tokens, w, in, out, row_bytes, y);
+    } else if (fast_input_fits(n_tokens, in) && w.dtype != DType::F32) {
+      const bool stacked = stacked_gemm_ && n_tokens <= cuda::kStackedMaxTokens;
+      const auto timed = op_timer_.scope(stacked ? "matmul: stacked split GEMM" : "matmul: split GEMM", stream_);
       gemm_split(x, n_tokens, w, in, out, row_bytes, y);
     } else {
+      const auto timed = op_timer_.scope("matmul: float32 GEMM", stream_);
       gemm_f32(x, n_tokens, w, in, out, row_bytes, y);
     }
     if (bias != nullptr) {
@@ -328,23 +356,27 @@ class CudaBackend final : public Backend {
       Backend::matmul_group(x, n_tokens, targets);
       return;
     }
+    const auto timed = op_timer_.scope("matmul: int-dot matvec group", stream_);
     quantize_input(x, n_tokens, in);
     for (const MatmulTarget& target : targets) integer_matvec(*target.w, n_tokens, target.bias, target.y);
   }
 
   void embed(const TensorView& table, const int32_t* tokens, int64_t n_tokens, float* out) override {
+    const auto timed = op_timer_.scope("embed", stream_);
     cuda::embed(table.dtype, table.data, static_cast<int64_t>(table.row_bytes()), table.cols(), tokens, n_tokens,
                 out, stream_);
     check_launch("embed");
   }
 
   void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) override {
+    const auto timed = op_timer_.scope("rms_norm", stream_);
     cuda::rms_norm(x, rows, dim, weight, eps, y, stream_);
     check_launch("rms_norm");
   }
 
   void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
             const RopeParams& params) override {
+    const auto timed = op_timer_.scope("rope", stream_);
     cuda::rope(x, n_tokens, n_heads, head_dim, positions, params.style, params.rotary_dims, params.inv_frequency,
                stream_);
     check_launch("rope");
@@ -353,6 +385,7 @@ class CudaBackend final : public Backend {
   void kv_store(const float* keys, const float* values, int64_t n_tokens, const int32_t* slot_mapping, int32_t layer,
                 KvStorage& kv) override {
     const KvStorageShape& shape = kv.shape();
+    const auto timed = op_timer_.scope("kv_store", stream_);
     cuda::kv_store(keys, values, n_tokens, shape.row_elems(), slot_mapping, shape.dtype, kv.keys(layer),
                    kv.values(layer), stream_);
     check_launch("kv_store");
@@ -383,6 +416,9 @@ class CudaBackend final : public Backend {
     // Fast kernels: the tensor-core kernel for every step it applies to, so
     // that a row gets the same arithmetic in a prompt step, a decode step or
     // a mixed one (batching and prefix reuse change nothing).
+    const auto timed = op_timer_.scope(batch.n_tokens > batch.n_seqs ? "attention (step with prompts)"
+                                                                      : "attention (decode step)",
+                                       stream_);
     if (!exact_ && flash_attention_ && cuda::flash_attention(launch, stream_)) {
       check_launch("flash_attention");
       return;
@@ -392,19 +428,23 @@ class CudaBackend final : public Backend {
   }
 
   void swiglu(float* gate, const float* up, int64_t n) override {
+    const auto timed = op_timer_.scope("swiglu", stream_);
     cuda::swiglu(gate, up, n, stream_);
     check_launch("swiglu");
   }
   void add(float* dst, const float* src, int64_t n) override {
+    const auto timed = op_timer_.scope("add", stream_);
     cuda::add(dst, src, n, stream_);
     check_launch("add");
   }
   void gather_rows(const float* src, int64_t width, const int32_t* rows, int64_t n_rows, float* dst) override {
+    const auto timed = op_timer_.scope("gather_rows", stream_);
     cuda::gather_rows(src, width, rows, n_rows, dst, stream_);
     check_launch("gather_rows");
   }
   void argmax_rows(const float* logits, int64_t rows, int64_t vocab, const ExcludedIds& excluded,
                    RowArgmax* out) override {
+    const auto timed = op_timer_.scope("argmax_rows", stream_);
     cuda::argmax_rows(logits, rows, vocab, excluded, out, stream_);
     check_launch("argmax_rows");
   }
@@ -425,6 +465,13 @@ class CudaBackend final : public Backend {
   bool sixteen_bit_takes_gemm(DType type, int64_t n_tokens, int64_t in) const {
     return (type == DType::F16 || type == DType::BF16) && n_tokens > sixteen_bit_matvec_max_tokens_ &&
            fast_input_fits(n_tokens, in);
+  }
+
+  // Whether the fast GEMM multiplies f16 operands (block-quantized and f16
+  // weights) rather than the bf16 split (bf16 weights, whose values f16
+  // cannot always hold; and everything under KEEL_CUDA_HALF_GEMM=0).
+  bool takes_half_gemm(DType type) const {
+    return half_gemm_ && type != DType::F32 && type != DType::BF16;
   }
 
   // Whether a product of this shape runs as the integer-dot matvec on the
@@ -469,6 +516,39 @@ class CudaBackend final : public Backend {
                                static_cast<int>(in), &one, a, static_cast<int>(in), x, static_cast<int>(in), &zero,
                                y + first, static_cast<int>(out)));
     }
+  }
+
+  // The product on the tensor cores for block-quantized and f16 weights:
+  // the weight panel decoded to f16 (f16 weights used in place), the input
+  // rounded to f16 under a power-of-two scale that keeps it finite
+  // (half_input.cu), one GEMM with float32 sums whose alpha, 1 / scale, and
+  // beta, 0, cuBLAS reads from the device. Each operand keeps 11 significant
+  // bits: about 2^-11 of each product, against 2^-8 for a bf16 operand.
+  void gemm_half(const float* x, int64_t n_tokens, const TensorView& w, int64_t in, int64_t out, int64_t row_bytes,
+                 float* y) {
+    uint16_t* input = input_split_.hi;  // [n_tokens, in] f16: the split's hi half has the room
+    cuda::to_half_scaled(x, n_tokens * in, input, half_scale_, stream_);
+    check_launch("to_half_scaled");
+    const bool in_place = w.dtype == DType::F16;
+    const int64_t panel_rows = in_place ? out : std::max<int64_t>(1, kPanelBytes / int64_t{sizeof(uint16_t)} / in);
+    auto* panel = static_cast<uint16_t*>(panel_);
+    cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_DEVICE);
+    for (int64_t first = 0; first < out; first += panel_rows) {
+      const int64_t rows = std::min(panel_rows, out - first);
+      const auto* a = reinterpret_cast<const uint16_t*>(w.data + first * row_bytes);
+      if (!in_place) {
+        cuda::dequantize_rows_f16(w.dtype, w.data, row_bytes, in, first, rows, panel, stream_);
+        check_launch("dequantize_rows_f16");
+        a = panel;
+      }
+      // y[t, first + r] (column-major: rows x n_tokens, ld out) = Σ_k a[r, k] · input[t, k].
+      check_cublas("cublasGemmEx",
+                   cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n_tokens),
+                                static_cast<int>(in), &half_scale_->alpha, a, CUDA_R_16F, static_cast<int>(in), input,
+                                CUDA_R_16F, static_cast<int>(in), &half_scale_->zero, y + first, CUDA_R_32F,
+                                static_cast<int>(out), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+    cublasSetPointerMode(cublas_, CUBLAS_POINTER_MODE_HOST);
   }
 
   // The same product on the tensor cores: both operands split into bf16
@@ -562,8 +642,10 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   void* cublas_workspace_ = nullptr;
   bool exact_ = false;                // --exact-kernels: float32 products throughout
-  void* panel_ = nullptr;             // [kPanelBytes]: float32 or bf16 weight rows
+  void* panel_ = nullptr;             // [kPanelBytes]: float32, bf16 or f16 weight rows
   float* stacked_ = nullptr;          // [kStackedBytes]: the stacked GEMM's result
+  cuda::HalfInputScale* half_scale_ = nullptr;  // the f16 GEMM's input scale, alpha and beta
+  bool half_gemm_ = true;             // KEEL_CUDA_HALF_GEMM=0: block-quantized and f16 weights take the bf16 split
   bool stacked_gemm_ = true;          // KEEL_CUDA_STACKED_GEMM=0 turns it off (to measure it)
   // More rows than this on f16/bf16 weights take the stacked GEMM: 8 rows
   // stepped in 8.5 ms there against 23.2 ms in the matvec (8B bf16, H100),
@@ -583,6 +665,7 @@ class CudaBackend final : public Backend {
   StepShape capturing_;
   bool graphs_enabled_ = true;
   int graph_max_tokens_ = cuda::kMatvecMaxTokens;  // the largest step recorded as a graph
+  cuda::OpTimer op_timer_;            // KEEL_CUDA_PROFILE=1: GPU time per op, printed at exit
   bool flash_attention_ = true;       // KEEL_CUDA_FLASH_ATTENTION=0 keeps the float32 attention (to measure it)
   std::vector<void*> resident_;       // weights made resident, freed with the backend
   int64_t weight_bytes_ = 0;          // their bytes

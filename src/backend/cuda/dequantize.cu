@@ -1,6 +1,7 @@
 // dequantize_rows: a panel of weight rows decoded to float32 (the exact
-// path) or split into two bf16 panels (the fast path's tensor-core GEMM) in
-// device scratch, for the cuBLAS path of large batches (prefill). One thread
+// path), split into two bf16 panels (the fast path's tensor-core GEMM on
+// 16-bit weights' rows) or rounded to f16 (its GEMM on block-quantized
+// weights) in device scratch, for the cuBLAS path of large batches (prefill). One thread
 // per chunk of 32 elements; the panel is a bounded slice of scratch reused
 // row group by row group, never a float copy of a whole matrix. Also the
 // same split of the fast path's GEMM input.
@@ -12,6 +13,7 @@
 // float32 — where one bf16 GEMM (2^-8 per operand) missed the fast path's
 // quality bar on the golden fixtures.
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/weight_chunk.cuh"
@@ -25,6 +27,11 @@ __device__ inline void store(SplitBf16 dst, int64_t i, float v) {
   dst.lo[i] = __bfloat16_as_ushort(__float2bfloat16_rn(v - __bfloat162float(hi)));
 }
 __device__ inline void store(float* dst, int64_t i, float v) { dst[i] = v; }
+// An f16 panel: the values rounded to nearest even.
+struct HalfPanel {
+  uint16_t* data;
+};
+__device__ inline void store(HalfPanel dst, int64_t i, float v) { dst.data[i] = __half_as_ushort(__float2half_rn(v)); }
 
 // A warp takes 32 consecutive chunks of one row (a span of 1,024 elements):
 // each lane decodes one chunk into registers, the warp turns the 32 × 32
@@ -88,6 +95,11 @@ void dequantize_rows(DType type, const void* w, int64_t row_bytes, int64_t in, i
 void dequantize_rows_split(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
                            int64_t n_rows, SplitBf16 panel, cudaStream_t stream) {
   launch_dequantize(type, w, row_bytes, in, first_row, n_rows, panel, stream);
+}
+
+void dequantize_rows_f16(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
+                         int64_t n_rows, uint16_t* panel, cudaStream_t stream) {
+  launch_dequantize(type, w, row_bytes, in, first_row, n_rows, HalfPanel{panel}, stream);
 }
 
 void split_bf16(const float* x, int64_t n, SplitBf16 out, cudaStream_t stream) {

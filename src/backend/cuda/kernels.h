@@ -93,6 +93,23 @@ void dequantize_rows_split(DType type, const void* w, int64_t row_bytes, int64_t
 // x[0, n) split into out.hi and out.lo.
 void split_bf16(const float* x, int64_t n, SplitBf16 out, cudaStream_t stream);
 
+// The fast GEMM on block-quantized weights multiplies f16 operands with
+// float32 sums: the weight panel decoded to f16 (dequantize_rows_f16) and
+// the input rounded to f16 under one power-of-two scale that keeps it
+// finite (to_half_scaled, half_input.cu). Device memory, three words.
+struct HalfInputScale {
+  unsigned int largest_bits;  // max |x| as float bits (scratch)
+  float alpha;                // 1 / scale: the GEMM's alpha
+  float zero;                 // 0: the GEMM's beta (cuBLAS reads both from the device)
+};
+
+// out[i] = f16(x[i] · scale) for i < n, and scale->alpha = 1 / scale.
+void to_half_scaled(const float* x, int64_t n, uint16_t* out, HalfInputScale* scale, cudaStream_t stream);
+
+// A panel of weight rows decoded to f16 (the values' bits): panel: [n_rows, in].
+void dequantize_rows_f16(DType type, const void* w, int64_t row_bytes, int64_t in, int64_t first_row,
+                         int64_t n_rows, uint16_t* panel, cudaStream_t stream);
+
 // Batches of up to this many token rows multiply both halves of their
 // split input in one GEMM ([x_hi; x_lo], 2 * n_tokens columns), so that the
 // weight, which bounds a GEMM this narrow, is read once instead of twice.
