@@ -327,7 +327,7 @@ class CudaBackend final : public Backend {
       check_launch("matvec");
       return;
     }
-    if (fast_input_fits(n_tokens, in) && takes_half_gemm(w.dtype)) {
+    if (fast_input_fits(n_tokens, in) && takes_half_gemm(w.dtype, n_tokens)) {
       const auto timed = op_timer_.scope("matmul: f16 GEMM", stream_);
       gemm_half(x, n_tokens, w, in, out, row_bytes, y);
     } else if (fast_input_fits(n_tokens, in) && w.dtype != DType::F32) {
@@ -467,11 +467,13 @@ class CudaBackend final : public Backend {
            fast_input_fits(n_tokens, in);
   }
 
-  // Whether the fast GEMM multiplies f16 operands (block-quantized and f16
-  // weights) rather than the bf16 split (bf16 weights, whose values f16
-  // cannot always hold; and everything under KEEL_CUDA_HALF_GEMM=0).
-  bool takes_half_gemm(DType type) const {
-    return half_gemm_ && type != DType::F32 && type != DType::BF16;
+  // Whether the fast GEMM multiplies f16 operands: block-quantized and f16
+  // weights, and bf16 weights from kBf16HalfGemmMinTokens rows on (their
+  // panel converted); else the bf16 split (bf16 weights in shorter batches,
+  // and everything under KEEL_CUDA_HALF_GEMM=0).
+  bool takes_half_gemm(DType type, int64_t n_tokens) const {
+    if (!half_gemm_ || type == DType::F32) return false;
+    return type != DType::BF16 || n_tokens >= cuda::kBf16HalfGemmMinTokens;
   }
 
   // Whether a product of this shape runs as the integer-dot matvec on the
@@ -518,8 +520,9 @@ class CudaBackend final : public Backend {
     }
   }
 
-  // The product on the tensor cores for block-quantized and f16 weights:
-  // the weight panel decoded to f16 (f16 weights used in place), the input
+  // The product on the tensor cores for block-quantized and f16 weights
+  // (and bf16 ones in long prompts): the weight panel decoded or converted
+  // to f16 (f16 weights used in place), the input
   // rounded to f16 under a power-of-two scale that keeps it finite
   // (half_input.cu), one GEMM with float32 sums whose alpha, 1 / scale, and
   // beta, 0, cuBLAS reads from the device. Each operand keeps 11 significant

@@ -115,6 +115,13 @@ void dequantize_rows_f16(DType type, const void* w, int64_t row_bytes, int64_t i
 // weight, which bounds a GEMM this narrow, is read once instead of twice.
 constexpr int kStackedMaxTokens = 128;
 
+// From this many token rows on, bf16 weights too take the f16 GEMM, on a
+// panel converted to f16 (exact for every bf16 value in f16's normal range;
+// smaller ones lose bits below 2^-24 in absolute terms, larger than 65504
+// do not occur in a weight): converting a panel costs about what 500 rows
+// of the split's second GEMM cost, so past that the one GEMM wins.
+constexpr int kBf16HalfGemmMinTokens = 1024;
+
 // y[t, j] = stacked[j + t * rows] + stacked[j + (n_tokens + t) * rows]:
 // the two halves of a stacked GEMM's column-major [rows, 2 * n_tokens]
 // result summed into y (row-major, ld_y floats a row).
