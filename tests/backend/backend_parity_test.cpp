@@ -146,7 +146,7 @@ void expect_within_activation_quantization(const std::vector<float>& actual, con
 // (prefill), and of more than one on f16/bf16 weights, on the tensor cores:
 //  - bf16 weights: the input split into bf16 hi + lo (v = hi + lo + r,
 //    |r| <= 2^-16·|v|), two bf16 products summed in float32;
-//  - block-quantized and f16 weights, and bf16 ones from 1,024 rows on:
+//  - block-quantized and f16 weights, and bf16 ones from 4,096 rows on:
 //    both operands rounded to f16 (the input under a power-of-two scale),
 //    one product with float32 sums.
 enum class FastGemm { kNone, kSplitBf16, kHalf };
@@ -154,7 +154,7 @@ FastGemm fast_gemm(const DeviceUnderTest& device, DType type, int64_t tokens) {
   const bool sixteen_bit = type == DType::F16 || type == DType::BF16;
   if (device.device != "cuda" || device.exact_kernels || type == DType::F32) return FastGemm::kNone;
   if (tokens <= 1 || (tokens <= 8 && !sixteen_bit)) return FastGemm::kNone;
-  return type == DType::BF16 && tokens < 1024 ? FastGemm::kSplitBf16 : FastGemm::kHalf;
+  return type == DType::BF16 && tokens < 4096 ? FastGemm::kSplitBf16 : FastGemm::kHalf;
 }
 
 // |actual - expected| <= 2^-exponent · Σ_k |w_k·x_k| plus the float
@@ -313,10 +313,10 @@ TEST_P(BackendParity, MatmulOfManyRowsInChunks) {
                                "bf16 [16461, 64], 128 tokens");
 }
 
-// A long prompt on bf16 weights (1,100 rows: a GPU converts the weight's
-// panel to f16 for one GEMM from 1,024 rows on), within its bar.
+// A long prompt on bf16 weights (4,100 rows: a GPU converts the weight's
+// panel to f16 for one GEMM from 4,096 rows on), within its bar.
 TEST_P(BackendParity, MatmulOfALongPromptOnBf16Weights) {
-  const int64_t tokens = 1100, in = 256, out = 45;
+  const int64_t tokens = 4100, in = 256, out = 45;
   ASSERT_TRUE(backend_->reserve_matmul_input(tokens, in).ok());
   const std::vector<std::byte> weight = random_weight(DType::BF16, out, in, rng_);
   const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
@@ -327,7 +327,7 @@ TEST_P(BackendParity, MatmulOfALongPromptOnBf16Weights) {
   backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
   const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
   expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, DType::BF16, out, in,
-                               "bf16 [45, 256], 1,100 tokens");
+                               "bf16 [45, 256], 4,100 tokens");
 }
 
 // Activations far past f16's range (65,504), as a down projection's input

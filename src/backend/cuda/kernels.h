@@ -118,9 +118,11 @@ constexpr int kStackedMaxTokens = 128;
 // From this many token rows on, bf16 weights too take the f16 GEMM, on a
 // panel converted to f16 (exact for every bf16 value in f16's normal range;
 // smaller ones lose bits below 2^-24 in absolute terms, larger than 65504
-// do not occur in a weight): converting a panel costs about what 500 rows
-// of the split's second GEMM cost, so past that the one GEMM wins.
-constexpr int kBf16HalfGemmMinTokens = 1024;
+// do not occur in a weight). Converting the panels costs what the split's
+// second GEMM costs at about 2,048 rows (8B bf16 on an H100: pp1024 14,450
+// t/s converted against 17,754 split, pp2048 17,394 against 17,431, pp4096
+// 18,778 against 16,464), so only longer batches take it.
+constexpr int kBf16HalfGemmMinTokens = 4096;
 
 // y[t, j] = stacked[j + t * rows] + stacked[j + (n_tokens + t) * rows]:
 // the two halves of a stacked GEMM's column-major [rows, 2 * n_tokens]
