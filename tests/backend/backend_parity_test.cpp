@@ -14,6 +14,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/forward_batch_builder.h"
@@ -222,6 +223,19 @@ class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
     view.data = backend.make_matrix_resident(view).value();
     return view;
   }
+  // x: [tokens, in] times `weight` ([out, in] in `type`), no bias, on the
+  // reference (first) and on the backend under test (second).
+  std::pair<std::vector<float>, std::vector<float>> products(DType type, const std::vector<std::byte>& weight,
+                                                             const std::vector<float>& x, int64_t tokens,
+                                                             int64_t out, int64_t in) {
+    std::vector<float> expected(static_cast<size_t>(tokens * out));
+    reference_->matmul(x.data(), tokens, resident(*reference_, type, out, in, weight), nullptr, expected.data());
+    DeviceBuffer dx = on_device(*backend_, x);
+    DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
+    backend_->matmul(dx.as<float>(), tokens, resident(*backend_, type, out, in, weight), nullptr, dy.as<float>());
+    std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+    return {std::move(expected), std::move(actual)};
+  }
   std::unique_ptr<Backend> backend_, reference_;
   std::mt19937 rng_{2024};
 };
@@ -303,12 +317,7 @@ TEST_P(BackendParity, MatmulOfManyRowsInChunks) {
   const int64_t tokens = 128, in = 64, out = 16384 + 77;
   const std::vector<std::byte> weight = random_weight(DType::BF16, out, in, rng_);
   const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
-  std::vector<float> expected(static_cast<size_t>(tokens * out));
-  reference_->matmul(x.data(), tokens, resident(*reference_, DType::BF16, out, in, weight), nullptr, expected.data());
-  DeviceBuffer dx = on_device(*backend_, x);
-  DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
-  backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
-  const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+  const auto [expected, actual] = products(DType::BF16, weight, x, tokens, out, in);
   expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, DType::BF16, out, in,
                                "bf16 [16461, 64], 128 tokens");
 }
@@ -320,12 +329,7 @@ TEST_P(BackendParity, MatmulOfALongPromptOnBf16Weights) {
   ASSERT_TRUE(backend_->reserve_matmul_input(tokens, in).ok());
   const std::vector<std::byte> weight = random_weight(DType::BF16, out, in, rng_);
   const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
-  std::vector<float> expected(static_cast<size_t>(tokens * out));
-  reference_->matmul(x.data(), tokens, resident(*reference_, DType::BF16, out, in, weight), nullptr, expected.data());
-  DeviceBuffer dx = on_device(*backend_, x);
-  DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
-  backend_->matmul(dx.as<float>(), tokens, resident(*backend_, DType::BF16, out, in, weight), nullptr, dy.as<float>());
-  const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+  const auto [expected, actual] = products(DType::BF16, weight, x, tokens, out, in);
   expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, DType::BF16, out, in,
                                "bf16 [45, 256], 4,100 tokens");
 }
@@ -340,12 +344,7 @@ TEST_P(BackendParity, MatmulOfActivationsPastHalfRangeStaysWithinItsBar) {
     const int64_t tokens = 160, in = 256, out = 37;
     const std::vector<std::byte> weight = random_weight(type, out, in, rng_);
     const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_, 2e5f);
-    std::vector<float> expected(static_cast<size_t>(tokens * out));
-    reference_->matmul(x.data(), tokens, resident(*reference_, type, out, in, weight), nullptr, expected.data());
-    DeviceBuffer dx = on_device(*backend_, x);
-    DeviceBuffer dy = backend_->allocate(expected.size() * sizeof(float)).value();
-    backend_->matmul(dx.as<float>(), tokens, resident(*backend_, type, out, in, weight), nullptr, dy.as<float>());
-    const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
+    const auto [expected, actual] = products(type, weight, x, tokens, out, in);
     for (float v : actual) ASSERT_TRUE(std::isfinite(v)) << dtype_info(type).name << ": a product overflowed";
     expect_within_rounding(actual, expected, x, weight, type, out, in, 10,
                            std::string(dtype_info(type).name) + " x ~ 2e5, 160 tokens");
