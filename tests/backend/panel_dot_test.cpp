@@ -4,8 +4,12 @@
 #include <random>
 #include <vector>
 
+#include <cstring>
+
 #include "random_floats.h"
 #include "backend/cpu/panel_dot.h"
+#include "backend/cpu/row_decoder.h"
+#include "core/half.h"
 
 namespace keel {
 namespace {
@@ -81,6 +85,43 @@ TEST(PanelDotTest, RowSegmentsGiveThePanelKernelsBits) {
       double expected = 0.25;
       for (int64_t k = 0; k < n_segments * cols; ++k) expected += static_cast<double>(row[k]) * x[k];
       EXPECT_NEAR(by_row, expected, 1e-4);
+    }
+  }
+}
+
+// The one-token read of f16 and bf16 rows as stored, converted in
+// registers, gives the bits of decoding the same segments to float32 and
+// reading those: what lets a one-token step skip the decode buffer without
+// a token's result depending on the path.
+TEST(PanelDotTest, SixteenBitRowSegmentsGiveTheDecodedRowsBits) {
+  if (!cpu::can_read_16bit_row_segments_in_registers()) GTEST_SKIP() << "needs AVX2 and keel's x86 kernels";
+  const int64_t cols = 264, segments_max = 4;  // whole vectors, not whole panels
+  const std::vector<float> values = random_floats(static_cast<size_t>(segments_max * cols), 13);
+  const std::vector<float> x = random_floats(static_cast<size_t>(segments_max * cols), 14);
+  for (const DType type : {DType::F16, DType::BF16}) {
+    std::vector<uint16_t> stored(values.size());
+    for (size_t k = 0; k < values.size(); ++k)
+      stored[k] = type == DType::F16 ? f32_to_f16(values[k]) : f32_to_bf16(values[k]);
+    std::vector<float> decoded(values.size());
+    cpu::row_decoder(type)(stored.data(), decoded.data(), static_cast<int64_t>(decoded.size()));
+    const auto* bytes = reinterpret_cast<const std::byte*>(stored.data());
+    for (int64_t n_segments = 1; n_segments <= segments_max; ++n_segments) {
+      cpu::Panel segments;
+      cpu::StoredSegments as_stored;
+      segments.n_rows = as_stored.n_rows = n_segments;
+      segments.cols = as_stored.cols = cols;
+      as_stored.bf16 = type == DType::BF16;
+      for (int64_t i = 0; i < n_segments; ++i) {
+        segments.rows[i] = decoded.data() + i * cols;
+        as_stored.rows[i] = bytes + 2 * i * cols;
+      }
+      float from_decoded = 0.5f, from_stored = 0.5f;
+      cpu::accumulate_row_segments_avx2(segments, x.data(), &from_decoded);
+      cpu::accumulate_16bit_row_segments_avx2(as_stored, x.data(), &from_stored);
+      EXPECT_EQ(from_stored, from_decoded) << dtype_info(type).name << ", " << n_segments << " segments";
+      double expected = 0.5;
+      for (int64_t k = 0; k < n_segments * cols; ++k) expected += static_cast<double>(decoded[k]) * x[k];
+      EXPECT_NEAR(from_stored, expected, 1e-4);
     }
   }
 }

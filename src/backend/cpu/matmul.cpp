@@ -11,7 +11,9 @@
 // weight streams from memory as one sequential run; the sums are the same
 // bits either way. On the float
 // path the panel is first decoded into a small buffer that stays in L1
-// (accumulate_panel); on the integer path the kernel reads the stored
+// (accumulate_panel) — except that a one-token step over f16 or bf16
+// weights converts them in registers as it reads them, the same floats
+// without the buffer's store and reload; on the integer path the kernel reads the stored
 // blocks themselves against the token rows quantized once, up front, to int16
 // blocks (integer_panel_kernel). Either way:
 //  - the weight is streamed from memory exactly once per call, and decoded
@@ -48,6 +50,11 @@ struct WeightLayout {
   int64_t row_bytes;
   int64_t block_elems, block_bytes;
   RowDecoder decode;   // null: float32 rows read in place
+  // f16 / bf16 rows that a one-token step reads as stored, converting in
+  // registers (accumulate_16bit_row_segments_avx2), rather than decoding
+  // each panel into a buffer first: the same bits, half the memory traffic.
+  bool sixteen_bit_in_registers = false;
+  bool bf16 = false;
   // Byte offset of column `col` (a multiple of the block size) in a row.
   int64_t column_offset(int64_t col) const { return col / block_elems * block_bytes; }
 };
@@ -70,11 +77,18 @@ void matmul_rows_one_token(const float* x, const WeightLayout& w, int64_t row_be
     for (int64_t col = 0; col < w.in;) {
       cpu::Panel segments;  // consecutive panels of this row, all of one width
       segments.cols = std::min(kPanelCols, w.in - col);
+      // The same, as stored, where the weight is read in registers; only
+      // whole vectors (the tail of a row of other widths is decoded).
+      const bool in_registers = w.sixteen_bit_in_registers && segments.cols % 8 == 0;
+      cpu::StoredSegments stored_segments;
+      stored_segments.bf16 = w.bf16;
       int64_t next = col;
       while (segments.n_rows < cpu::Panel::kMaxRows && next < w.in &&
              std::min(kPanelCols, w.in - next) == segments.cols) {
         const std::byte* stored = w.data + row * w.row_bytes + w.column_offset(next);
-        if (w.decode == nullptr) {
+        if (in_registers) {
+          stored_segments.rows[segments.n_rows] = stored;
+        } else if (w.decode == nullptr) {
           segments.rows[segments.n_rows] = reinterpret_cast<const float*>(stored);
         } else {
           float* decoded = panel_buffer + segments.n_rows * kPanelCols;
@@ -84,7 +98,13 @@ void matmul_rows_one_token(const float* x, const WeightLayout& w, int64_t row_be
         ++segments.n_rows;
         next += kPanelCols;
       }
-      cpu::accumulate_row_segments(segments, x + col, y + row);
+      if (in_registers) {
+        stored_segments.n_rows = segments.n_rows;
+        stored_segments.cols = segments.cols;
+        cpu::accumulate_16bit_row_segments_avx2(stored_segments, x + col, y + row);
+      } else {
+        cpu::accumulate_row_segments(segments, x + col, y + row);
+      }
       col = next;
     }
   }
@@ -219,8 +239,10 @@ void CpuBackend::matmul_group(const float* x, int64_t n_tokens, std::span<const 
                "integer matmul needs whole 32-element blocks: " + w.describe());
     const bool read_in_place = w.dtype == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
     const RowDecoder decode = integer || read_in_place ? nullptr : cpu::row_decoder(w.dtype);
+    const bool sixteen_bit =
+        (w.dtype == DType::F16 || w.dtype == DType::BF16) && cpu::can_read_16bit_row_segments_in_registers();
     pieces[i] = {WeightLayout{w.data, w.cols(), w.rows(), static_cast<int64_t>(w.row_bytes()), info.block_elems,
-                              info.block_bytes, decode},
+                              info.block_bytes, decode, sixteen_bit, w.dtype == DType::BF16},
                  integer ? IntegerKernels{cpu::integer_panel_kernel(w.dtype), cpu::integer_row_kernel(w.dtype)}
                          : IntegerKernels{},
                  targets[i].bias, targets[i].y, total_panels};

@@ -1,8 +1,11 @@
 #include "backend/cpu/panel_dot.h"
 
-#include "backend/cpu/dot.h"
+#include <cstring>
+
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/dot.h"
 #include "backend/cpu/multiversion.h"
+#include "core/check.h"
 
 #if KEEL_X86_KERNELS
 #include <immintrin.h>
@@ -109,29 +112,52 @@ KEEL_TARGET_AVX2 void four_rows_one_token(const Panel& p, const float* x0, float
   for (int64_t r = 0; r < p.n_rows; ++r) y0[r] += s[r];
 }
 
+// Where four_segments_one_token reads a row's weights from: floats (a
+// decoded or float32 row), or f16 / bf16 as stored, converted in registers
+// (exactly, so to the same floats the row decoders write).
+struct FloatRows {
+  const float* rows[4];
+  KEEL_TARGET_AVX2 __m256 eight(int i, int64_t k) const { return _mm256_loadu_ps(rows[i] + k); }
+  float one(int i, int64_t k) const { return rows[i][k]; }
+};
+
+// (No one-element read: a 16-bit segment is whole vectors, so the tail
+// below, whose rounding the compiler may contract differently from one
+// function to the next, never runs on it.)
+template <bool kBf16>
+struct SixteenBitRows {
+  const std::byte* rows[4];
+  KEEL_TARGET_AVX2 __m256 eight(int i, int64_t k) const {
+    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + 2 * k));
+    if constexpr (kBf16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+    return _mm256_cvtph_ps(bits);
+  }
+};
+
 // Up to four segments of one row against their slices of one token row,
 // each summed as four_rows_one_token sums a row (one 8-lane accumulator,
 // the same horizontal sum, the same tail); spare segments repeat segment 0
-// and are not added.
-KEEL_TARGET_AVX2 void four_segments_one_token(const Panel& p, const float* x, float* y) {
-  const float* w[4];
+// and are not added. w: the four segments' rows (spares already repeat
+// segment 0).
+template <class Rows>
+KEEL_TARGET_AVX2 void four_segments_one_token(const Rows& w, int64_t n_segments, int64_t cols, const float* x,
+                                              float* y) {
   const float* v[4];
-  for (int i = 0; i < 4; ++i) {
-    w[i] = p.rows[i < p.n_rows ? i : 0];
-    v[i] = x + (i < p.n_rows ? i : 0) * p.cols;
-  }
+  for (int i = 0; i < 4; ++i) v[i] = x + (i < n_segments ? i : 0) * cols;
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
   int64_t k = 0;
-  for (; k + 8 <= p.cols; k += 8) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w[0] + k), _mm256_loadu_ps(v[0] + k), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w[1] + k), _mm256_loadu_ps(v[1] + k), a1);
-    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w[2] + k), _mm256_loadu_ps(v[2] + k), a2);
-    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w[3] + k), _mm256_loadu_ps(v[3] + k), a3);
+  for (; k + 8 <= cols; k += 8) {
+    a0 = _mm256_fmadd_ps(w.eight(0, k), _mm256_loadu_ps(v[0] + k), a0);
+    a1 = _mm256_fmadd_ps(w.eight(1, k), _mm256_loadu_ps(v[1] + k), a1);
+    a2 = _mm256_fmadd_ps(w.eight(2, k), _mm256_loadu_ps(v[2] + k), a2);
+    a3 = _mm256_fmadd_ps(w.eight(3, k), _mm256_loadu_ps(v[3] + k), a3);
   }
   float s[4] = {horizontal_sum(a0), horizontal_sum(a1), horizontal_sum(a2), horizontal_sum(a3)};
-  for (; k < p.cols; ++k)
-    for (int i = 0; i < 4; ++i) s[i] += w[i][k] * v[i][k];
-  for (int64_t i = 0; i < p.n_rows; ++i) *y += s[i];
+  if constexpr (requires { w.one(0, 0); }) {
+    for (; k < cols; ++k)
+      for (int i = 0; i < 4; ++i) s[i] += w.one(i, k) * v[i][k];
+  }
+  for (int64_t i = 0; i < n_segments; ++i) *y += s[i];
 }
 
 }  // namespace
@@ -147,13 +173,36 @@ void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride,
 }
 
 void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y) {
-  four_segments_one_token(segments, x, y);
+  FloatRows rows;
+  for (int i = 0; i < 4; ++i) rows.rows[i] = segments.rows[i < segments.n_rows ? i : 0];
+  four_segments_one_token(rows, segments.n_rows, segments.cols, x, y);
+}
+
+bool can_read_16bit_row_segments_in_registers() { return cpu_features().avx2; }
+
+void accumulate_16bit_row_segments_avx2(const StoredSegments& segments, const float* x, float* y) {
+  KEEL_CHECK(segments.cols % 8 == 0, "16-bit row segments must be whole vectors of 8");
+  auto run = [&](auto rows) {
+    for (int i = 0; i < 4; ++i) rows.rows[i] = segments.rows[i < segments.n_rows ? i : 0];
+    four_segments_one_token(rows, segments.n_rows, segments.cols, x, y);
+  };
+  if (segments.bf16) {
+    run(SixteenBitRows<true>{});
+  } else {
+    run(SixteenBitRows<false>{});
+  }
 }
 
 #else
 
 void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y) {
   accumulate_row_segments_portable(segments, x, y);
+}
+
+bool can_read_16bit_row_segments_in_registers() { return false; }
+
+void accumulate_16bit_row_segments_avx2(const StoredSegments&, const float*, float*) {
+  KEEL_CHECK(false, "accumulate_16bit_row_segments_avx2 needs keel's x86 kernels");
 }
 
 void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride, int64_t n_tokens, float* y,

@@ -9,6 +9,7 @@
 // so each weight vector loaded feeds two fused multiply-adds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace keel::cpu {
@@ -42,5 +43,21 @@ void accumulate_panel_avx2(const Panel& panel, const float* x, int64_t x_stride,
 void accumulate_row_segments(const Panel& segments, const float* x, float* y);
 void accumulate_row_segments_portable(const Panel& segments, const float* x, float* y);
 void accumulate_row_segments_avx2(const Panel& segments, const float* x, float* y);
+
+// The same one-token read for a row of f16 or bf16 weights as stored, each
+// vector converted to float32 in registers instead of decoded into a
+// buffer first: the same floats (both conversions are exact) in the same
+// order, so the same bits as decoding the segments and calling
+// accumulate_row_segments_avx2 — without writing and re-reading every
+// weight as float32. AVX2 (with F16C) only: call it only where
+// can_read_16bit_row_segments_in_registers().
+struct StoredSegments {
+  const std::byte* rows[Panel::kMaxRows] = {};  // consecutive stored segments of one row, `cols` values each
+  int64_t n_rows = 0;
+  int64_t cols = 0;  // a multiple of 8 (CHECKed): whole vectors
+  bool bf16 = false;  // else f16
+};
+void accumulate_16bit_row_segments_avx2(const StoredSegments& segments, const float* x, float* y);
+bool can_read_16bit_row_segments_in_registers();  // keel built with its x86 kernels, on a CPU with AVX2
 
 }  // namespace keel::cpu
