@@ -211,7 +211,7 @@ class BackendParity : public ::testing::TestWithParam<DeviceUnderTest> {
     ASSERT_TRUE(backend_->reserve_matmul_input(kMaxTokens, kMaxIn).ok());
     reference_ = create_backend("reference").value();
   }
-  static constexpr int64_t kMaxTokens = 160, kMaxIn = 768;  // the largest matmul input below
+  static constexpr int64_t kMaxTokens = 160, kMaxIn = 2304;  // the largest matmul input below
   // A weight view resident on `backend`.
   static TensorView resident(Backend& backend, DType type, int64_t out, int64_t in, const std::vector<std::byte>& bytes) {
     TensorView view;
@@ -263,6 +263,23 @@ TEST_P(BackendParity, MatmulEveryWeightDtype) {
         const std::vector<float> actual = to_host<float>(*backend_, dy, expected.size());
         expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, type, out, in, what);
       }
+    }
+  }
+}
+
+// K-quant rows of 2,304 columns (9 blocks) at decode batch sizes: longer
+// than MatmulEveryWeightDtype's rows, past the 4 to 8 blocks that one pass
+// of a GPU decode kernel takes, into a partial last pass. (A test of its
+// own, so that MatmulEveryWeightDtype's random draws stay as they were.)
+TEST_P(BackendParity, MatmulOfKQuantRowsLongerThanOneDecodePass) {
+  const int64_t in = 2304, out = 67;
+  for (DType type : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    for (int64_t tokens : {1, 2, 8}) {
+      const std::vector<std::byte> weight = random_weight(type, out, in, rng_);
+      const std::vector<float> x = random_floats(static_cast<size_t>(tokens * in), rng_);
+      auto [expected, actual] = products(type, weight, x, tokens, out, in);
+      const std::string what = std::string(dtype_info(type).name) + " tokens " + std::to_string(tokens);
+      expect_matmul_within_its_bar(GetParam(), actual, expected, x, weight, type, out, in, what);
     }
   }
 }
