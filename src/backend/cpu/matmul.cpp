@@ -9,13 +9,13 @@
 // token rows (one on the float path, up to kMaxTokensByRow on the integer
 // path) walks its rows one at a time instead, each end to end, so that the
 // weight streams from memory as one sequential run; the sums are the same
-// bits either way. On the float
-// path the panel is first decoded into a small buffer that stays in L1
-// (accumulate_panel) — except that a one-token step over f16 or bf16
-// weights converts them in registers as it reads them, the same floats
-// without the buffer's store and reload; on the integer path the kernel reads the stored
-// blocks themselves against the token rows quantized once, up front, to int16
-// blocks (integer_panel_kernel). Either way:
+// bits either way. On the float path the panel is first decoded into a
+// small buffer that stays in L1 (accumulate_panel) — except that a
+// one-token step over f16 or bf16 weights converts them in registers as it
+// reads them, the same floats without the buffer's store and reload; on the
+// integer path the kernel reads the stored blocks themselves against the
+// token rows quantized once, up front, to int16 blocks
+// (integer_panel_kernel). Either way:
 //  - the weight is streamed from memory exactly once per call, and decoded
 //    once, however many tokens the batch holds — what makes batched decode
 //    cheap: eight sequences cost little more than one, and

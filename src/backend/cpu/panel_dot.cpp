@@ -1,7 +1,5 @@
 #include "backend/cpu/panel_dot.h"
 
-#include <cstring>
-
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/dot.h"
 #include "backend/cpu/multiversion.h"
