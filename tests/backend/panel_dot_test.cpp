@@ -4,8 +4,6 @@
 #include <random>
 #include <vector>
 
-#include <cstring>
-
 #include "random_floats.h"
 #include "backend/cpu/panel_dot.h"
 #include "backend/cpu/row_decoder.h"
