@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/integer_weight_blocks.h"
@@ -278,6 +279,61 @@ struct WidenedPanel {
   KEEL_TARGET_AVX2 __m128 four_minimums(int64_t b) const { return _mm_load_ps(minimums[b]); }
 };
 
+// One row's panel of one K-quant super-block (eight sub-blocks), read as
+// stored, with the eight sub-block scales and minimums decoded once up
+// front. StoredBlocks decodes a sub-block's 6-bit scale and minimum twice
+// and converts the super-block's two f16 factors twice for every sub-block,
+// with the sub-block index unknown at compile time; here the loop over the
+// eight is unrolled and each factor converted once. The same products of
+// the same values, so the same floats as StoredBlocks.
+template <class W>
+struct StoredSuperBlock {
+  static constexpr bool kHasMinimum = W::kHasMinimum;
+  static constexpr int64_t kBlocks = 8;
+  const std::byte* super;
+  float scales[kBlocks];
+  float minimums[kBlocks];
+
+  KEEL_TARGET_AVX2 explicit StoredSuperBlock(const std::byte* super_block) : super(super_block) {
+    if constexpr (W::kHasMinimum) {  // Q4_K, Q5_K: d · scale_s and -dmin · min_s
+      // The 12 packed bytes as three words (core/k_quant_scales.h's layout):
+      // sub-blocks 0..3 keep their 6 bits in bytes 0..3 (scales) and 4..7
+      // (minimums); 4..7 keep their low 4 bits in the nibbles of bytes
+      // 8..11 and their top 2 bits in the top bits of bytes 0..7.
+      uint32_t packed[3];
+      std::memcpy(packed, super + 4, sizeof packed);
+      constexpr uint32_t kSixBits = 0x3F3F3F3Fu, kNibbles = 0x0F0F0F0Fu, kTopTwo = 0x03030303u;
+      const uint64_t scale_bytes =
+          (packed[0] & kSixBits) |
+          uint64_t{(packed[2] & kNibbles) | (((packed[0] >> 6) & kTopTwo) << 4)} << 32;
+      const uint64_t min_bytes =
+          (packed[1] & kSixBits) |
+          uint64_t{((packed[2] >> 4) & kNibbles) | (((packed[1] >> 6) & kTopTwo) << 4)} << 32;
+      scaled_bytes(scale_bytes, f16_scale(super), scales);
+      scaled_bytes(min_bytes, -f16_scale(super + 2), minimums);
+    } else {  // Q6_K: one factor for the super-block (its 8-bit scales are in the widened values)
+      const float d = Avx2<W>::scale(SubBlock{super, 0});
+      for (int s = 0; s < kBlocks; ++s) {
+        scales[s] = d;
+        minimums[s] = 0.0f;
+      }
+    }
+  }
+  // out[k] = factor · (byte k of bytes), k < 8.
+  KEEL_TARGET_AVX2 static void scaled_bytes(uint64_t bytes, float factor, float* out) {
+    const __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(bytes))));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(factor), values));
+  }
+  int64_t blocks() const { return kBlocks; }
+  KEEL_TARGET_AVX2 WideBlock wide(int, int64_t b) const { return Avx2<W>::wide(SubBlock{super, static_cast<int>(b)}); }
+  float scale(int, int64_t b) const { return scales[b]; }
+  float minimum(int, int64_t b) const { return minimums[b]; }
+};
+
+// Whether W's panels of whole super-blocks can be read as StoredSuperBlock.
+template <class W>
+constexpr bool kSuperBlocks = std::is_same_v<typename W::Ref, SubBlock>;
+
 // Four rows against two token rows, from the stored blocks: 4 × 2
 // accumulators; each weight block is unpacked once and feeds both tokens.
 template <class Source>
@@ -400,11 +456,19 @@ KEEL_TARGET_AVX2 void row_avx2(const std::byte* row, int64_t blocks, int64_t pan
   for (int64_t first = 0; first < blocks; first += panel_blocks) {
     panel.rows[0] = row + W::bytes_of(first);
     panel.blocks = std::min(panel_blocks, blocks - first);
-    const StoredBlocks<W> stored{panel};
-    int64_t t = 0;
-    for (; t + 4 <= n_tokens; t += 4) row_panel_tokens<4>(stored, x, x_stride, first, t, y, y_stride);
-    for (; t + 2 <= n_tokens; t += 2) row_panel_tokens<2>(stored, x, x_stride, first, t, y, y_stride);
-    if (t < n_tokens) row_panel_tokens<1>(stored, x, x_stride, first, t, y, y_stride);
+    auto run_tokens = [&](const auto& source) {
+      int64_t t = 0;
+      for (; t + 4 <= n_tokens; t += 4) row_panel_tokens<4>(source, x, x_stride, first, t, y, y_stride);
+      for (; t + 2 <= n_tokens; t += 2) row_panel_tokens<2>(source, x, x_stride, first, t, y, y_stride);
+      if (t < n_tokens) row_panel_tokens<1>(source, x, x_stride, first, t, y, y_stride);
+    };
+    if constexpr (kSuperBlocks<W>) {
+      if (panel.blocks == StoredSuperBlock<W>::kBlocks) {
+        run_tokens(StoredSuperBlock<W>(panel.rows[0]));
+        continue;
+      }
+    }
+    run_tokens(StoredBlocks<W>{panel});
   }
 }
 
