@@ -14,12 +14,19 @@
 // are kept apart as Q6_K's two 16-element scales once needed them), and
 // c_min carries the per-block minimum of Q4_1 / Q4_K / Q5_K.
 //
-// The memory side is matvec.cu's: one block of kWarpsPerBlock warps per
-// output row, warps taking turns over spans of 32 chunks, each span copied
-// into the warp's shared stage with coalesced loads (the next span's loads
-// in flight). Lane l then unpacks chunk l with 32-bit shared loads — the
-// generic matvec's one-byte loads made the shared pipe its limit — into
-// eight words of four signed bytes.
+// The memory side is matvec.cu's, four rows at a time: one block of
+// kWarpsPerBlock warps per kRowsPerBlock output rows, warps taking turns
+// over spans of 32 chunks, each row's span copied into the warp's shared
+// stage with coalesced loads (the next span's loads in flight). Lane l then
+// unpacks chunk l of each row with 32-bit shared loads — the generic
+// matvec's one-byte loads made the shared pipe its limit — into eight words
+// of four signed bytes, and dots the four with one load of the chunk's
+// activations. With one row a block, those int16 activations (3.6 times a
+// Q4_K weight's bytes, read again for every row) kept the L1 74% busy while
+// DRAM was 33% busy (ncu, the 8B shape's FFN matvec on an H100): four rows
+// a block read them a quarter as often, and a Q4_K_M decode went from 184
+// to 226 t/s (docs/performance.md). Each row's sums are the same
+// operations in the same order as with one row a block, so the same bits.
 //
 // Batch invariance: each token's sums are filled in the same chunk order
 // and reduced by the same shuffle tree and the same sum over warps whatever
@@ -37,6 +44,7 @@ namespace keel::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
+constexpr int kRowsPerBlock = 4;
 constexpr int64_t kSpanElems = 32 * kChunk;
 
 // A chunk as integers: w[j] holds elements 4j .. 4j+3 as signed bytes, and
@@ -126,14 +134,26 @@ __device__ inline ChunkIntegers unpack_chunk(const uint8_t* stage, int c) {
   return out;
 }
 
-// Σ w·q over one chunk, as its two 16-element halves. x: the chunk's 32
-// int16 values (64 bytes, 16-byte aligned).
-__device__ inline void chunk_int_dot(const ChunkIntegers& chunk, const int16_t* x, int* lo, int* hi) {
+// One token's 32 int16 values under a chunk (64 bytes, 16-byte aligned),
+// loaded once and dotted with the chunk of every row the warp holds.
+struct ChunkActivations {
+  int4 v[4];  // v[k]: elements 8k .. 8k+7
+};
+
+__device__ inline ChunkActivations load_chunk_activations(const int16_t* x) {
   const int4* xv = reinterpret_cast<const int4*>(x);
+  ChunkActivations a;
+#pragma unroll
+  for (int k = 0; k < 4; ++k) a.v[k] = __ldg(xv + k);
+  return a;
+}
+
+// Σ w·q over one chunk, as its two 16-element halves.
+__device__ inline void chunk_int_dot(const ChunkIntegers& chunk, const ChunkActivations& x, int* lo, int* hi) {
   int sums[2] = {0, 0};
 #pragma unroll
   for (int v = 0; v < 4; ++v) {
-    const int4 a = __ldg(xv + v);  // elements 8v .. 8v+7: weight words 2v, 2v+1
+    const int4& a = x.v[v];  // elements 8v .. 8v+7: weight words 2v, 2v+1
     int& sum = sums[v / 2];
     sum = __dp2a_lo(a.x, static_cast<int>(chunk.w[2 * v]), sum);
     sum = __dp2a_hi(a.y, static_cast<int>(chunk.w[2 * v]), sum);
@@ -144,44 +164,67 @@ __device__ inline void chunk_int_dot(const ChunkIntegers& chunk, const int16_t* 
   *hi = sums[1];
 }
 
+// Four rows' chunks in registers take up to 128 registers a thread: four
+// blocks an SM resident.
 template <DType kType, int kTokens, int kVec>
-__global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
+__global__ void __launch_bounds__(32 * kWarpsPerBlock, 4)
     matvec_int_kernel(QuantizedInput x, int n_tokens, int64_t in, const uint8_t* __restrict__ w, int64_t row_bytes,
                       int64_t out, const float* __restrict__ bias, float* __restrict__ y) {
   constexpr int kSpanBytes = static_cast<int>(row_span_bytes(kType, kSpanElems));
   constexpr int kStageBytes = (kSpanBytes + 4 + 15) / 16 * 16;  // room for words_at's one extra word
-  __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kStageBytes];
-  __shared__ float warp_totals[kTokens][kWarpsPerBlock];
+  __shared__ __align__(16) uint8_t stage[kWarpsPerBlock][kRowsPerBlock][kStageBytes];
+  __shared__ float warp_totals[kTokens][kRowsPerBlock][kWarpsPerBlock];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  const int64_t row = blockIdx.x;
-  const uint8_t* weights = w + row * row_bytes;
+  // The block's rows: kRowsPerBlockPerBlock consecutive ones. A last block short of rows
+  // reads its last row again in their place and stores nothing for them,
+  // so that no lane branches on it.
+  const int64_t first_row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock;
+  const uint8_t* weights[kRowsPerBlock];
+#pragma unroll
+  for (int r = 0; r < kRowsPerBlock; ++r) weights[r] = w + (first_row + r < out ? first_row + r : out - 1) * row_bytes;
   const int64_t blocks_per_row = in / kQuantBlock;
   constexpr int64_t kStride = kWarpsPerBlock * kSpanElems;
   auto span_bytes = [&](int64_t first) {
     return static_cast<int>(row_span_bytes(kType, in - first < kSpanElems ? in - first : kSpanElems));
   };
-  SpanLoader<kVec, kSpanBytes> loader;
-  if (warp * kSpanElems < in)
-    loader.load(weights + row_span_bytes(kType, warp * kSpanElems), span_bytes(warp * kSpanElems), lane);
-  float sum[kTokens] = {};
+  SpanLoader<kVec, kSpanBytes> loader[kRowsPerBlock];
+  if (warp * kSpanElems < in) {
+#pragma unroll
+    for (int r = 0; r < kRowsPerBlock; ++r)
+      loader[r].load(weights[r] + row_span_bytes(kType, warp * kSpanElems), span_bytes(warp * kSpanElems), lane);
+  }
+  float sum[kTokens][kRowsPerBlock] = {};
   for (int64_t first = warp * kSpanElems; first < in; first += kStride) {
     const int64_t elems = in - first < kSpanElems ? in - first : kSpanElems;
-    loader.store(stage[warp], lane);
+#pragma unroll
+    for (int r = 0; r < kRowsPerBlock; ++r) loader[r].store(stage[warp][r], lane);
     __syncwarp();
-    if (first + kStride < in)  // the next span's loads fly while this one is unpacked
-      loader.load(weights + row_span_bytes(kType, first + kStride), span_bytes(first + kStride), lane);
+    if (first + kStride < in) {  // the next span's loads fly while this one is unpacked
+#pragma unroll
+      for (int r = 0; r < kRowsPerBlock; ++r)
+        loader[r].load(weights[r] + row_span_bytes(kType, first + kStride), span_bytes(first + kStride), lane);
+    }
     if (lane * kChunk < elems) {
-      const ChunkIntegers chunk = unpack_chunk<kType>(stage[warp], lane);
+      ChunkIntegers chunk[kRowsPerBlock];
+#pragma unroll
+      for (int r = 0; r < kRowsPerBlock; ++r) chunk[r] = unpack_chunk<kType>(stage[warp][r], lane);
       const int64_t block = first / kQuantBlock + lane;
 #pragma unroll
       for (int t = 0; t < kTokens; ++t) {
         if (t >= n_tokens) break;
-        int lo, hi;
-        chunk_int_dot(chunk, x.values + t * in + block * kQuantBlock, &lo, &hi);
+        // The activations are read once for all kRowsPerBlock rows: the L1 traffic
+        // they make, 2 bytes an element, is what limits one row a block.
+        const ChunkActivations a = load_chunk_activations(x.values + t * in + block * kQuantBlock);
         const int64_t b = t * blocks_per_row + block;
-        const float inner = chunk.c_lo * static_cast<float>(lo) + chunk.c_hi * static_cast<float>(hi) +
-                            chunk.c_min * static_cast<float>(x.sums[b]);
-        sum[t] = fmaf(x.scales[b], inner, sum[t]);
+        const float scale = x.scales[b], block_sum = static_cast<float>(x.sums[b]);
+#pragma unroll
+        for (int r = 0; r < kRowsPerBlock; ++r) {
+          int lo, hi;
+          chunk_int_dot(chunk[r], a, &lo, &hi);
+          const float inner = chunk[r].c_lo * static_cast<float>(lo) + chunk[r].c_hi * static_cast<float>(hi) +
+                              chunk[r].c_min * block_sum;
+          sum[t][r] = fmaf(scale, inner, sum[t][r]);
+        }
       }
     }
     __syncwarp();  // the next span overwrites the stage
@@ -189,31 +232,42 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock, kTokens == 1 ? 8 : 4)
 #pragma unroll
   for (int t = 0; t < kTokens; ++t) {
     if (t >= n_tokens) break;
-    const float total = warp_sum(sum[t]);
-    if (lane == 0) warp_totals[t][warp] = total;
+#pragma unroll
+    for (int r = 0; r < kRowsPerBlock; ++r) {
+      const float total = warp_sum(sum[t][r]);
+      if (lane == 0) warp_totals[t][r][warp] = total;
+    }
   }
   __syncthreads();
-  if (threadIdx.x < n_tokens) {  // a fixed order over the warps, whatever the batch
-    const int t = threadIdx.x;
-    float total = 0.0f;
+  if (threadIdx.x < n_tokens * kRowsPerBlock) {  // a fixed order over the warps, whatever the batch
+    const int t = threadIdx.x / kRowsPerBlock, r = threadIdx.x % kRowsPerBlock;
+    const int64_t row = first_row + r;
+    if (row < out) {
+      float total = 0.0f;
 #pragma unroll
-    for (int i = 0; i < kWarpsPerBlock; ++i) total += warp_totals[t][i];
-    y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
+      for (int i = 0; i < kWarpsPerBlock; ++i) total += warp_totals[t][r][i];
+      y[t * out + row] = total + (bias != nullptr ? bias[row] : 0.0f);
+    }
   }
+}
+
+template <DType kType, int kTokens, int kVec>
+void launch_rows(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes, int64_t out,
+                 const float* bias, float* y, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
+  const dim3 block(32 * kWarpsPerBlock);
+  matvec_int_kernel<kType, kTokens, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
 }
 
 template <DType kType, int kVec>
 void launch_tokens(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes,
                    int64_t out, const float* bias, float* y, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>(out));  // a block per output row
-  const dim3 block(32 * kWarpsPerBlock);
   if (n_tokens == 1) {
-    matvec_int_kernel<kType, 1, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+    launch_rows<kType, 1, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
   } else if (n_tokens <= 4) {
-    matvec_int_kernel<kType, 4, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+    launch_rows<kType, 4, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
   } else {
-    matvec_int_kernel<kType, kMatvecMaxTokens, kVec>
-        <<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+    launch_rows<kType, kMatvecMaxTokens, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
   }
 }
 
