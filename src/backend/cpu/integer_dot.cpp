@@ -281,11 +281,13 @@ struct WidenedPanel {
 
 // One row's panel of one K-quant super-block (eight sub-blocks), read as
 // stored, with the eight sub-block scales and minimums decoded once up
-// front. StoredBlocks decodes a sub-block's 6-bit scale and minimum twice
-// and converts the super-block's two f16 factors twice for every sub-block,
-// with the sub-block index unknown at compile time; here the loop over the
-// eight is unrolled and each factor converted once. The same products of
-// the same values, so the same floats as StoredBlocks.
+// front (the row kernel's panel of 256 columns is one super-block).
+// StoredBlocks decodes a sub-block's 6-bit scale and minimum twice and
+// converts the super-block's two f16 factors twice for every sub-block, with
+// the sub-block index unknown at compile time: a third of a one-token Q4_K
+// step's instructions. Here the eight are unpacked together as words and
+// multiplied in one vector step. The same products of the same values, so
+// the same floats as StoredBlocks.
 template <class W>
 struct StoredSuperBlock {
   static constexpr bool kHasMinimum = W::kHasMinimum;
