@@ -129,11 +129,11 @@ void expect_within_activation_quantization(const std::vector<float>& actual, con
   std::vector<float> w(static_cast<size_t>(out * in));  // [out, in], the rows as the reference reads them
   for (int64_t r = 0; r < out; ++r)
     dequantize_row(type, weight.data() + r * dtype_row_bytes(type, in), w.data() + r * in, in);
-  std::vector<double> variance_of(static_cast<size_t>(in));  // s_k²/12 of the block that holds column k
+  std::vector<double> step(static_cast<size_t>(in));         // s of the block that holds column k
+  std::vector<double> variance_of(static_cast<size_t>(in));  // s_k²/12
   double squared_error = 0, predicted_variance = 0, spread = 0;  // spread: Σ_t tr(C_t²) over the sampled tokens
   size_t bad = 0;
   for (int64_t t = 0; t < tokens; ++t) {
-    std::vector<double> step(static_cast<size_t>(in));
     for (int64_t k0 = 0; k0 < in; k0 += 32) {
       double amax = 0;
       for (int64_t k = k0; k < k0 + 32; ++k) amax = std::max(amax, std::abs(static_cast<double>(x[t * in + k])));

@@ -37,6 +37,7 @@
 
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/span_loader.cuh"
+#include "backend/cuda/warp_per_row.cuh"
 #include "backend/cuda/warp_reduce.cuh"
 #include "backend/cuda/weight_chunk.cuh"
 
@@ -251,24 +252,17 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock, 4)
   }
 }
 
-template <DType kType, int kTokens, int kVec>
-void launch_rows(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes, int64_t out,
-                 const float* bias, float* y, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
-  const dim3 block(32 * kWarpsPerBlock);
-  matvec_int_kernel<kType, kTokens, kVec><<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
-}
-
+// A block per kRowsPerBlock rows, the kernel instance with the fewest token
+// accumulators that hold n_tokens.
 template <DType kType, int kVec>
 void launch_tokens(const QuantizedInput& x, int n_tokens, int64_t in, const uint8_t* w, int64_t row_bytes,
                    int64_t out, const float* bias, float* y, cudaStream_t stream) {
-  if (n_tokens == 1) {
-    launch_rows<kType, 1, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
-  } else if (n_tokens <= 4) {
-    launch_rows<kType, 4, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
-  } else {
-    launch_rows<kType, kMatvecMaxTokens, kVec>(x, n_tokens, in, w, row_bytes, out, bias, y, stream);
-  }
+  const dim3 grid(static_cast<unsigned>((out + kRowsPerBlock - 1) / kRowsPerBlock));
+  const dim3 block(32 * kWarpsPerBlock);
+  with_token_capacity(n_tokens, [&](auto tokens) {
+    matvec_int_kernel<kType, decltype(tokens)::value, kVec>
+        <<<grid, block, 0, stream>>>(x, n_tokens, in, w, row_bytes, out, bias, y);
+  });
 }
 
 template <DType kType>

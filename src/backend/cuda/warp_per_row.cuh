@@ -1,7 +1,8 @@
 // What the weight-streaming kernels that give each output row one warp
 // (matvec_16bit.cu, matvec_q8_0.cu, matvec_q6_k.cu) share: the launch
-// shape, the choice of a kernel instance by the batch's token count, and
-// the end of a row, where each token's lane sums become one output.
+// shape, the choice of a kernel instance by the batch's token count (which
+// matvec_int.cu, a block per four rows, uses too), and the end of a row,
+// where each token's lane sums become one output.
 #pragma once
 
 #include <cstdint>
